@@ -1,0 +1,1 @@
+//! Plugin configuration (in progress).

@@ -1,0 +1,31 @@
+//! # cv-portal-plugin
+//!
+//! Plugins and launch tokens for the CV real-estate CRM's client portal (Portal do Cliente) and
+//! manager panel (Portal do Gestor).
+//!
+//! A construction company whose ERP is not integrated with CV registers a **plugin**: a vendor page
+//! shown in an iframe inside the portal (for example a "Financeiro" screen where a buyer prints a
+//! second copy of a boleto). When a logged-in person opens the plugin, the portal sends a
+//! short-lived signed **launch token** to the plugin's link; the vendor verifies it and serves only
+//! that person's data.
+//!
+//! The crate has one module per concept:
+//!
+//! - [`config`]: the validated plugin configuration ("Gestão de Plugins") and its JSON form;
+//! - [`menu`]: which plugins a viewer sees; [`render`]: safe iframe markup;
+//! - [`viewer`]: roles (cliente, síndico, gestor) and subject identifiers;
+//! - `claims`, `keys`, `issue`, `verify`, `replay`: the launch-token protocol (see PROTOCOL.md);
+//! - [`clock`]: injectable time.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod clock;
+pub mod config;
+pub(crate) mod html;
+pub mod menu;
+pub mod render;
+pub mod viewer;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use viewer::{InvalidSubject, Role, SubjectId, Surface, Viewer};

@@ -1,0 +1,1 @@
+//! Menu resolution (in progress).

@@ -1,0 +1,1 @@
+//! Iframe rendering (in progress).
