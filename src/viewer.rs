@@ -218,7 +218,11 @@ mod tests {
         );
         assert!(SubjectId::new("x".repeat(128)).is_ok());
         for bad in ["a b", "a/b", "é", "a@b", "a\nb", "<x>"] {
-            assert_eq!(SubjectId::new(bad), Err(InvalidSubject::InvalidCharacter), "{bad}");
+            assert_eq!(
+                SubjectId::new(bad),
+                Err(InvalidSubject::InvalidCharacter),
+                "{bad}"
+            );
         }
         assert!(serde_json::from_str::<SubjectId>("\"a b\"").is_err());
     }

@@ -1,1 +1,699 @@
-//! Plugin configuration (in progress).
+//! The plugin configuration of the portal's "Gestão de Plugins" screen, as a [`PluginConfig`]
+//! that can only exist valid, and its JSON form.
+//!
+//! A configuration is made through [`PluginConfig::builder`] or [`PluginConfig::from_json`] (or
+//! serde's `Deserialize`); each checks every field and reports **all** problems at once as
+//! [`ConfigErrors`]: one [`ConfigError`] per problem, with the field path, a stable code and a
+//! message in English and in Brazilian Portuguese.
+//!
+//! # Fields
+//!
+//! | JSON key                | Screen label (pt-BR)         | Type                               | Rule |
+//! |-------------------------|------------------------------|------------------------------------|------|
+//! | `id`                    | —                            | [`PluginId`]                       | 1–64 bytes of `A-Z a-z 0-9 - _ .`, starting with a letter or digit; the launch token's `aud` |
+//! | `name`                  | Nome                         | string                             | trimmed; 1–100 characters; no control characters |
+//! | `active`                | Ativo                        | bool                               | inactive plugins are never shown and never get tokens |
+//! | `link`                  | Link                         | [`url::Url`]                       | absolute `https` with a host (`http` only for `localhost`, `127.0.0.0/8`, `[::1]`); no `user:pass@`; no `#fragment`; ≤ 2048 bytes; the query is kept |
+//! | `icon`                  | Ícone                        | [`Icon`]                           | one of [`Icon::ALL`] (`"alerta"`, `"boleto"`, ...) |
+//! | `title`                 | Título do Plugin             | string                             | trimmed; 1–60 characters; no control characters |
+//! | `show_in_client_portal` | Exibir no portal do cliente  | bool                               | |
+//! | `show_in_manager_panel` | Exibir no gestor             | bool                               | |
+//! | `kind`                  | Tipo                         | [`PluginKind`]                     | only `"iframe"` |
+//! | `iframe_size`           | Tamanho do iframe            | [`IframeSize`]                     | `width` and `height`, each `"100px"`–`"4096px"` or `"1%"`–`"100%"` |
+//! | `visible_to`            | Visível para                 | [`VisibleTo`]                      | `"cliente"`, `"sindico"` or `"cliente_e_sindico"` |
+//! | `auth`                  | Tipo de autenticação         | [`AuthConfig`]                     | only `"token"`; `token_lifetime_seconds` 30–3600, default 300 |
+//!
+//! Who sees the plugin is decided by [`PluginConfig::is_shown_to`], the single rule used both by
+//! the menu ([`crate::menu`]) and when minting launch tokens.
+//!
+//! # JSON form
+//!
+//! Every key is required except `auth.token_lifetime_seconds` (default 300); unknown keys,
+//! repeated keys, `null` and values of the wrong type are errors. Names and titles are stored
+//! trimmed and the link normalized, so [`PluginConfig::to_json`] writes the canonical form, and
+//! reading it back gives an equal value.
+//!
+//! ```
+//! use cv_portal_plugin::config::{Icon, PluginConfig, VisibleTo};
+//! use cv_portal_plugin::Role;
+//!
+//! let json = r#"{
+//!     "id": "financeiro",
+//!     "name": "Financeiro – segunda via de boleto",
+//!     "active": true,
+//!     "link": "https://erp.example.com.br/portal/financeiro?empresa=42",
+//!     "icon": "boleto",
+//!     "title": "Financeiro",
+//!     "show_in_client_portal": true,
+//!     "show_in_manager_panel": false,
+//!     "kind": "iframe",
+//!     "iframe_size": {"width": "100%", "height": "800px"},
+//!     "visible_to": "cliente_e_sindico",
+//!     "auth": {"type": "token", "token_lifetime_seconds": 300}
+//! }"#;
+//! let plugin = PluginConfig::from_json(json)?;
+//! assert_eq!(plugin.icon(), Icon::Boleto);
+//! assert_eq!(plugin.visible_to(), VisibleTo::ClienteESindico);
+//! assert!(plugin.is_shown_to(Role::Sindico));
+//! assert!(!plugin.is_shown_to(Role::Gestor));
+//! assert_eq!(PluginConfig::from_json(&plugin.to_json())?, plugin);
+//! # Ok::<(), cv_portal_plugin::config::ConfigErrors>(())
+//! ```
+//!
+//! # Error codes
+//!
+//! [`ConfigError::code`] is stable; [`ConfigError::path`] names the field (dotted for nested keys;
+//! empty for the whole document). Messages echo at most 40 characters of input and never a
+//! link's password; they are plain text, so escape them before putting them into HTML.
+//!
+//! | Code | Path | Meaning |
+//! |------|------|---------|
+//! | `json.syntax` | (empty) | not JSON, or it ends early (line and column given) |
+//! | `json.wrong_type` | any field, or (empty) | a value of the wrong JSON type, including `null`; for the whole document: not an object |
+//! | `json.unknown_field` | the key | a key the format does not define (the message lists the accepted ones) |
+//! | `json.duplicate_field` | the key | the same key twice in one object |
+//! | `field.missing` | the field | a required field was not given |
+//! | `id.empty` | `id` | empty id |
+//! | `id.too_long` | `id` | more than 64 bytes |
+//! | `id.invalid_character` | `id` | a character outside `A-Z a-z 0-9 - _ .` |
+//! | `id.invalid_first_character` | `id` | does not start with an ASCII letter or digit |
+//! | `name.empty` | `name` | empty after trimming |
+//! | `name.too_long` | `name` | more than 100 characters |
+//! | `name.control_character` | `name` | a control character (line break, tab, bidi override, ...) |
+//! | `link.too_long` | `link` | more than 2048 bytes |
+//! | `link.invalid` | `link` | not parseable as a URL (bad port, bad IP address, ...) |
+//! | `link.not_absolute` | `link` | a relative URL |
+//! | `link.no_host` | `link` | no host |
+//! | `link.not_https` | `link` | scheme other than `https` (`http` is fine only for loopback hosts) |
+//! | `link.has_userinfo` | `link` | contains `user:password@` |
+//! | `link.has_fragment` | `link` | contains `#fragment` |
+//! | `link.reserved_query_param` | `link` | the query already has a `token` parameter (reserved for the launch token) |
+//! | `icon.unknown` | `icon` | not one of the portal icons (the message lists them) |
+//! | `title.empty` | `title` | empty after trimming |
+//! | `title.too_long` | `title` | more than 60 characters |
+//! | `title.control_character` | `title` | a control character |
+//! | `kind.unsupported` | `kind` | a plugin type other than `iframe` |
+//! | `iframe_size.invalid` | `iframe_size.width`, `iframe_size.height` | not `<n>px` or `<n>%` |
+//! | `iframe_size.pixels_out_of_range` | `iframe_size.width`, `iframe_size.height` | pixels outside 100–4096 |
+//! | `iframe_size.percent_out_of_range` | `iframe_size.width`, `iframe_size.height` | percent outside 1–100 |
+//! | `visible_to.unknown` | `visible_to` | not `cliente`, `sindico` or `cliente_e_sindico` |
+//! | `auth.unsupported` | `auth.type` | an authentication type other than `token` |
+//! | `auth.lifetime_out_of_range` | `auth.token_lifetime_seconds` | outside 30–3600 seconds |
+//! | `auth.lifetime_not_whole_seconds` | `auth.token_lifetime_seconds` | a fraction of a second (builder only; JSON takes integers) |
+
+mod auth;
+mod choice;
+mod error;
+mod icon;
+mod id;
+mod json;
+pub(crate) mod link;
+mod size;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+pub use auth::AuthConfig;
+pub use choice::{PluginKind, VisibleTo};
+pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, JsonType};
+pub use icon::Icon;
+pub use id::PluginId;
+pub use size::{Dimension, IframeSize};
+
+use crate::viewer::{Role, Surface};
+
+/// A plugin as configured on the "Gestão de Plugins" screen. A value of this type is always valid:
+/// it is made only by [`PluginConfig::builder`], [`PluginConfig::from_json`] or `Deserialize`, all
+/// of which check every field (see the [module documentation](self) for the rules).
+///
+/// ```
+/// use cv_portal_plugin::config::{Dimension, Icon, PluginConfig, VisibleTo};
+/// use cv_portal_plugin::Role;
+///
+/// let plugin = PluginConfig::builder()
+///     .id("financeiro")
+///     .name("Financeiro")
+///     .link("https://erp.example.com.br/portal/financeiro")
+///     .icon(Icon::Financeiro)
+///     .title("Financeiro")
+///     .show_in_client_portal(true)
+///     .iframe_size(Dimension::Percent(100), Dimension::Pixels(800))
+///     .visible_to(VisibleTo::Cliente)
+///     .build()?;
+/// assert!(plugin.is_shown_to(Role::Cliente));
+/// assert!(!plugin.is_shown_to(Role::Sindico));
+/// assert_eq!(plugin.token_lifetime().as_secs(), 300);
+/// # Ok::<(), cv_portal_plugin::config::ConfigErrors>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PluginConfig {
+    id: PluginId,
+    name: String,
+    active: bool,
+    link: Url,
+    icon: Icon,
+    title: String,
+    show_in_client_portal: bool,
+    show_in_manager_panel: bool,
+    kind: PluginKind,
+    iframe_size: IframeSize,
+    visible_to: VisibleTo,
+    auth: AuthConfig,
+}
+
+impl PluginConfig {
+    /// Maximum length of [`name`](Self::name), in characters (after trimming).
+    pub const NAME_MAX_CHARS: usize = 100;
+    /// Maximum length of [`title`](Self::title), in characters (after trimming).
+    pub const TITLE_MAX_CHARS: usize = 60;
+    /// Maximum length of [`link`](Self::link), in bytes.
+    pub const LINK_MAX_LEN: usize = 2048;
+
+    /// A builder with no fields set; see [`PluginConfigBuilder`] for the defaults.
+    pub fn builder() -> PluginConfigBuilder {
+        PluginConfigBuilder::new()
+    }
+
+    /// A builder holding this configuration, to change some fields and build again.
+    pub fn to_builder(&self) -> PluginConfigBuilder {
+        PluginConfigBuilder {
+            id: Some(self.id.as_str().to_owned()),
+            name: Some(self.name.clone()),
+            active: self.active,
+            link: Some(self.link.as_str().to_owned()),
+            icon: Some(self.icon),
+            title: Some(self.title.clone()),
+            show_in_client_portal: self.show_in_client_portal,
+            show_in_manager_panel: self.show_in_manager_panel,
+            iframe_size: Some((self.iframe_size.width(), self.iframe_size.height())),
+            visible_to: Some(self.visible_to),
+            auth: self.auth,
+        }
+    }
+
+    /// Reads the JSON form (see the [module documentation](self)), reporting every problem.
+    pub fn from_json(json: &str) -> Result<PluginConfig, ConfigErrors> {
+        json::from_json_str(json)
+    }
+
+    /// The compact JSON form.
+    pub fn to_json(&self) -> String {
+        // Every value is a string, bool, integer or map with string keys: this cannot fail.
+        serde_json::to_string(self).expect("a PluginConfig always serializes to JSON")
+    }
+
+    /// The JSON form, indented for people.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a PluginConfig always serializes to JSON")
+    }
+
+    /// The stable identifier; the launch token's audience (`aud`).
+    pub fn id(&self) -> &PluginId {
+        &self.id
+    }
+
+    /// The name admins see in the plugin list ("Nome").
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the plugin is active ("Ativo"). Inactive plugins are never shown and never get
+    /// tokens.
+    pub fn is_active(&self) -> bool {
+        self.active
+    }
+
+    /// The vendor URL ("Link").
+    pub fn link(&self) -> &Url {
+        &self.link
+    }
+
+    /// The menu icon ("Ícone").
+    pub fn icon(&self) -> Icon {
+        self.icon
+    }
+
+    /// The menu title shown to the viewer ("Título do Plugin"), e.g. "Financeiro". It is also the
+    /// iframe's accessible name.
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// "Exibir no portal do cliente".
+    pub fn show_in_client_portal(&self) -> bool {
+        self.show_in_client_portal
+    }
+
+    /// "Exibir no gestor".
+    pub fn show_in_manager_panel(&self) -> bool {
+        self.show_in_manager_panel
+    }
+
+    /// The plugin type ("Tipo"): always [`PluginKind::Iframe`].
+    pub fn kind(&self) -> PluginKind {
+        self.kind
+    }
+
+    /// The iframe's width and height ("Tamanho do iframe").
+    pub fn iframe_size(&self) -> IframeSize {
+        self.iframe_size
+    }
+
+    /// Who sees the plugin in the client portal ("Visível para").
+    pub fn visible_to(&self) -> VisibleTo {
+        self.visible_to
+    }
+
+    /// The authentication ("Tipo de autenticação").
+    pub fn auth(&self) -> &AuthConfig {
+        &self.auth
+    }
+
+    /// The launch token lifetime for this plugin (30 s to 1 h; 5 min unless configured).
+    pub fn token_lifetime(&self) -> Duration {
+        self.auth.token_lifetime()
+    }
+
+    /// Whether a viewer with `role` sees this plugin: **the** visibility rule, shared by the menu
+    /// and by token minting.
+    ///
+    /// - inactive plugins are shown to nobody;
+    /// - in the client portal (cliente, síndico): only when `show_in_client_portal` is on and
+    ///   [`visible_to`](Self::visible_to) admits the role;
+    /// - in the manager panel (gestor): only when `show_in_manager_panel` is on (`visible_to`
+    ///   does not apply there).
+    pub fn is_shown_to(&self, role: Role) -> bool {
+        self.active
+            && match role.surface() {
+                Surface::ClientPortal => self.show_in_client_portal && self.visible_to.admits(role),
+                Surface::ManagerPanel => self.show_in_manager_panel,
+            }
+    }
+}
+
+/// Builds a [`PluginConfig`]; [`build`](Self::build) checks every field and reports every
+/// problem.
+///
+/// Required: `id`, `name`, `link`, `icon`, `title`, `iframe_size` and `visible_to` (a missing one
+/// is `field.missing`). Defaults: `active` on (as the help article advises), both
+/// `show_in_*` flags **off** (nothing is shown by accident), kind [`PluginKind::Iframe`] (the only
+/// one), and token authentication with a 5-minute lifetime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct PluginConfigBuilder {
+    id: Option<String>,
+    name: Option<String>,
+    active: bool,
+    link: Option<String>,
+    icon: Option<Icon>,
+    title: Option<String>,
+    show_in_client_portal: bool,
+    show_in_manager_panel: bool,
+    iframe_size: Option<(Dimension, Dimension)>,
+    visible_to: Option<VisibleTo>,
+    auth: AuthConfig,
+}
+
+impl Default for PluginConfigBuilder {
+    fn default() -> Self {
+        PluginConfigBuilder::new()
+    }
+}
+
+impl PluginConfigBuilder {
+    /// A builder with no fields set (same as [`PluginConfig::builder`]).
+    pub fn new() -> Self {
+        PluginConfigBuilder {
+            id: None,
+            name: None,
+            active: true,
+            link: None,
+            icon: None,
+            title: None,
+            show_in_client_portal: false,
+            show_in_manager_panel: false,
+            iframe_size: None,
+            visible_to: None,
+            auth: AuthConfig::default(),
+        }
+    }
+
+    /// The plugin id (checked by [`build`](Self::build)); a [`PluginId`] works too.
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// The name admins see ("Nome"); trimmed by [`build`](Self::build).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// "Ativo" (default: on).
+    pub fn active(mut self, active: bool) -> Self {
+        self.active = active;
+        self
+    }
+
+    /// The vendor URL ("Link"), as text or a [`Url`].
+    pub fn link(mut self, link: impl Into<String>) -> Self {
+        self.link = Some(link.into());
+        self
+    }
+
+    /// The menu icon ("Ícone").
+    pub fn icon(mut self, icon: Icon) -> Self {
+        self.icon = Some(icon);
+        self
+    }
+
+    /// The menu title ("Título do Plugin"); trimmed by [`build`](Self::build).
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// "Exibir no portal do cliente" (default: off).
+    pub fn show_in_client_portal(mut self, show: bool) -> Self {
+        self.show_in_client_portal = show;
+        self
+    }
+
+    /// "Exibir no gestor" (default: off).
+    pub fn show_in_manager_panel(mut self, show: bool) -> Self {
+        self.show_in_manager_panel = show;
+        self
+    }
+
+    /// "Tipo". [`PluginKind::Iframe`] is the only kind and the default.
+    pub fn kind(self, kind: PluginKind) -> Self {
+        match kind {
+            PluginKind::Iframe => self,
+        }
+    }
+
+    /// "Tamanho do iframe" (bounds checked by [`build`](Self::build)).
+    pub fn iframe_size(mut self, width: Dimension, height: Dimension) -> Self {
+        self.iframe_size = Some((width, height));
+        self
+    }
+
+    /// "Visível para".
+    pub fn visible_to(mut self, visible_to: VisibleTo) -> Self {
+        self.visible_to = Some(visible_to);
+        self
+    }
+
+    /// "Tipo de autenticação" (default: token, 5 minutes).
+    pub fn auth(mut self, auth: AuthConfig) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Token authentication with this lifetime (checked by [`build`](Self::build)).
+    pub fn token_lifetime(self, lifetime: Duration) -> Self {
+        self.auth(AuthConfig::token(lifetime))
+    }
+
+    /// Checks every field and returns the configuration, or every problem found.
+    pub fn build(&self) -> Result<PluginConfig, ConfigErrors> {
+        let mut d = Draft::default();
+        if let Some(id) = &self.id {
+            d.id = d.record("id", PluginId::parse_all(id));
+        }
+        if let Some(name) = &self.name {
+            d.name = d.record("name", check_name(name));
+        }
+        d.active = Some(self.active);
+        if let Some(link) = &self.link {
+            d.link = d.record("link", link::parse_link(link));
+        }
+        d.icon = self.icon;
+        if let Some(title) = &self.title {
+            d.title = d.record("title", check_title(title));
+        }
+        d.show_in_client_portal = Some(self.show_in_client_portal);
+        d.show_in_manager_panel = Some(self.show_in_manager_panel);
+        d.kind = Some(PluginKind::Iframe);
+        if let Some((width, height)) = self.iframe_size {
+            match IframeSize::new(width, height) {
+                Ok(size) => d.iframe_size = Some(size),
+                Err(errors) => d.errors.extend(errors),
+            }
+        }
+        d.visible_to = self.visible_to;
+        let auth = self.auth.check().map_err(|k| vec![k]);
+        d.auth = d.record("auth.token_lifetime_seconds", auth);
+        d.finish()
+    }
+}
+
+/// The fields of a configuration being checked, and the problems found so far. Both front ends
+/// (builder and JSON) fill it; [`Draft::finish`] reports missing fields and assembles the result.
+#[derive(Default)]
+struct Draft {
+    id: Option<PluginId>,
+    name: Option<String>,
+    active: Option<bool>,
+    link: Option<Url>,
+    icon: Option<Icon>,
+    title: Option<String>,
+    show_in_client_portal: Option<bool>,
+    show_in_manager_panel: Option<bool>,
+    kind: Option<PluginKind>,
+    iframe_size: Option<IframeSize>,
+    visible_to: Option<VisibleTo>,
+    auth: Option<AuthConfig>,
+    errors: Vec<ConfigError>,
+}
+
+impl Draft {
+    /// Keeps the value, or records its problems at `path`.
+    fn record<T>(&mut self, path: &str, result: Result<T, Vec<ConfigErrorKind>>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(kinds) => {
+                self.errors
+                    .extend(kinds.into_iter().map(|kind| ConfigError::new(path, kind)));
+                None
+            }
+        }
+    }
+
+    /// Adds `field.missing` for every absent field with no problem reported yet, orders the
+    /// problems by field, and assembles the configuration if there are none.
+    fn finish(self) -> Result<PluginConfig, ConfigErrors> {
+        let mut errors = self.errors;
+        let id = need(self.id, "id", &mut errors);
+        let name = need(self.name, "name", &mut errors);
+        let active = need(self.active, "active", &mut errors);
+        let link = need(self.link, "link", &mut errors);
+        let icon = need(self.icon, "icon", &mut errors);
+        let title = need(self.title, "title", &mut errors);
+        let show_client = need(
+            self.show_in_client_portal,
+            "show_in_client_portal",
+            &mut errors,
+        );
+        let show_manager = need(
+            self.show_in_manager_panel,
+            "show_in_manager_panel",
+            &mut errors,
+        );
+        let kind = need(self.kind, "kind", &mut errors);
+        let iframe_size = need(self.iframe_size, "iframe_size", &mut errors);
+        let visible_to = need(self.visible_to, "visible_to", &mut errors);
+        let auth = need(self.auth, "auth", &mut errors);
+        errors.sort_by_key(|e| field_rank(e.path()));
+        if let Some(errors) = ConfigErrors::from_vec(errors) {
+            return Err(errors);
+        }
+        match (
+            id,
+            name,
+            active,
+            link,
+            icon,
+            title,
+            show_client,
+            show_manager,
+            kind,
+            iframe_size,
+            visible_to,
+            auth,
+        ) {
+            (
+                Some(id),
+                Some(name),
+                Some(active),
+                Some(link),
+                Some(icon),
+                Some(title),
+                Some(show_in_client_portal),
+                Some(show_in_manager_panel),
+                Some(kind),
+                Some(iframe_size),
+                Some(visible_to),
+                Some(auth),
+            ) => Ok(PluginConfig {
+                id,
+                name,
+                active,
+                link,
+                icon,
+                title,
+                show_in_client_portal,
+                show_in_manager_panel,
+                kind,
+                iframe_size,
+                visible_to,
+                auth,
+            }),
+            // `need` reported every absent field, so there were errors and we returned above.
+            _ => Err(ConfigErrors::one(ConfigError::new(
+                "",
+                ConfigErrorKind::Missing,
+            ))),
+        }
+    }
+}
+
+/// Reports `field.missing` for an absent field unless a problem was already reported under it.
+fn need<T>(slot: Option<T>, path: &str, errors: &mut Vec<ConfigError>) -> Option<T> {
+    let reported = |e: &ConfigError| {
+        e.path() == path
+            || e.path()
+                .strip_prefix(path)
+                .is_some_and(|rest| rest.starts_with('.'))
+    };
+    if slot.is_none() && !errors.iter().any(reported) {
+        errors.push(ConfigError::new(path, ConfigErrorKind::Missing));
+    }
+    slot
+}
+
+/// Position of a path's top-level field in the JSON form (the document first, unknown keys last).
+fn field_rank(path: &str) -> usize {
+    if path.is_empty() {
+        return 0;
+    }
+    let top = path.split('.').next().unwrap_or(path);
+    json::FIELDS
+        .iter()
+        .position(|f| *f == top)
+        .map_or(json::FIELDS.len() + 1, |i| i + 1)
+}
+
+/// Trims `raw` and checks emptiness, length (in characters) and control characters.
+fn check_text(
+    raw: &str,
+    max_chars: usize,
+    empty: ConfigErrorKind,
+    too_long: fn(usize) -> ConfigErrorKind,
+    control: ConfigErrorKind,
+) -> Result<String, Vec<ConfigErrorKind>> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(vec![empty]);
+    }
+    let mut problems = Vec::new();
+    let chars = text.chars().count();
+    if chars > max_chars {
+        problems.push(too_long(chars));
+    }
+    if text.chars().any(is_forbidden_in_text) {
+        problems.push(control);
+    }
+    if problems.is_empty() {
+        Ok(text.to_owned())
+    } else {
+        Err(problems)
+    }
+}
+
+/// Control characters, plus the bidirectional overrides and isolates that can make a menu title
+/// display as something else.
+fn is_forbidden_in_text(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+fn check_name(raw: &str) -> Result<String, Vec<ConfigErrorKind>> {
+    check_text(
+        raw,
+        PluginConfig::NAME_MAX_CHARS,
+        ConfigErrorKind::NameEmpty,
+        |chars| ConfigErrorKind::NameTooLong { chars },
+        ConfigErrorKind::NameControlCharacter,
+    )
+}
+
+fn check_title(raw: &str) -> Result<String, Vec<ConfigErrorKind>> {
+    check_text(
+        raw,
+        PluginConfig::TITLE_MAX_CHARS,
+        ConfigErrorKind::TitleEmpty,
+        |chars| ConfigErrorKind::TitleTooLong { chars },
+        ConfigErrorKind::TitleControlCharacter,
+    )
+}
+
+/// The JSON form, field by field (see the module documentation).
+#[derive(Serialize)]
+struct Wire<'a> {
+    id: &'a PluginId,
+    name: &'a str,
+    active: bool,
+    link: &'a str,
+    icon: Icon,
+    title: &'a str,
+    show_in_client_portal: bool,
+    show_in_manager_panel: bool,
+    kind: PluginKind,
+    iframe_size: IframeSize,
+    visible_to: VisibleTo,
+    auth: &'a AuthConfig,
+}
+
+impl Serialize for PluginConfig {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Wire {
+            id: &self.id,
+            name: &self.name,
+            active: self.active,
+            link: self.link.as_str(),
+            icon: self.icon,
+            title: &self.title,
+            show_in_client_portal: self.show_in_client_portal,
+            show_in_manager_panel: self.show_in_manager_panel,
+            kind: self.kind,
+            iframe_size: self.iframe_size,
+            visible_to: self.visible_to,
+            auth: &self.auth,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for PluginConfig {
+    /// Checks every field like [`PluginConfig::from_json`]; the error message lists every problem
+    /// (in English, with codes). Needs a self-describing format (JSON, TOML, ...).
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let tree = json::Tree::deserialize(deserializer)?;
+        json::from_tree(&tree).map_err(serde::de::Error::custom)
+    }
+}
+
+impl TryFrom<&str> for PluginConfig {
+    type Error = ConfigErrors;
+
+    /// Same as [`PluginConfig::from_json`].
+    fn try_from(json: &str) -> Result<Self, Self::Error> {
+        PluginConfig::from_json(json)
+    }
+}
+
+#[cfg(test)]
+mod tests;

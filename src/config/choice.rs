@@ -1,0 +1,218 @@
+//! The closed choices of the configuration screen: [`PluginKind`] ("Tipo") and [`VisibleTo`]
+//! ("Visível para").
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{ConfigError, ConfigErrorKind, echo};
+use crate::viewer::Role;
+
+/// The plugin type ("Tipo"). The portal has only one: the vendor page is shown in an iframe.
+///
+/// The type has a single variant, so no other kind can be represented; input naming another kind
+/// (`"popup"`, `"link"`, ...) is rejected with `kind.unsupported`. JSON form: `"iframe"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PluginKind {
+    /// The vendor page is embedded in an `<iframe>` ("Iframe").
+    #[default]
+    Iframe,
+}
+
+impl PluginKind {
+    /// The JSON name: `"iframe"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PluginKind::Iframe => "iframe",
+        }
+    }
+
+    pub(crate) fn parse_kind(name: &str) -> Result<PluginKind, ConfigErrorKind> {
+        match name {
+            "iframe" => Ok(PluginKind::Iframe),
+            other => Err(ConfigErrorKind::KindUnsupported { found: echo(other) }),
+        }
+    }
+}
+
+impl fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl FromStr for PluginKind {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        PluginKind::parse_kind(s).map_err(|kind| ConfigError::new("kind", kind))
+    }
+}
+
+impl Serialize for PluginKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for PluginKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        raw.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Who sees the plugin in the client portal ("Visível para").
+///
+/// | Variant                       | JSON                  | Label (pt-BR)       |
+/// |-------------------------------|-----------------------|---------------------|
+/// | [`VisibleTo::Cliente`]        | `"cliente"`           | Cliente             |
+/// | [`VisibleTo::Sindico`]        | `"sindico"`           | Síndico             |
+/// | [`VisibleTo::ClienteESindico`]| `"cliente_e_sindico"` | Cliente e síndico   |
+///
+/// It only concerns the client portal: a gestor's visibility is governed by
+/// `show_in_manager_panel` alone, so [`admits`](Self::admits) is `false` for [`Role::Gestor`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VisibleTo {
+    /// Buyers only ("Cliente").
+    Cliente,
+    /// Building managers only ("Síndico").
+    Sindico,
+    /// Both buyers and building managers ("Cliente e síndico").
+    ClienteESindico,
+}
+
+impl VisibleTo {
+    /// Every value, in the screen's order.
+    pub const ALL: [VisibleTo; 3] = [
+        VisibleTo::Cliente,
+        VisibleTo::Sindico,
+        VisibleTo::ClienteESindico,
+    ];
+
+    /// The JSON name: `"cliente"`, `"sindico"` or `"cliente_e_sindico"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            VisibleTo::Cliente => "cliente",
+            VisibleTo::Sindico => "sindico",
+            VisibleTo::ClienteESindico => "cliente_e_sindico",
+        }
+    }
+
+    /// The label on the configuration screen: "Cliente", "Síndico" or "Cliente e síndico".
+    pub const fn label_pt_br(self) -> &'static str {
+        match self {
+            VisibleTo::Cliente => "Cliente",
+            VisibleTo::Sindico => "Síndico",
+            VisibleTo::ClienteESindico => "Cliente e síndico",
+        }
+    }
+
+    /// Whether this setting admits a client-portal viewer with `role`.
+    ///
+    /// ```
+    /// use cv_portal_plugin::Role;
+    /// use cv_portal_plugin::config::VisibleTo;
+    ///
+    /// assert!(VisibleTo::Sindico.admits(Role::Sindico));
+    /// assert!(!VisibleTo::Sindico.admits(Role::Cliente));
+    /// assert!(VisibleTo::ClienteESindico.admits(Role::Cliente));
+    /// assert!(!VisibleTo::ClienteESindico.admits(Role::Gestor)); // see show_in_manager_panel
+    /// ```
+    pub const fn admits(self, role: Role) -> bool {
+        matches!(
+            (self, role),
+            (
+                VisibleTo::Cliente | VisibleTo::ClienteESindico,
+                Role::Cliente
+            ) | (
+                VisibleTo::Sindico | VisibleTo::ClienteESindico,
+                Role::Sindico
+            )
+        )
+    }
+
+    pub(crate) fn parse_kind(name: &str) -> Result<VisibleTo, ConfigErrorKind> {
+        VisibleTo::ALL
+            .into_iter()
+            .find(|v| v.as_str() == name)
+            .ok_or_else(|| ConfigErrorKind::VisibleToUnknown { found: echo(name) })
+    }
+}
+
+impl fmt::Display for VisibleTo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl FromStr for VisibleTo {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        VisibleTo::parse_kind(s).map_err(|kind| ConfigError::new("visible_to", kind))
+    }
+}
+
+impl Serialize for VisibleTo {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for VisibleTo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        raw.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_accepts_only_iframe() {
+        assert_eq!("iframe".parse::<PluginKind>().unwrap(), PluginKind::Iframe);
+        for bad in ["Iframe", "popup", "link", ""] {
+            let err = bad.parse::<PluginKind>().unwrap_err();
+            assert_eq!((err.code(), err.path()), ("kind.unsupported", "kind"));
+        }
+        assert_eq!(
+            serde_json::to_string(&PluginKind::Iframe).unwrap(),
+            "\"iframe\""
+        );
+    }
+
+    #[test]
+    fn visible_to_names_and_admission_table() {
+        let json: Vec<_> = VisibleTo::ALL
+            .map(|v| serde_json::to_string(&v).unwrap())
+            .into();
+        assert_eq!(
+            json,
+            ["\"cliente\"", "\"sindico\"", "\"cliente_e_sindico\""]
+        );
+        for v in VisibleTo::ALL {
+            assert_eq!(v.as_str().parse::<VisibleTo>().unwrap(), v);
+        }
+        let err = "Síndico".parse::<VisibleTo>().unwrap_err();
+        assert_eq!(err.code(), "visible_to.unknown");
+        // (setting, role, admitted), written out by hand.
+        let table = [
+            (VisibleTo::Cliente, Role::Cliente, true),
+            (VisibleTo::Cliente, Role::Sindico, false),
+            (VisibleTo::Cliente, Role::Gestor, false),
+            (VisibleTo::Sindico, Role::Cliente, false),
+            (VisibleTo::Sindico, Role::Sindico, true),
+            (VisibleTo::Sindico, Role::Gestor, false),
+            (VisibleTo::ClienteESindico, Role::Cliente, true),
+            (VisibleTo::ClienteESindico, Role::Sindico, true),
+            (VisibleTo::ClienteESindico, Role::Gestor, false),
+        ];
+        for (setting, role, admitted) in table {
+            assert_eq!(setting.admits(role), admitted, "{setting} {role}");
+        }
+    }
+}

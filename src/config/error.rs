@@ -1,0 +1,624 @@
+//! Configuration problems: one [`ConfigError`] per problem (field path, stable code, English and
+//! Brazilian Portuguese messages) and [`ConfigErrors`], the non-empty list validation returns.
+
+use std::fmt;
+
+use super::icon::Icon;
+use super::size::Dimension;
+use super::{AuthConfig, PluginConfig, PluginId};
+
+/// Longest echo of user input kept inside an error (in characters); the rest becomes `…`.
+const ECHO_MAX_CHARS: usize = 40;
+
+/// The JSON type a field expected, reported by [`ConfigErrorKind::JsonWrongType`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum JsonType {
+    /// A JSON string.
+    String,
+    /// `true` or `false`.
+    Boolean,
+    /// A JSON object.
+    Object,
+    /// A whole number (no fraction, no exponent).
+    Integer,
+}
+
+impl JsonType {
+    fn en(self) -> &'static str {
+        match self {
+            JsonType::String => "a string",
+            JsonType::Boolean => "true or false",
+            JsonType::Object => "an object",
+            JsonType::Integer => "a whole number",
+        }
+    }
+
+    fn pt_br(self) -> &'static str {
+        match self {
+            JsonType::String => "um texto",
+            JsonType::Boolean => "verdadeiro ou falso (true/false)",
+            JsonType::Object => "um objeto",
+            JsonType::Integer => "um número inteiro",
+        }
+    }
+}
+
+/// What is wrong, independent of where. Each variant has one stable [`code`](Self::code); the
+/// full table is in the [module documentation](crate::config#error-codes).
+///
+/// Values echoed from the input (`found`) are truncated to 40 characters. They are user input:
+/// escape them before putting a message into HTML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigErrorKind {
+    /// `json.syntax`: the document is not JSON (or ends early).
+    JsonSyntax {
+        /// 1-based line of the problem.
+        line: usize,
+        /// 1-based column of the problem.
+        column: usize,
+    },
+    /// `json.wrong_type`: the field holds a value of the wrong JSON type (including `null`).
+    JsonWrongType {
+        /// What was expected.
+        expected: JsonType,
+    },
+    /// `json.unknown_field`: the object has a key this format does not define.
+    JsonUnknownField {
+        /// The keys that are accepted at this place.
+        accepted: &'static [&'static str],
+    },
+    /// `json.duplicate_field`: the same key appears more than once in one object.
+    JsonDuplicateField,
+    /// `field.missing`: a required field was not given.
+    Missing,
+    /// `id.empty`.
+    IdEmpty,
+    /// `id.too_long`: more than [`PluginId::MAX_LEN`] bytes.
+    IdTooLong {
+        /// Length found, in bytes.
+        len: usize,
+    },
+    /// `id.invalid_character`: a character outside `A-Z a-z 0-9 - _ .`.
+    IdInvalidCharacter {
+        /// The first offending character.
+        found: char,
+    },
+    /// `id.invalid_first_character`: the id does not start with an ASCII letter or digit.
+    IdInvalidFirstCharacter {
+        /// The first character.
+        found: char,
+    },
+    /// `name.empty`: empty after trimming.
+    NameEmpty,
+    /// `name.too_long`: more than [`PluginConfig::NAME_MAX_CHARS`] characters.
+    NameTooLong {
+        /// Length found, in characters (after trimming).
+        chars: usize,
+    },
+    /// `name.control_character`: a control character (line break, tab, ...).
+    NameControlCharacter,
+    /// `link.too_long`: more than [`PluginConfig::LINK_MAX_LEN`] bytes.
+    LinkTooLong {
+        /// Length found, in bytes.
+        len: usize,
+    },
+    /// `link.invalid`: not parseable as a URL.
+    LinkInvalid {
+        /// The parser's reason.
+        reason: url::ParseError,
+    },
+    /// `link.not_absolute`: a relative URL (no scheme).
+    LinkNotAbsolute,
+    /// `link.no_host`: the URL has no host.
+    LinkNoHost,
+    /// `link.not_https`: the scheme is not `https` (and not `http` to a loopback host).
+    LinkNotHttps {
+        /// The scheme found.
+        scheme: String,
+    },
+    /// `link.has_userinfo`: the URL carries `user:password@`.
+    LinkHasUserinfo,
+    /// `link.has_fragment`: the URL carries `#fragment`.
+    LinkHasFragment,
+    /// `link.reserved_query_param`: the query already has a `token` parameter, which the launch
+    /// URL reserves for the launch token.
+    LinkReservedQueryParam,
+    /// `icon.unknown`: not one of [`Icon::ALL`].
+    IconUnknown {
+        /// The name found.
+        found: String,
+    },
+    /// `title.empty`: empty after trimming.
+    TitleEmpty,
+    /// `title.too_long`: more than [`PluginConfig::TITLE_MAX_CHARS`] characters.
+    TitleTooLong {
+        /// Length found, in characters (after trimming).
+        chars: usize,
+    },
+    /// `title.control_character`: a control character (line break, tab, ...).
+    TitleControlCharacter,
+    /// `kind.unsupported`: a plugin type other than `iframe`.
+    KindUnsupported {
+        /// The type found.
+        found: String,
+    },
+    /// `iframe_size.invalid`: not of the form `800px` or `100%`.
+    SizeInvalid {
+        /// The text found.
+        found: String,
+    },
+    /// `iframe_size.pixels_out_of_range`: outside [`Dimension::PIXELS_MIN`]..=[`Dimension::PIXELS_MAX`].
+    SizePixelsOutOfRange {
+        /// The number found (may be negative or huge).
+        found: String,
+    },
+    /// `iframe_size.percent_out_of_range`: outside [`Dimension::PERCENT_MIN`]..=[`Dimension::PERCENT_MAX`].
+    SizePercentOutOfRange {
+        /// The number found (may be negative or huge).
+        found: String,
+    },
+    /// `visible_to.unknown`: not `cliente`, `sindico` or `cliente_e_sindico`.
+    VisibleToUnknown {
+        /// The value found.
+        found: String,
+    },
+    /// `auth.unsupported`: an authentication type other than `token`.
+    AuthUnsupported {
+        /// The type found.
+        found: String,
+    },
+    /// `auth.lifetime_out_of_range`: outside [`AuthConfig::MIN_TOKEN_LIFETIME`]..=[`AuthConfig::MAX_TOKEN_LIFETIME`].
+    AuthLifetimeOutOfRange {
+        /// The number of seconds found (may be negative or huge).
+        found: String,
+    },
+    /// `auth.lifetime_not_whole_seconds`: the lifetime has a fraction of a second.
+    AuthLifetimeNotWholeSeconds,
+}
+
+impl ConfigErrorKind {
+    /// The stable, machine-readable code, e.g. `link.not_https`.
+    pub fn code(&self) -> &'static str {
+        use ConfigErrorKind as K;
+        match self {
+            K::JsonSyntax { .. } => "json.syntax",
+            K::JsonWrongType { .. } => "json.wrong_type",
+            K::JsonUnknownField { .. } => "json.unknown_field",
+            K::JsonDuplicateField => "json.duplicate_field",
+            K::Missing => "field.missing",
+            K::IdEmpty => "id.empty",
+            K::IdTooLong { .. } => "id.too_long",
+            K::IdInvalidCharacter { .. } => "id.invalid_character",
+            K::IdInvalidFirstCharacter { .. } => "id.invalid_first_character",
+            K::NameEmpty => "name.empty",
+            K::NameTooLong { .. } => "name.too_long",
+            K::NameControlCharacter => "name.control_character",
+            K::LinkTooLong { .. } => "link.too_long",
+            K::LinkInvalid { .. } => "link.invalid",
+            K::LinkNotAbsolute => "link.not_absolute",
+            K::LinkNoHost => "link.no_host",
+            K::LinkNotHttps { .. } => "link.not_https",
+            K::LinkHasUserinfo => "link.has_userinfo",
+            K::LinkHasFragment => "link.has_fragment",
+            K::LinkReservedQueryParam => "link.reserved_query_param",
+            K::IconUnknown { .. } => "icon.unknown",
+            K::TitleEmpty => "title.empty",
+            K::TitleTooLong { .. } => "title.too_long",
+            K::TitleControlCharacter => "title.control_character",
+            K::KindUnsupported { .. } => "kind.unsupported",
+            K::SizeInvalid { .. } => "iframe_size.invalid",
+            K::SizePixelsOutOfRange { .. } => "iframe_size.pixels_out_of_range",
+            K::SizePercentOutOfRange { .. } => "iframe_size.percent_out_of_range",
+            K::VisibleToUnknown { .. } => "visible_to.unknown",
+            K::AuthUnsupported { .. } => "auth.unsupported",
+            K::AuthLifetimeOutOfRange { .. } => "auth.lifetime_out_of_range",
+            K::AuthLifetimeNotWholeSeconds => "auth.lifetime_not_whole_seconds",
+        }
+    }
+
+    /// The problem in English, without the field name.
+    pub fn problem_en(&self) -> String {
+        use ConfigErrorKind as K;
+        let (px_min, px_max) = (Dimension::PIXELS_MIN, Dimension::PIXELS_MAX);
+        let (pc_min, pc_max) = (Dimension::PERCENT_MIN, Dimension::PERCENT_MAX);
+        let (lt_min, lt_max) = lifetime_bounds();
+        match self {
+            K::JsonSyntax { line, column } => {
+                format!("invalid JSON at line {line}, column {column}")
+            }
+            K::JsonWrongType { expected } => format!("expected {}", expected.en()),
+            K::JsonUnknownField { accepted } => {
+                format!(
+                    "unknown field; accepted fields are: {}",
+                    accepted.join(", ")
+                )
+            }
+            K::JsonDuplicateField => "the field appears more than once".to_owned(),
+            K::Missing => "this field is required".to_owned(),
+            K::IdEmpty | K::NameEmpty | K::TitleEmpty => "must not be empty".to_owned(),
+            K::IdTooLong { len } => {
+                format!(
+                    "is {len} bytes long; at most {} are allowed",
+                    PluginId::MAX_LEN
+                )
+            }
+            K::IdInvalidCharacter { found } => format!(
+                "contains {found:?}; only ASCII letters, digits, '-', '_' and '.' are allowed"
+            ),
+            K::IdInvalidFirstCharacter { found } => {
+                format!("must start with an ASCII letter or digit, found {found:?}")
+            }
+            K::NameTooLong { chars } => format!(
+                "has {chars} characters; at most {} are allowed",
+                PluginConfig::NAME_MAX_CHARS
+            ),
+            K::TitleTooLong { chars } => format!(
+                "has {chars} characters; at most {} are allowed",
+                PluginConfig::TITLE_MAX_CHARS
+            ),
+            K::NameControlCharacter | K::TitleControlCharacter => {
+                "must not contain control characters such as line breaks or tabs".to_owned()
+            }
+            K::LinkTooLong { len } => format!(
+                "is {len} bytes long; at most {} are allowed",
+                PluginConfig::LINK_MAX_LEN
+            ),
+            K::LinkInvalid { reason } => format!("is not a valid URL ({reason})"),
+            K::LinkNotAbsolute => {
+                "must be an absolute URL such as https://plugin.example.com/path".to_owned()
+            }
+            K::LinkNoHost => "must have a host name".to_owned(),
+            K::LinkNotHttps { scheme } => format!(
+                "must use https (found {scheme:?}); plain http is accepted only for localhost, \
+                 127.0.0.0/8 and [::1]"
+            ),
+            K::LinkHasUserinfo => {
+                "must not contain a user name or password (user:password@)".to_owned()
+            }
+            K::LinkHasFragment => "must not contain a fragment (#...)".to_owned(),
+            K::LinkReservedQueryParam => {
+                "must not have a \"token\" query parameter: the portal adds it for the launch token"
+                    .to_owned()
+            }
+            K::IconUnknown { found } => {
+                format!("unknown icon {found:?}; valid icons are: {}", icon_names())
+            }
+            K::KindUnsupported { found } => {
+                format!("unsupported plugin type {found:?}; the only type is \"iframe\"")
+            }
+            K::SizeInvalid { found } => format!(
+                "{found:?} is not a size; write pixels like \"800px\" or a percentage like \"100%\""
+            ),
+            K::SizePixelsOutOfRange { found } => {
+                format!("{found} px is out of range; use {px_min} to {px_max} px")
+            }
+            K::SizePercentOutOfRange { found } => {
+                format!("{found}% is out of range; use {pc_min}% to {pc_max}%")
+            }
+            K::VisibleToUnknown { found } => format!(
+                "unknown value {found:?}; expected \"cliente\", \"sindico\" or \"cliente_e_sindico\""
+            ),
+            K::AuthUnsupported { found } => {
+                format!("unsupported authentication type {found:?}; the only type is \"token\"")
+            }
+            K::AuthLifetimeOutOfRange { found } => {
+                format!("{found} s is out of range; use {lt_min} to {lt_max} seconds (30 s to 1 h)")
+            }
+            K::AuthLifetimeNotWholeSeconds => "must be a whole number of seconds".to_owned(),
+        }
+    }
+
+    /// The problem in Brazilian Portuguese, without the field name.
+    pub fn problem_pt_br(&self) -> String {
+        use ConfigErrorKind as K;
+        let (px_min, px_max) = (Dimension::PIXELS_MIN, Dimension::PIXELS_MAX);
+        let (pc_min, pc_max) = (Dimension::PERCENT_MIN, Dimension::PERCENT_MAX);
+        let (lt_min, lt_max) = lifetime_bounds();
+        match self {
+            K::JsonSyntax { line, column } => {
+                format!("JSON inválido na linha {line}, coluna {column}")
+            }
+            K::JsonWrongType { expected } => {
+                format!("valor do tipo errado; era esperado {}", expected.pt_br())
+            }
+            K::JsonUnknownField { accepted } => format!(
+                "campo desconhecido; os campos aceitos são: {}",
+                accepted.join(", ")
+            ),
+            K::JsonDuplicateField => "o campo aparece mais de uma vez".to_owned(),
+            K::Missing => "campo obrigatório não informado".to_owned(),
+            K::IdEmpty | K::NameEmpty | K::TitleEmpty => "não pode ficar vazio".to_owned(),
+            K::IdTooLong { len } => format!(
+                "tem {len} caracteres; o máximo permitido é {}",
+                PluginId::MAX_LEN
+            ),
+            K::IdInvalidCharacter { found } => format!(
+                "contém o caractere {found:?}; só são permitidos letras sem acento, dígitos, \
+                 '-', '_' e '.'"
+            ),
+            K::IdInvalidFirstCharacter { found } => {
+                format!("deve começar com uma letra sem acento ou um dígito; encontrado {found:?}")
+            }
+            K::NameTooLong { chars } => format!(
+                "tem {chars} caracteres; o máximo permitido é {}",
+                PluginConfig::NAME_MAX_CHARS
+            ),
+            K::TitleTooLong { chars } => format!(
+                "tem {chars} caracteres; o máximo permitido é {}",
+                PluginConfig::TITLE_MAX_CHARS
+            ),
+            K::NameControlCharacter | K::TitleControlCharacter => {
+                "não pode conter caracteres de controle, como quebras de linha ou tabulações"
+                    .to_owned()
+            }
+            K::LinkTooLong { len } => format!(
+                "tem {len} caracteres; o máximo permitido é {}",
+                PluginConfig::LINK_MAX_LEN
+            ),
+            K::LinkInvalid { reason } => {
+                format!("não é uma URL válida ({})", parse_error_pt_br(*reason))
+            }
+            K::LinkNotAbsolute => {
+                "deve ser uma URL completa, como https://plugin.exemplo.com.br/caminho".to_owned()
+            }
+            K::LinkNoHost => "deve ter um nome de host (domínio)".to_owned(),
+            K::LinkNotHttps { scheme } => format!(
+                "deve usar https (encontrado {scheme:?}); http só é aceito para localhost, \
+                 127.0.0.0/8 e [::1]"
+            ),
+            K::LinkHasUserinfo => "não pode conter usuário ou senha (usuario:senha@)".to_owned(),
+            K::LinkHasFragment => "não pode conter fragmento (#...)".to_owned(),
+            K::LinkReservedQueryParam => {
+                "não pode ter o parâmetro \"token\" na query: o portal o acrescenta para o token de acesso"
+                    .to_owned()
+            }
+            K::IconUnknown { found } => format!(
+                "ícone {found:?} desconhecido; os ícones válidos são: {}",
+                icon_names()
+            ),
+            K::KindUnsupported { found } => format!(
+                "tipo de plugin {found:?} não suportado; o único tipo disponível é \"iframe\""
+            ),
+            K::SizeInvalid { found } => format!(
+                "{found:?} não é um tamanho válido; use pixels, como \"800px\", ou porcentagem, \
+                 como \"100%\""
+            ),
+            K::SizePixelsOutOfRange { found } => {
+                format!("{found} px está fora do intervalo permitido (de {px_min} a {px_max} px)")
+            }
+            K::SizePercentOutOfRange { found } => {
+                format!("{found}% está fora do intervalo permitido (de {pc_min}% a {pc_max}%)")
+            }
+            K::VisibleToUnknown { found } => format!(
+                "valor {found:?} desconhecido; use \"cliente\", \"sindico\" ou \
+                 \"cliente_e_sindico\""
+            ),
+            K::AuthUnsupported { found } => format!(
+                "tipo de autenticação {found:?} não suportado; o único tipo disponível é \"token\""
+            ),
+            K::AuthLifetimeOutOfRange { found } => format!(
+                "{found} s está fora do intervalo permitido (de {lt_min} a {lt_max} segundos, \
+                 ou seja, de 30 s a 1 h)"
+            ),
+            K::AuthLifetimeNotWholeSeconds => "deve ser um número inteiro de segundos".to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problem_en())
+    }
+}
+
+fn lifetime_bounds() -> (u64, u64) {
+    (
+        AuthConfig::MIN_TOKEN_LIFETIME.as_secs(),
+        AuthConfig::MAX_TOKEN_LIFETIME.as_secs(),
+    )
+}
+
+fn icon_names() -> String {
+    Icon::ALL.map(Icon::as_str).join(", ")
+}
+
+fn parse_error_pt_br(reason: url::ParseError) -> &'static str {
+    use url::ParseError as P;
+    match reason {
+        P::EmptyHost => "host vazio",
+        P::IdnaError => "nome de domínio internacional inválido",
+        P::InvalidPort => "número de porta inválido",
+        P::InvalidIpv4Address => "endereço IPv4 inválido",
+        P::InvalidIpv6Address => "endereço IPv6 inválido",
+        P::InvalidDomainCharacter => "caractere inválido no domínio",
+        P::Overflow => "URL grande demais",
+        _ => "formato não reconhecido",
+    }
+}
+
+/// Truncates echoed user input to [`ECHO_MAX_CHARS`] characters.
+pub(crate) fn echo(input: &str) -> String {
+    if input.chars().count() <= ECHO_MAX_CHARS {
+        input.to_owned()
+    } else {
+        let mut out: String = input.chars().take(ECHO_MAX_CHARS).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// One problem in a plugin configuration: where ([`path`](Self::path)), what
+/// ([`code`](Self::code), [`kind`](Self::kind)) and a message in English and Brazilian Portuguese.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    path: String,
+    kind: ConfigErrorKind,
+}
+
+impl ConfigError {
+    /// A problem `kind` at the field `path` (e.g. `"link"`, `"iframe_size.width"`).
+    pub fn new(path: impl Into<String>, kind: ConfigErrorKind) -> Self {
+        ConfigError {
+            path: path.into(),
+            kind,
+        }
+    }
+
+    /// The field the problem is about, as a dotted JSON path (`"link"`, `"iframe_size.width"`,
+    /// `"auth.token_lifetime_seconds"`). Empty for the document as a whole (`json.syntax`).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The stable, machine-readable code, e.g. `link.not_https`.
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+
+    /// What is wrong, for callers that want to match on it.
+    pub fn kind(&self) -> &ConfigErrorKind {
+        &self.kind
+    }
+
+    /// A message for English readers, prefixed by the field's name: `title: must not be empty`.
+    pub fn message_en(&self) -> String {
+        match label(&self.path) {
+            Some((en, _)) => format!("{en}: {}", self.kind.problem_en()),
+            None if self.path.is_empty() => self.kind.problem_en(),
+            None => format!("{}: {}", self.path, self.kind.problem_en()),
+        }
+    }
+
+    /// A message for Brazilian admins, prefixed by the field's label on the "Gestão de Plugins"
+    /// screen: `Título do Plugin: não pode ficar vazio`.
+    pub fn message_pt_br(&self) -> String {
+        match label(&self.path) {
+            Some((_, pt)) => format!("{pt}: {}", self.kind.problem_pt_br()),
+            None if self.path.is_empty() => self.kind.problem_pt_br(),
+            None => format!("{}: {}", self.path, self.kind.problem_pt_br()),
+        }
+    }
+}
+
+/// English and Portuguese labels of the known field paths.
+fn label(path: &str) -> Option<(&'static str, &'static str)> {
+    Some(match path {
+        "id" => ("id", "Identificador"),
+        "name" => ("name", "Nome"),
+        "active" => ("active", "Ativo"),
+        "link" => ("link", "Link"),
+        "icon" => ("icon", "Ícone"),
+        "title" => ("title", "Título do Plugin"),
+        "show_in_client_portal" => ("show_in_client_portal", "Exibir no portal do cliente"),
+        "show_in_manager_panel" => ("show_in_manager_panel", "Exibir no gestor"),
+        "kind" => ("kind", "Tipo"),
+        "iframe_size" => ("iframe_size", "Tamanho do iframe"),
+        "iframe_size.width" => ("iframe width", "Largura do iframe"),
+        "iframe_size.height" => ("iframe height", "Altura do iframe"),
+        "visible_to" => ("visible_to", "Visível para"),
+        "auth" | "auth.type" => ("authentication type", "Tipo de autenticação"),
+        "auth.token_lifetime_seconds" => ("token lifetime", "Duração do token"),
+        _ => return None,
+    })
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} [{}]", self.message_en(), self.code())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Every problem found in a plugin configuration (never empty), in field order.
+///
+/// ```
+/// use cv_portal_plugin::config::PluginConfig;
+///
+/// let errors = PluginConfig::from_json(r#"{"id": ""}"#).unwrap_err();
+/// assert!(errors.len() > 1);
+/// assert!(errors.iter().any(|e| e.code() == "id.empty"));
+/// assert!(errors.iter().any(|e| e.code() == "field.missing" && e.path() == "link"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigErrors(Vec<ConfigError>);
+
+impl ConfigErrors {
+    /// Wraps a list of problems; `None` when the list is empty (no problem, no error).
+    pub(crate) fn from_vec(errors: Vec<ConfigError>) -> Option<Self> {
+        (!errors.is_empty()).then_some(ConfigErrors(errors))
+    }
+
+    /// A list holding one problem.
+    pub(crate) fn one(error: ConfigError) -> Self {
+        ConfigErrors(vec![error])
+    }
+
+    /// The problems, in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, ConfigError> {
+        self.0.iter()
+    }
+
+    /// How many problems there are (at least one).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Always `false`: a `ConfigErrors` holds at least one problem.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The problems as a slice.
+    pub fn as_slice(&self) -> &[ConfigError] {
+        &self.0
+    }
+
+    /// The problems as a vector.
+    pub fn into_vec(self) -> Vec<ConfigError> {
+        self.0
+    }
+
+    /// The codes of all problems, in order (handy in tests and logs).
+    pub fn codes(&self) -> Vec<&'static str> {
+        self.0.iter().map(ConfigError::code).collect()
+    }
+}
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        write!(
+            f,
+            "invalid plugin configuration ({n} problem{}): ",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for (i, error) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl<'a> IntoIterator for &'a ConfigErrors {
+    type Item = &'a ConfigError;
+    type IntoIter = std::slice::Iter<'a, ConfigError>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl IntoIterator for ConfigErrors {
+    type Item = ConfigError;
+    type IntoIter = std::vec::IntoIter<ConfigError>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}

@@ -1,0 +1,531 @@
+//! Table-driven tests of every configuration rule, through both front ends.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::*;
+
+fn valid_json() -> Value {
+    json!({
+        "id": "financeiro",
+        "name": "Financeiro – segunda via",
+        "active": true,
+        "link": "https://erp.example.com.br/portal?empresa=42",
+        "icon": "financeiro",
+        "title": "Financeiro",
+        "show_in_client_portal": true,
+        "show_in_manager_panel": false,
+        "kind": "iframe",
+        "iframe_size": {"width": "100%", "height": "800px"},
+        "visible_to": "cliente_e_sindico",
+        "auth": {"type": "token", "token_lifetime_seconds": 300}
+    })
+}
+
+fn valid_builder() -> PluginConfigBuilder {
+    PluginConfig::builder()
+        .id("financeiro")
+        .name("Financeiro – segunda via")
+        .link("https://erp.example.com.br/portal?empresa=42")
+        .icon(Icon::Financeiro)
+        .title("Financeiro")
+        .show_in_client_portal(true)
+        .iframe_size(Dimension::Percent(100), Dimension::Pixels(800))
+        .visible_to(VisibleTo::ClienteESindico)
+}
+
+/// `valid_json()` with `pointer` (`/a/b`) set to `value`, or removed when `value` is `None`.
+fn with(pointer: &str, value: Option<Value>) -> String {
+    let mut doc = valid_json();
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    let object = doc.pointer_mut(parent).unwrap().as_object_mut().unwrap();
+    match value {
+        Some(value) => object.insert(key.to_owned(), value),
+        None => object.remove(key),
+    };
+    doc.to_string()
+}
+
+fn errors_of(json: &str) -> Vec<(String, &'static str)> {
+    match PluginConfig::from_json(json) {
+        Ok(config) => panic!("accepted {json}: {config:?}"),
+        Err(errors) => errors
+            .iter()
+            .map(|e| (e.path().to_owned(), e.code()))
+            .collect(),
+    }
+}
+
+/// (input JSON, expected path, expected code): each input has exactly this one problem.
+fn json_cases() -> Vec<(String, &'static str, &'static str)> {
+    let s = |v: &str| Some(json!(v));
+    let mut cases = vec![
+        ("{".to_owned(), "", "json.syntax"),
+        ("{} x".to_owned(), "", "json.syntax"),
+        ("".to_owned(), "", "json.syntax"),
+        ("[]".to_owned(), "", "json.wrong_type"),
+        ("null".to_owned(), "", "json.wrong_type"),
+        (
+            with("/extra", Some(json!(1))),
+            "extra",
+            "json.unknown_field",
+        ),
+        (
+            with("/auth/refresh", Some(json!(1))),
+            "auth.refresh",
+            "json.unknown_field",
+        ),
+        (
+            with("/iframe_size/depth", s("1px")),
+            "iframe_size.depth",
+            "json.unknown_field",
+        ),
+        (
+            with("/active", Some(json!("true"))),
+            "active",
+            "json.wrong_type",
+        ),
+        (
+            with("/active", Some(Value::Null)),
+            "active",
+            "json.wrong_type",
+        ),
+        (with("/id", Some(json!(42))), "id", "json.wrong_type"),
+        (
+            with("/iframe_size", s("100%")),
+            "iframe_size",
+            "json.wrong_type",
+        ),
+        (
+            with("/iframe_size/width", Some(json!(800))),
+            "iframe_size.width",
+            "json.wrong_type",
+        ),
+        (with("/auth", s("token")), "auth", "json.wrong_type"),
+        (
+            with("/auth/token_lifetime_seconds", Some(json!(300.0))),
+            "auth.token_lifetime_seconds",
+            "json.wrong_type",
+        ),
+        (
+            with("/auth/token_lifetime_seconds", s("300")),
+            "auth.token_lifetime_seconds",
+            "json.wrong_type",
+        ),
+        (with("/id", s("")), "id", "id.empty"),
+        (with("/id", s(&"a".repeat(65))), "id", "id.too_long"),
+        (with("/id", s("finan ceiro")), "id", "id.invalid_character"),
+        (
+            with("/id", s("-financeiro")),
+            "id",
+            "id.invalid_first_character",
+        ),
+        (with("/name", s("   ")), "name", "name.empty"),
+        (with("/name", s(&"n".repeat(101))), "name", "name.too_long"),
+        (
+            with("/name", s("Finan\nceiro")),
+            "name",
+            "name.control_character",
+        ),
+        (
+            with("/name", s("abc\u{202E}def")),
+            "name",
+            "name.control_character",
+        ),
+        (
+            with("/link", s(&format!("https://a.com/{}", "x".repeat(2048)))),
+            "link",
+            "link.too_long",
+        ),
+        (
+            with("/link", s("https://a.com:70000/")),
+            "link",
+            "link.invalid",
+        ),
+        (
+            with("/link", s("erp.example.com")),
+            "link",
+            "link.not_absolute",
+        ),
+        (with("/link", s("https://")), "link", "link.no_host"),
+        (
+            with("/link", s("http://erp.example.com/")),
+            "link",
+            "link.not_https",
+        ),
+        (
+            with("/link", s("https://u:p@erp.example.com/")),
+            "link",
+            "link.has_userinfo",
+        ),
+        (
+            with("/link", s("https://erp.example.com/#x")),
+            "link",
+            "link.has_fragment",
+        ),
+        (
+            with("/link", s("https://erp.example.com/p?empresa=7&token=abc")),
+            "link",
+            "link.reserved_query_param",
+        ),
+        (with("/icon", s("sino")), "icon", "icon.unknown"),
+        (with("/icon", s("Alerta")), "icon", "icon.unknown"),
+        (with("/title", s("")), "title", "title.empty"),
+        (
+            with("/title", s(&"t".repeat(61))),
+            "title",
+            "title.too_long",
+        ),
+        (
+            with("/title", s("Fin\tanceiro")),
+            "title",
+            "title.control_character",
+        ),
+        (with("/kind", s("popup")), "kind", "kind.unsupported"),
+        (with("/kind", s("Iframe")), "kind", "kind.unsupported"),
+        (
+            with("/iframe_size/width", s("wide")),
+            "iframe_size.width",
+            "iframe_size.invalid",
+        ),
+        (
+            with("/iframe_size/height", s("100000px")),
+            "iframe_size.height",
+            "iframe_size.pixels_out_of_range",
+        ),
+        (
+            with("/iframe_size/height", s("-1px")),
+            "iframe_size.height",
+            "iframe_size.pixels_out_of_range",
+        ),
+        (
+            with("/iframe_size/width", s("250%")),
+            "iframe_size.width",
+            "iframe_size.percent_out_of_range",
+        ),
+        (
+            with("/visible_to", s("gestor")),
+            "visible_to",
+            "visible_to.unknown",
+        ),
+        (
+            with("/auth/type", s("oauth")),
+            "auth.type",
+            "auth.unsupported",
+        ),
+        (
+            with("/auth/token_lifetime_seconds", Some(json!(3601))),
+            "auth.token_lifetime_seconds",
+            "auth.lifetime_out_of_range",
+        ),
+        (
+            with("/auth/token_lifetime_seconds", Some(json!(-30))),
+            "auth.token_lifetime_seconds",
+            "auth.lifetime_out_of_range",
+        ),
+        (
+            with("/auth/token_lifetime_seconds", Some(json!(29))),
+            "auth.token_lifetime_seconds",
+            "auth.lifetime_out_of_range",
+        ),
+        (
+            with("/iframe_size/height", None),
+            "iframe_size.height",
+            "field.missing",
+        ),
+        (with("/auth/type", None), "auth.type", "field.missing"),
+    ];
+    for field in json::FIELDS {
+        cases.push((with(&format!("/{field}"), None), field, "field.missing"));
+    }
+    let duplicate = valid_json()
+        .to_string()
+        .replacen('{', r#"{"title": "Outro", "#, 1);
+    cases.push((duplicate, "title", "json.duplicate_field"));
+    cases
+}
+
+/// (builder, expected path, expected code): problems only the typed front end can produce.
+fn builder_cases() -> Vec<(PluginConfigBuilder, &'static str, &'static str)> {
+    vec![
+        (
+            valid_builder().token_lifetime(Duration::from_millis(30_500)),
+            "auth.token_lifetime_seconds",
+            "auth.lifetime_not_whole_seconds",
+        ),
+        (
+            valid_builder().token_lifetime(Duration::from_secs(10)),
+            "auth.token_lifetime_seconds",
+            "auth.lifetime_out_of_range",
+        ),
+        (
+            valid_builder().iframe_size(Dimension::Pixels(0), Dimension::Pixels(600)),
+            "iframe_size.width",
+            "iframe_size.pixels_out_of_range",
+        ),
+        (
+            valid_builder().iframe_size(Dimension::Pixels(600), Dimension::Percent(0)),
+            "iframe_size.height",
+            "iframe_size.percent_out_of_range",
+        ),
+        (
+            PluginConfigBuilder {
+                icon: None,
+                ..valid_builder()
+            },
+            "icon",
+            "field.missing",
+        ),
+        (valid_builder().id("a/b"), "id", "id.invalid_character"),
+        (valid_builder().title(" \n "), "title", "title.empty"),
+        (
+            valid_builder().link("ftp://a.com/"),
+            "link",
+            "link.not_https",
+        ),
+    ]
+}
+
+#[test]
+fn the_valid_documents_are_accepted() {
+    let from_json = PluginConfig::from_json(&valid_json().to_string()).unwrap();
+    let from_builder = valid_builder().build().unwrap();
+    assert_eq!(from_json, from_builder);
+    assert_eq!(from_json.id().as_str(), "financeiro");
+    assert_eq!(from_json.link().query(), Some("empresa=42"));
+    assert_eq!(from_json.kind(), PluginKind::Iframe);
+    assert_eq!(from_json.token_lifetime(), Duration::from_secs(300));
+    assert!(from_json.is_active());
+}
+
+#[test]
+fn every_json_case_reports_exactly_its_problem() {
+    for (json, path, code) in json_cases() {
+        assert_eq!(errors_of(&json), [(path.to_owned(), code)], "{json}");
+    }
+}
+
+#[test]
+fn every_builder_case_reports_exactly_its_problem() {
+    for (builder, path, code) in builder_cases() {
+        let errors = builder.build().unwrap_err();
+        let found: Vec<_> = errors.iter().map(|e| (e.path(), e.code())).collect();
+        assert_eq!(found, [(path, code)], "{builder:?}");
+    }
+}
+
+#[test]
+fn the_documented_code_table_is_exactly_the_codes_the_tests_trigger() {
+    let documented: BTreeSet<&str> = include_str!("mod.rs")
+        .lines()
+        .filter_map(|line| line.strip_prefix("//! | `"))
+        .filter_map(|rest| rest.split('`').next())
+        .filter(|code| code.contains('.') && !code.contains(' '))
+        .collect();
+    let triggered: BTreeSet<&str> = json_cases()
+        .into_iter()
+        .map(|(_, _, code)| code)
+        .chain(builder_cases().into_iter().map(|(_, _, code)| code))
+        .collect();
+    assert_eq!(documented, triggered);
+    assert_eq!(documented.len(), 32);
+}
+
+#[test]
+fn every_problem_is_reported_at_once_in_both_languages() {
+    let json = r#"{
+        "id": "finan ceiro",
+        "name": "",
+        "link": "http://u:p@erp.example.com/#x",
+        "icon": "sino",
+        "title": "Financeiro",
+        "show_in_client_portal": "yes",
+        "show_in_manager_panel": false,
+        "kind": "popup",
+        "iframe_size": {"width": "0px", "height": "250%"},
+        "visible_to": "todos",
+        "auth": {"type": "token", "token_lifetime_seconds": 7200},
+        "color": "blue"
+    }"#;
+    let errors = PluginConfig::from_json(json).unwrap_err();
+    assert_eq!(
+        errors.codes(),
+        [
+            "id.invalid_character",
+            "name.empty",
+            "field.missing",
+            "link.not_https",
+            "link.has_userinfo",
+            "link.has_fragment",
+            "icon.unknown",
+            "json.wrong_type",
+            "kind.unsupported",
+            "iframe_size.pixels_out_of_range",
+            "iframe_size.percent_out_of_range",
+            "visible_to.unknown",
+            "auth.lifetime_out_of_range",
+            "json.unknown_field",
+        ]
+    );
+    let paths: Vec<_> = errors.iter().map(ConfigError::path).collect();
+    assert_eq!(paths[2], "active");
+    assert_eq!(paths[13], "color");
+    for e in &errors {
+        let (en, pt) = (e.message_en(), e.message_pt_br());
+        assert!(!en.is_empty() && !pt.is_empty() && en != pt, "{en} / {pt}");
+        assert!(!en.contains(":p@") && !pt.contains(":p@"));
+    }
+    assert!(
+        errors
+            .to_string()
+            .starts_with("invalid plugin configuration (14 problems): ")
+    );
+}
+
+#[test]
+fn messages_are_localized_with_screen_labels() {
+    let errors = PluginConfig::from_json(&with("/title", Some(json!("")))).unwrap_err();
+    let e = errors.iter().next().unwrap();
+    assert_eq!(e.message_en(), "title: must not be empty");
+    assert_eq!(e.message_pt_br(), "Título do Plugin: não pode ficar vazio");
+    assert_eq!(e.to_string(), "title: must not be empty [title.empty]");
+
+    let errors = PluginConfig::from_json(&with("/link", Some(json!("http://a.com/")))).unwrap_err();
+    let pt = errors.iter().next().unwrap().message_pt_br();
+    assert!(pt.starts_with("Link: deve usar https"), "{pt}");
+
+    let errors = PluginConfig::from_json(&with("/cor", Some(json!(1)))).unwrap_err();
+    let pt = errors.iter().next().unwrap().message_pt_br();
+    assert!(
+        pt.starts_with("cor: campo desconhecido; os campos aceitos são: id, name"),
+        "{pt}"
+    );
+
+    let errors = PluginConfig::from_json("{\n  \"id\": ").unwrap_err();
+    let e = errors.iter().next().unwrap();
+    assert_eq!(
+        e.kind(),
+        &ConfigErrorKind::JsonSyntax { line: 2, column: 8 }
+    );
+    assert_eq!(e.message_pt_br(), "JSON inválido na linha 2, coluna 8");
+}
+
+#[test]
+fn echoed_input_is_truncated() {
+    let long = "x".repeat(10_000);
+    let errors = PluginConfig::from_json(&with("/icon", Some(json!(long)))).unwrap_err();
+    let message = errors.iter().next().unwrap().message_en();
+    assert!(message.len() < 400, "{message}");
+    assert!(message.contains("xxx…"));
+}
+
+#[test]
+fn text_is_trimmed_and_counted_in_characters() {
+    let config = valid_builder()
+        .name("  Financeiro  ")
+        .title(format!(" {} ", "é".repeat(60)))
+        .build()
+        .unwrap();
+    assert_eq!(config.name(), "Financeiro");
+    assert_eq!(config.title().chars().count(), 60);
+    assert!(valid_builder().title("é".repeat(61)).build().is_err());
+    assert!(valid_builder().name("n".repeat(100)).build().is_ok());
+}
+
+#[test]
+fn defaults() {
+    let json = with("/auth/token_lifetime_seconds", None);
+    let config = PluginConfig::from_json(&json).unwrap();
+    assert_eq!(config.token_lifetime(), AuthConfig::DEFAULT_TOKEN_LIFETIME);
+    assert!(config.to_json().contains(r#""token_lifetime_seconds":300"#));
+
+    let minimal = PluginConfig::builder()
+        .id("x")
+        .name("x")
+        .link("https://x.example/")
+        .icon(Icon::Alerta)
+        .title("x")
+        .iframe_size(Dimension::Percent(100), Dimension::Percent(100))
+        .visible_to(VisibleTo::Cliente)
+        .build()
+        .unwrap();
+    assert!(minimal.is_active());
+    assert!(!minimal.show_in_client_portal());
+    assert!(!minimal.show_in_manager_panel());
+    assert_eq!(minimal.auth(), &AuthConfig::default());
+
+    let empty = PluginConfig::builder().build().unwrap_err();
+    let missing: Vec<_> = empty.iter().map(ConfigError::path).collect();
+    assert_eq!(
+        missing,
+        [
+            "id",
+            "name",
+            "link",
+            "icon",
+            "title",
+            "iframe_size",
+            "visible_to"
+        ]
+    );
+    assert!(empty.iter().all(|e| e.code() == "field.missing"));
+}
+
+#[test]
+fn json_form_is_documented_and_round_trips() {
+    let config = valid_builder()
+        .token_lifetime(Duration::from_secs(600))
+        .build()
+        .unwrap();
+    let value: Value = serde_json::from_str(&config.to_json()).unwrap();
+    let mut expected = valid_json();
+    expected["auth"]["token_lifetime_seconds"] = json!(600);
+    assert_eq!(value, expected);
+    assert_eq!(PluginConfig::from_json(&config.to_json()).unwrap(), config);
+    assert_eq!(
+        PluginConfig::from_json(&config.to_json_pretty()).unwrap(),
+        config
+    );
+    assert_eq!(
+        serde_json::from_value::<PluginConfig>(value).unwrap(),
+        config
+    );
+    assert_eq!(config.to_builder().build().unwrap(), config);
+}
+
+#[test]
+fn serde_deserialize_validates_and_lists_problems() {
+    let err =
+        serde_json::from_str::<PluginConfig>(&with("/kind", Some(json!("popup")))).unwrap_err();
+    assert!(err.to_string().contains("kind.unsupported"), "{err}");
+    let list = format!("[{}, {}]", valid_json(), with("/icon", Some(json!("sino"))));
+    let err = serde_json::from_str::<Vec<PluginConfig>>(&list).unwrap_err();
+    assert!(err.to_string().contains("icon.unknown"), "{err}");
+}
+
+#[test]
+fn is_shown_to_follows_the_rule() {
+    let base = valid_builder().visible_to(VisibleTo::Sindico);
+    let on = base.clone().build().unwrap();
+    assert!(on.is_shown_to(Role::Sindico));
+    assert!(!on.is_shown_to(Role::Cliente));
+    assert!(!on.is_shown_to(Role::Gestor));
+    let off = base
+        .clone()
+        .active(false)
+        .show_in_manager_panel(true)
+        .build()
+        .unwrap();
+    assert!(Role::ALL.iter().all(|r| !off.is_shown_to(*r)));
+    let manager = base
+        .show_in_client_portal(false)
+        .show_in_manager_panel(true)
+        .build()
+        .unwrap();
+    assert_eq!(
+        Role::ALL.map(|r| manager.is_shown_to(r)),
+        [false, false, true]
+    );
+}

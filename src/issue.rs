@@ -1,0 +1,251 @@
+//! The portal side: minting a launch token when a viewer opens a plugin.
+//!
+//! The [`Issuer`] holds the portal's signing key, parsed once, and the issuer id. It mints only for
+//! an active plugin that the viewer may see (the same rule as the menu), with the plugin's own
+//! token lifetime, a fresh 128-bit `jti`, and `iat = nbf = now`. The result carries the launch URL
+//! (the plugin link with a `token` query parameter) and can render the leak-resistant form POST.
+//!
+//! Signing goes straight to the ring key pair held by the issuer rather than through
+//! jsonwebtoken's provider, whose factory would re-parse the PKCS#8 key on every mint (as costly as
+//! the signature itself). The bytes are the same JWS jsonwebtoken produces; the tests check it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::b64;
+use crate::claims::{IssuerId, LaunchClaims, MAX_TIMESTAMP, TOKEN_TYPE, TokenId};
+use crate::clock::{Clock, SystemClock};
+use crate::config::PluginConfig;
+use crate::error::{IssueError, KeyError};
+use crate::html;
+use crate::keys::{KeySet, PublicKey, SigningKey};
+use crate::viewer::Viewer;
+
+/// The query parameter (and form field) that carries the token to the plugin link.
+pub const TOKEN_PARAM: &str = "token";
+
+/// Mints launch tokens for one portal.
+///
+/// ```
+/// use cv_portal_plugin::{Algorithm, Issuer, IssuerId, SigningKey};
+/// let key = SigningKey::generate(Algorithm::EdDSA)?;
+/// let issuer = Issuer::new(IssuerId::new("https://portal.example.com.br").unwrap(), key);
+/// assert_eq!(issuer.jwks().len(), 1);
+/// # Ok::<(), cv_portal_plugin::KeyError>(())
+/// ```
+pub struct Issuer {
+    issuer: IssuerId,
+    key: Arc<SigningKey>,
+    /// `base64url(header) + "."`, computed once per key.
+    header_prefix: String,
+    published: KeySet,
+    clock: Arc<dyn Clock>,
+}
+
+/// Configures an [`Issuer`]: the signing key, keys published beside it, and the clock.
+pub struct IssuerBuilder {
+    issuer: IssuerId,
+    key: Arc<SigningKey>,
+    extra: Vec<PublicKey>,
+    clock: Arc<dyn Clock>,
+}
+
+impl IssuerBuilder {
+    /// Publishes another public key beside the signing key: the next key before a rotation, or a
+    /// retired one during the max TTL + leeway after it (see PROTOCOL.md, "Key rotation").
+    pub fn also_publish(mut self, key: PublicKey) -> Self {
+        self.extra.push(key);
+        self
+    }
+
+    /// The clock (tests inject a [`FixedClock`](crate::FixedClock)).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Builds the issuer. Fails if a published key repeats the signing key's `kid`.
+    pub fn build(self) -> Result<Issuer, KeyError> {
+        let mut published = vec![self.key.public_key()];
+        published.extend(self.extra);
+        let published = KeySet::new(published)?;
+        let header = serde_json::json!({
+            "alg": self.key.algorithm().as_str(),
+            "typ": TOKEN_TYPE,
+            "kid": self.key.kid(),
+        });
+        let mut header_prefix = b64::encode(header.to_string().as_bytes());
+        header_prefix.push('.');
+        Ok(Issuer {
+            issuer: self.issuer,
+            key: self.key,
+            header_prefix,
+            published,
+            clock: self.clock,
+        })
+    }
+}
+
+impl Issuer {
+    /// An issuer signing with `key`, on the system clock, publishing only that key.
+    pub fn new(issuer: IssuerId, key: SigningKey) -> Issuer {
+        // A single key cannot collide with itself, so this build cannot fail.
+        match Issuer::builder(issuer, key).build() {
+            Ok(issuer) => issuer,
+            Err(_) => unreachable!("a one-key set has no duplicate kid"),
+        }
+    }
+
+    /// Starts configuring an issuer around its signing key (shared with an `Arc` if needed).
+    pub fn builder(issuer: IssuerId, key: impl Into<Arc<SigningKey>>) -> IssuerBuilder {
+        IssuerBuilder {
+            issuer,
+            key: key.into(),
+            extra: Vec::new(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The issuer id (`iss`).
+    pub fn issuer_id(&self) -> &IssuerId {
+        &self.issuer
+    }
+
+    /// The signing key's `kid`.
+    pub fn kid(&self) -> &str {
+        self.key.kid()
+    }
+
+    /// The public keys to publish as the portal's JWKS: the signing key first.
+    pub fn jwks(&self) -> &KeySet {
+        &self.published
+    }
+
+    /// Mints a launch token for `viewer` opening `plugin`.
+    ///
+    /// Refuses with [`IssueError::PluginInactive`] or [`IssueError::NotVisibleToViewer`] when the
+    /// menu would not show the plugin to this viewer.
+    pub fn mint(&self, plugin: &PluginConfig, viewer: &Viewer) -> Result<LaunchToken, IssueError> {
+        if !plugin.is_active() {
+            return Err(IssueError::PluginInactive);
+        }
+        if !plugin.is_shown_to(viewer.role()) {
+            return Err(IssueError::NotVisibleToViewer {
+                role: viewer.role(),
+            });
+        }
+        let lifetime = i64::try_from(plugin.token_lifetime().as_secs())
+            .map_err(|_| IssueError::ClockOutOfRange)?;
+        let now = self.clock.now_unix();
+        if now < 0 || now > MAX_TIMESTAMP - lifetime {
+            return Err(IssueError::ClockOutOfRange);
+        }
+        let claims = LaunchClaims {
+            iss: self.issuer.clone(),
+            aud: plugin.id().clone(),
+            sub: viewer.subject().clone(),
+            role: viewer.role(),
+            iat: now,
+            nbf: now,
+            exp: now + lifetime,
+            jti: TokenId::random().ok_or(IssueError::Rng)?,
+        };
+        let token = self.sign(&claims)?;
+        let mut launch_url = plugin.link().clone();
+        launch_url
+            .query_pairs_mut()
+            .append_pair(TOKEN_PARAM, &token);
+        Ok(LaunchToken {
+            token,
+            claims,
+            link: plugin.link().clone(),
+            launch_url,
+        })
+    }
+
+    fn sign(&self, claims: &LaunchClaims) -> Result<String, IssueError> {
+        let payload = serde_json::to_vec(claims).map_err(|_| IssueError::Signing)?;
+        let mut token =
+            String::with_capacity(self.header_prefix.len() + payload.len() * 4 / 3 + 90);
+        token.push_str(&self.header_prefix);
+        b64::encode_into(&payload, &mut token);
+        let signature = self.key.sign(token.as_bytes())?;
+        token.push('.');
+        b64::encode_into(&signature, &mut token);
+        Ok(token)
+    }
+}
+
+impl fmt::Debug for Issuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Issuer")
+            .field("issuer", &self.issuer)
+            .field("key", &self.key)
+            .field("published", &self.published.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A freshly minted launch token, its claims, and the ways to deliver it.
+///
+/// The token is a bearer credential until it expires: `Debug` does not show it.
+#[derive(Clone)]
+pub struct LaunchToken {
+    token: String,
+    claims: LaunchClaims,
+    link: Url,
+    launch_url: Url,
+}
+
+impl LaunchToken {
+    /// The compact JWS.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// The claims inside it.
+    pub fn claims(&self) -> &LaunchClaims {
+        &self.claims
+    }
+
+    /// The plugin link with the token appended as the `token` query parameter (path and any
+    /// existing query kept). Use it as the iframe `src`.
+    pub fn launch_url(&self) -> &Url {
+        &self.launch_url
+    }
+
+    /// An HTML page that POSTs the token to the plugin link as the form field `token` as soon as it
+    /// loads: the token never appears in a URL, so it cannot leak through logs, history or
+    /// `Referer`. Serve it as the iframe's document (for example via `srcdoc`). Every interpolated
+    /// value is HTML-escaped; the page sends no referrer and has a no-script fallback button.
+    pub fn form_post_html(&self) -> String {
+        let action = html::escape(self.link.as_str());
+        let token = html::escape(&self.token);
+        format!(
+            "<!DOCTYPE html>\n<html lang=\"pt-BR\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta name=\"referrer\" content=\"no-referrer\">\n<title>Abrindo plugin…</title>\n\
+             </head>\n<body>\n<form method=\"post\" action=\"{action}\" \
+             enctype=\"application/x-www-form-urlencoded\">\n\
+             <input type=\"hidden\" name=\"{TOKEN_PARAM}\" value=\"{token}\">\n\
+             <noscript><button type=\"submit\">Continuar</button></noscript>\n</form>\n\
+             <script>document.forms[0].submit();</script>\n</body>\n</html>\n"
+        )
+    }
+
+    /// Consumes the value, returning the compact JWS.
+    pub fn into_token(self) -> String {
+        self.token
+    }
+}
+
+impl fmt::Debug for LaunchToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LaunchToken")
+            .field("token", &"[redacted]")
+            .field("claims", &self.claims)
+            .field("link", &self.link.as_str())
+            .finish()
+    }
+}

@@ -1,0 +1,213 @@
+//! The vendor's cache of the portal's JWKS, refreshed through a fetch function the caller supplies.
+//!
+//! The crate does no HTTP. The cache calls the fetch function when it has no key set, when its set
+//! is older than the max age, or when a token names a `kid` it does not know (the portal rotated
+//! keys). Fetches are rate-limited, so a flood of tokens with made-up `kid`s cannot turn into a
+//! flood of requests to the portal, and a failed fetch keeps the last good set in service.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use super::KeySet;
+use crate::clock::{Clock, SystemClock};
+use crate::error::VerifyError;
+
+/// The default max age of a fetched key set: 1 hour.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(3600);
+/// The default minimum interval between two fetches: 30 seconds.
+pub const DEFAULT_MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Why the caller's fetch function could not deliver a JWKS document. Carry no secrets in it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FetchError(String);
+
+impl FetchError {
+    /// An error with a human-readable reason.
+    pub fn new(reason: impl Into<String>) -> Self {
+        FetchError(reason.into())
+    }
+}
+
+type FetchFn = dyn Fn() -> Result<String, FetchError> + Send + Sync;
+
+struct State {
+    set: Option<Arc<KeySet>>,
+    fetched_at: i64,
+    last_attempt: Option<i64>,
+    last_error: Option<String>,
+}
+
+/// A thread-safe, self-refreshing holder of the portal's key set.
+///
+/// ```
+/// use std::sync::Arc;
+/// use cv_portal_plugin::{Algorithm, KeyCache, KeySet, SigningKey};
+///
+/// let key = SigningKey::generate(Algorithm::EdDSA)?;
+/// let jwks = KeySet::new([key.public_key()])?.to_jwks_json();
+/// // In a real service the closure does an HTTP GET of the portal's JWKS URL.
+/// let cache = KeyCache::builder(move || Ok(jwks.clone())).build();
+/// assert!(cache.key_set_for(key.kid()).is_ok());
+/// # Ok::<(), cv_portal_plugin::KeyError>(())
+/// ```
+pub struct KeyCache {
+    fetch: Box<FetchFn>,
+    clock: Arc<dyn Clock>,
+    max_age: i64,
+    min_interval: i64,
+    state: RwLock<State>,
+    fetching: Mutex<()>,
+}
+
+/// Configures a [`KeyCache`].
+pub struct KeyCacheBuilder {
+    fetch: Box<FetchFn>,
+    clock: Arc<dyn Clock>,
+    max_age: Duration,
+    min_interval: Duration,
+}
+
+impl KeyCacheBuilder {
+    /// How old a fetched set may get before the cache fetches again (default 1 hour).
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = max_age;
+        self
+    }
+
+    /// The least time between two fetches (default 30 seconds).
+    pub fn min_refetch_interval(mut self, interval: Duration) -> Self {
+        self.min_interval = interval;
+        self
+    }
+
+    /// The clock (tests inject a [`FixedClock`](crate::FixedClock)).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Builds the cache. Nothing is fetched until the first lookup or [`KeyCache::refresh`].
+    pub fn build(self) -> KeyCache {
+        let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+        KeyCache {
+            fetch: self.fetch,
+            clock: self.clock,
+            max_age: secs(self.max_age),
+            min_interval: secs(self.min_interval),
+            state: RwLock::new(State {
+                set: None,
+                fetched_at: 0,
+                last_attempt: None,
+                last_error: None,
+            }),
+            fetching: Mutex::new(()),
+        }
+    }
+}
+
+impl KeyCache {
+    /// Starts a cache around `fetch`, which returns the JWKS document text.
+    pub fn builder(
+        fetch: impl Fn() -> Result<String, FetchError> + Send + Sync + 'static,
+    ) -> KeyCacheBuilder {
+        KeyCacheBuilder {
+            fetch: Box::new(fetch),
+            clock: Arc::new(SystemClock),
+            max_age: DEFAULT_MAX_AGE,
+            min_interval: DEFAULT_MIN_REFETCH_INTERVAL,
+        }
+    }
+
+    /// Fetches now, whatever the rate limit says (for start-up or an operator's command).
+    /// On failure the previous set stays in service.
+    pub fn refresh(&self) -> Result<Arc<KeySet>, String> {
+        let _guard = self.fetching.lock().unwrap_or_else(|e| e.into_inner());
+        self.fetch_locked(self.clock.now_unix())
+    }
+
+    /// The set currently in service, if any fetch has succeeded.
+    pub fn current(&self) -> Option<Arc<KeySet>> {
+        self.read().set.clone()
+    }
+
+    /// The key set to look `kid` up in. Fetches first when the cache is empty, older than its max
+    /// age, or does not know `kid`, unless a fetch happened less than the minimum interval ago.
+    /// Fails only when no fetch has ever succeeded.
+    pub fn key_set_for(&self, kid: &str) -> Result<Arc<KeySet>, VerifyError> {
+        let now = self.clock.now_unix();
+        if let Some(set) = self.fresh_with(kid, now) {
+            return Ok(set);
+        }
+        let _guard = self.fetching.lock().unwrap_or_else(|e| e.into_inner());
+        // Another thread may have fetched while this one waited.
+        if let Some(set) = self.fresh_with(kid, now) {
+            return Ok(set);
+        }
+        let may_fetch = self
+            .read()
+            .last_attempt
+            .is_none_or(|last| now.saturating_sub(last) >= self.min_interval);
+        if may_fetch {
+            // A failure is recorded in the state; the last good set stays in service.
+            let _ = self.fetch_locked(now);
+        }
+        let state = self.read();
+        state
+            .set
+            .clone()
+            .ok_or_else(|| VerifyError::KeysUnavailable {
+                reason: state
+                    .last_error
+                    .clone()
+                    .unwrap_or_else(|| "no key set fetched yet".to_owned()),
+            })
+    }
+
+    fn fresh_with(&self, kid: &str, now: i64) -> Option<Arc<KeySet>> {
+        let state = self.read();
+        let set = state.set.as_ref()?;
+        let fresh = now.saturating_sub(state.fetched_at) < self.max_age;
+        (fresh && set.get(kid).is_some()).then(|| Arc::clone(set))
+    }
+
+    fn fetch_locked(&self, now: i64) -> Result<Arc<KeySet>, String> {
+        let outcome = (self.fetch)()
+            .map_err(|e| format!("fetch failed: {e}"))
+            .and_then(|text| {
+                KeySet::from_jwks_json(&text).map_err(|e| format!("invalid JWKS: {e}"))
+            });
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        state.last_attempt = Some(now);
+        match outcome {
+            Ok(set) => {
+                let set = Arc::new(set);
+                state.set = Some(Arc::clone(&set));
+                state.fetched_at = now;
+                state.last_error = None;
+                Ok(set)
+            }
+            Err(reason) => {
+                state.last_error = Some(reason.clone());
+                Err(reason)
+            }
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl fmt::Debug for KeyCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.read();
+        f.debug_struct("KeyCache")
+            .field("keys", &state.set.as_ref().map(|s| s.len()))
+            .field("fetched_at", &state.fetched_at)
+            .field("max_age", &self.max_age)
+            .field("min_refetch_interval", &self.min_interval)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,203 @@
+//! JWK (RFC 7517) for OKP/Ed25519 (RFC 8037) and EC/P-256 keys, and RFC 7638 thumbprints.
+
+use serde_json::{Map, Value};
+
+use super::Algorithm;
+use crate::b64;
+use crate::error::{KeyError, Quoted};
+
+/// Members that carry private key material in any JWK key type.
+const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/// Whether a private or a public JWK is being read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expect {
+    Public,
+    Private,
+}
+
+/// A JWK reduced to what the crate uses.
+pub(crate) struct ParsedJwk {
+    pub(crate) alg: Algorithm,
+    /// 32 bytes (Ed25519) or the 65-byte uncompressed point (P-256).
+    pub(crate) public: Vec<u8>,
+    pub(crate) secret: Option<[u8; 32]>,
+}
+
+impl ParsedJwk {
+    pub(crate) fn from_json(json: &str, expect: Expect) -> Result<ParsedJwk, KeyError> {
+        let value: Value = serde_json::from_str(json).map_err(|_| KeyError::InvalidJwk {
+            reason: "not valid JSON",
+        })?;
+        let object = value.as_object().ok_or(KeyError::InvalidJwk {
+            reason: "a JWK must be a JSON object",
+        })?;
+        ParsedJwk::from_object(object, expect)
+    }
+
+    pub(crate) fn from_object(
+        jwk: &Map<String, Value>,
+        expect: Expect,
+    ) -> Result<ParsedJwk, KeyError> {
+        if expect == Expect::Public
+            && let Some(member) = PRIVATE_MEMBERS.into_iter().find(|m| jwk.contains_key(*m))
+        {
+            return Err(KeyError::PrivatePartInPublicSet { member });
+        }
+        let kty = string_member(jwk, "kty")?.ok_or(KeyError::InvalidJwk {
+            reason: "missing \"kty\"",
+        })?;
+        let crv = string_member(jwk, "crv")?.unwrap_or_default();
+        let (alg, public) = match (kty, crv) {
+            ("OKP", "Ed25519") => (Algorithm::EdDSA, coordinate(jwk, "x")?.to_vec()),
+            ("EC", "P-256") => {
+                let mut point = Vec::with_capacity(65);
+                point.push(0x04);
+                point.extend_from_slice(&coordinate(jwk, "x")?);
+                point.extend_from_slice(&coordinate(jwk, "y")?);
+                (Algorithm::ES256, point)
+            }
+            _ => return Err(KeyError::UnsupportedKeyType),
+        };
+        if let Some(found) = string_member(jwk, "alg")?
+            && found != alg.as_str()
+        {
+            return Err(KeyError::AlgorithmMismatch {
+                expected: alg.as_str(),
+                found: Quoted::new(found),
+            });
+        }
+        check_usage(jwk, expect)?;
+        if let Some(kid) = string_member(jwk, "kid")?
+            && kid != thumbprint(alg, &public)
+        {
+            return Err(KeyError::KidMismatch {
+                found: Quoted::new(kid),
+            });
+        }
+        let secret = match expect {
+            Expect::Public => None,
+            Expect::Private => Some(coordinate(jwk, "d")?),
+        };
+        Ok(ParsedJwk {
+            alg,
+            public,
+            secret,
+        })
+    }
+}
+
+fn string_member<'a>(jwk: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, KeyError> {
+    match jwk.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(KeyError::InvalidJwk {
+            reason: "a JWK member has the wrong JSON type",
+        }),
+    }
+}
+
+/// A required 32-byte base64url member (`x`, `y` or `d`).
+fn coordinate(jwk: &Map<String, Value>, name: &'static str) -> Result<[u8; 32], KeyError> {
+    let text = string_member(jwk, name)?.ok_or(KeyError::InvalidJwk {
+        reason: "missing key coordinate (\"x\", \"y\" or \"d\")",
+    })?;
+    b64::decode(text)
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok())
+        .ok_or(KeyError::InvalidJwk {
+            reason: "a key coordinate is not 32 bytes of canonical base64url",
+        })
+}
+
+fn check_usage(jwk: &Map<String, Value>, expect: Expect) -> Result<(), KeyError> {
+    if let Some(usage) = string_member(jwk, "use")?
+        && usage != "sig"
+    {
+        return Err(KeyError::NotASignatureKey);
+    }
+    match jwk.get("key_ops") {
+        None => Ok(()),
+        Some(Value::Array(ops)) => {
+            let allowed: &[&str] = match expect {
+                Expect::Public => &["verify"],
+                Expect::Private => &["sign", "verify"],
+            };
+            let ok = ops
+                .iter()
+                .all(|op| op.as_str().is_some_and(|op| allowed.contains(&op)));
+            if ok {
+                Ok(())
+            } else {
+                Err(KeyError::NotASignatureKey)
+            }
+        }
+        Some(_) => Err(KeyError::InvalidJwk {
+            reason: "\"key_ops\" must be an array",
+        }),
+    }
+}
+
+/// The RFC 7638 thumbprint: SHA-256 over the required members in lexicographic order, base64url.
+pub(crate) fn thumbprint(alg: Algorithm, public: &[u8]) -> String {
+    let canonical = match alg {
+        Algorithm::EdDSA => format!(
+            r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
+            b64::encode(public)
+        ),
+        Algorithm::ES256 => {
+            let (x, y) = ec_coordinates(public);
+            format!(
+                r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
+                b64::encode(x),
+                b64::encode(y)
+            )
+        }
+    };
+    b64::encode(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()).as_ref())
+}
+
+/// Splits an uncompressed P-256 point into x and y.
+fn ec_coordinates(point: &[u8]) -> (&[u8], &[u8]) {
+    let coordinates = point.get(1..).unwrap_or_default();
+    coordinates.split_at(coordinates.len() / 2)
+}
+
+/// Serializes a JWK with `kid`, `alg` and `use` (and `d` for a private key).
+pub(crate) fn to_json(
+    alg: Algorithm,
+    public: &[u8],
+    kid: &str,
+    secret: Option<&[u8; 32]>,
+) -> String {
+    to_value(alg, public, kid, secret).to_string()
+}
+
+pub(crate) fn to_value(
+    alg: Algorithm,
+    public: &[u8],
+    kid: &str,
+    secret: Option<&[u8; 32]>,
+) -> Value {
+    let mut jwk = Map::new();
+    match alg {
+        Algorithm::EdDSA => {
+            jwk.insert("kty".into(), "OKP".into());
+            jwk.insert("crv".into(), "Ed25519".into());
+            jwk.insert("x".into(), b64::encode(public).into());
+        }
+        Algorithm::ES256 => {
+            let (x, y) = ec_coordinates(public);
+            jwk.insert("kty".into(), "EC".into());
+            jwk.insert("crv".into(), "P-256".into());
+            jwk.insert("x".into(), b64::encode(x).into());
+            jwk.insert("y".into(), b64::encode(y).into());
+        }
+    }
+    if let Some(secret) = secret {
+        jwk.insert("d".into(), b64::encode(secret).into());
+    }
+    jwk.insert("kid".into(), kid.into());
+    jwk.insert("alg".into(), alg.as_str().into());
+    jwk.insert("use".into(), "sig".into());
+    Value::Object(jwk)
+}

@@ -1,0 +1,109 @@
+//! A published set of public keys: the portal's JWKS document.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::PublicKey;
+use super::jwk::{self, Expect};
+use crate::error::{KeyError, Quoted};
+
+/// The upper bound on keys in one set. A rotation needs two or three; this only stops abuse.
+pub const MAX_KEYS_IN_SET: usize = 10_000;
+
+/// A set of public keys indexed by `kid`, parsed from or serialized to a JWKS (RFC 7517 §5).
+///
+/// Parsing accepts only OKP/Ed25519 and EC/P-256 signature keys, pins each key's algorithm, and
+/// rejects duplicates, private members, and `kid`s that are not the key's RFC 7638 thumbprint.
+///
+/// ```
+/// use cv_portal_plugin::{Algorithm, KeySet, SigningKey};
+/// let key = SigningKey::generate(Algorithm::EdDSA)?;
+/// let set = KeySet::new([key.public_key()])?;
+/// let parsed = KeySet::from_jwks_json(&set.to_jwks_json())?;
+/// assert!(parsed.get(key.kid()).is_some());
+/// # Ok::<(), cv_portal_plugin::KeyError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySet {
+    keys: Vec<PublicKey>,
+    index: HashMap<String, usize>,
+}
+
+impl KeySet {
+    /// A set of the given keys, in order. Fails on an empty set or a repeated `kid`.
+    pub fn new(keys: impl IntoIterator<Item = PublicKey>) -> Result<KeySet, KeyError> {
+        let keys: Vec<PublicKey> = keys.into_iter().collect();
+        if keys.is_empty() {
+            return Err(KeyError::EmptyKeySet);
+        }
+        let mut index = HashMap::with_capacity(keys.len());
+        for (i, key) in keys.iter().enumerate() {
+            if index.insert(key.kid().to_owned(), i).is_some() {
+                return Err(KeyError::DuplicateKid {
+                    kid: Quoted::new(key.kid()),
+                });
+            }
+        }
+        Ok(KeySet { keys, index })
+    }
+
+    /// Parses a JWKS document: `{"keys": [JWK, ...]}`.
+    pub fn from_jwks_json(json: &str) -> Result<KeySet, KeyError> {
+        let value: Value = serde_json::from_str(json).map_err(|_| KeyError::InvalidJwk {
+            reason: "the JWKS is not valid JSON",
+        })?;
+        let keys = value
+            .as_object()
+            .and_then(|set| set.get("keys"))
+            .and_then(Value::as_array)
+            .ok_or(KeyError::InvalidJwk {
+                reason: "a JWKS must be an object with a \"keys\" array",
+            })?;
+        if keys.len() > MAX_KEYS_IN_SET {
+            return Err(KeyError::InvalidJwk {
+                reason: "the JWKS has too many keys",
+            });
+        }
+        let parsed = keys
+            .iter()
+            .map(|key| {
+                let object = key.as_object().ok_or(KeyError::InvalidJwk {
+                    reason: "every JWKS entry must be a JSON object",
+                })?;
+                jwk::ParsedJwk::from_object(object, Expect::Public).map(PublicKey::from_parsed)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        KeySet::new(parsed)
+    }
+
+    /// Serializes the set as a JWKS document (each key with `kid`, `alg` and `use: "sig"`).
+    pub fn to_jwks_json(&self) -> String {
+        let keys: Vec<Value> = self
+            .keys
+            .iter()
+            .map(|k| jwk::to_value(k.alg, &k.bytes, &k.kid, None))
+            .collect();
+        serde_json::json!({ "keys": keys }).to_string()
+    }
+
+    /// The key with this `kid`, if any.
+    pub fn get(&self, kid: &str) -> Option<&PublicKey> {
+        self.index.get(kid).map(|&i| &self.keys[i])
+    }
+
+    /// The keys, in document order.
+    pub fn iter(&self) -> impl Iterator<Item = &PublicKey> {
+        self.keys.iter()
+    }
+
+    /// The number of keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Always `false`: a key set is never empty.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}

@@ -1,0 +1,249 @@
+use super::*;
+use crate::b64;
+
+/// RFC 8037 appendix A.1: the example Ed25519 private key.
+const RFC8037_JWK: &str = r#"{"kty":"OKP","crv":"Ed25519",
+    "d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",
+    "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+
+#[test]
+fn rfc8037_thumbprint() {
+    let key = SigningKey::from_jwk(RFC8037_JWK).unwrap();
+    assert_eq!(key.kid(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+    assert_eq!(key.public_key().kid(), key.kid());
+}
+
+#[test]
+fn rfc8037_signature() {
+    // RFC 8037 appendix A.4: Ed25519 is deterministic, so the signature is fixed.
+    let key = SigningKey::from_jwk(RFC8037_JWK).unwrap();
+    let signature = key
+        .sign(b"eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc")
+        .unwrap();
+    assert_eq!(
+        b64::encode(&signature),
+        "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg"
+    );
+}
+
+#[test]
+fn pkcs8_der_and_pem_round_trip_both_algorithms() {
+    for alg in [Algorithm::EdDSA, Algorithm::ES256] {
+        let key = SigningKey::generate(alg).unwrap();
+        let der = key.to_pkcs8_der();
+        let from_der = SigningKey::from_pkcs8_der(&der).unwrap();
+        assert_eq!(from_der.kid(), key.kid());
+        assert_eq!(from_der.algorithm(), alg);
+        let from_pem = SigningKey::from_pkcs8_pem(&key.to_pkcs8_pem()).unwrap();
+        assert_eq!(from_pem.kid(), key.kid());
+        let from_jwk = SigningKey::from_jwk(&key.to_jwk()).unwrap();
+        assert_eq!(from_jwk.kid(), key.kid());
+        assert_eq!(from_jwk.to_pkcs8_der(), der);
+    }
+}
+
+#[test]
+fn exported_keys_sign_verifiably() {
+    for alg in [Algorithm::EdDSA, Algorithm::ES256] {
+        let key = SigningKey::generate(alg).unwrap();
+        let reloaded = SigningKey::from_pkcs8_der(&key.to_pkcs8_der()).unwrap();
+        let signature = reloaded.sign(b"message").unwrap();
+        let verify_alg: &dyn ring::signature::VerificationAlgorithm = match alg {
+            Algorithm::EdDSA => &ring::signature::ED25519,
+            Algorithm::ES256 => &ring::signature::ECDSA_P256_SHA256_FIXED,
+        };
+        ring::signature::UnparsedPublicKey::new(verify_alg, key.public_key().as_bytes())
+            .verify(b"message", &signature)
+            .unwrap();
+    }
+}
+
+#[test]
+fn accepts_openssl_pkcs8_v1_ed25519() {
+    // `openssl genpkey -algorithm ed25519` writes PKCS#8 v1 (no public key), which ring's strict
+    // parser refuses; the crate accepts it.
+    let pem = "-----BEGIN PRIVATE KEY-----\n\
+               MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n\
+               -----END PRIVATE KEY-----\n";
+    let key = SigningKey::from_pkcs8_pem(pem).unwrap();
+    assert_eq!(key.kid(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+}
+
+#[test]
+fn ring_v2_pkcs8_is_accepted() {
+    let rng = SystemRandom::new();
+    let doc = ring_sig::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+    let key = SigningKey::from_pkcs8_der(doc.as_ref()).unwrap();
+    assert_eq!(key.algorithm(), Algorithm::EdDSA);
+}
+
+#[test]
+fn invalid_private_keys_are_rejected() {
+    assert_eq!(
+        SigningKey::from_pkcs8_der(b"garbage").unwrap_err(),
+        KeyError::InvalidPkcs8
+    );
+    assert_eq!(
+        SigningKey::from_pkcs8_pem("garbage").unwrap_err(),
+        KeyError::InvalidPem
+    );
+    // d that does not belong to x.
+    let mismatched = RFC8037_JWK.replace("nWGxne", "AAAAAA");
+    assert_eq!(
+        SigningKey::from_jwk(&mismatched).unwrap_err(),
+        KeyError::InconsistentKey
+    );
+    let no_d = r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+    assert_eq!(
+        SigningKey::from_jwk(no_d).unwrap_err().code(),
+        "invalid_jwk"
+    );
+}
+
+#[test]
+fn debug_never_shows_private_material() {
+    for alg in [Algorithm::EdDSA, Algorithm::ES256] {
+        let key = SigningKey::generate(alg).unwrap();
+        let jwk: serde_json::Value = serde_json::from_str(&key.to_jwk()).unwrap();
+        let d = jwk["d"].as_str().unwrap().to_owned();
+        let debug = format!("{key:?} {:?}", key.public_key());
+        assert!(!debug.contains(&d));
+        assert!(debug.contains(key.kid()));
+        let pem_body: String = key.to_pkcs8_pem().lines().nth(1).unwrap().to_owned();
+        assert!(!debug.contains(&pem_body));
+    }
+}
+
+#[test]
+fn public_jwk_rules() {
+    let key = SigningKey::generate(Algorithm::ES256).unwrap();
+    let public = key.public_key();
+    let parsed = PublicKey::from_jwk(&public.to_jwk()).unwrap();
+    assert_eq!(parsed, public);
+    assert_eq!(parsed.algorithm(), Algorithm::ES256);
+
+    let cases: &[(&str, &str)] = &[
+        (
+            r#"{"kty":"RSA","n":"AQAB","e":"AQAB"}"#,
+            "unsupported_key_type",
+        ),
+        (
+            r#"{"kty":"OKP","crv":"X25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#,
+            "unsupported_key_type",
+        ),
+        (
+            r#"{"kty":"EC","crv":"P-384","x":"AA","y":"AA"}"#,
+            "unsupported_key_type",
+        ),
+        (
+            r#"{"kty":"oct","k":"c2VjcmV0"}"#,
+            "private_key_in_public_set",
+        ),
+        (RFC8037_JWK, "private_key_in_public_set"),
+        (
+            r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","alg":"ES256"}"#,
+            "jwk_alg_mismatch",
+        ),
+        (
+            r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","use":"enc"}"#,
+            "not_a_signature_key",
+        ),
+        (
+            r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","key_ops":["sign"]}"#,
+            "not_a_signature_key",
+        ),
+        (
+            r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"../../etc/passwd"}"#,
+            "kid_mismatch",
+        ),
+        (
+            r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHUR"}"#,
+            "invalid_jwk",
+        ),
+        (
+            r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo="}"#,
+            "invalid_jwk",
+        ),
+        (r#"{"kty":"OKP","crv":"Ed25519","x":42}"#, "invalid_jwk"),
+        (r#"{"crv":"Ed25519"}"#, "invalid_jwk"),
+        (r#"[]"#, "invalid_jwk"),
+        (r#"{"kty":"OKP""#, "invalid_jwk"),
+    ];
+    for (jwk, code) in cases {
+        let err = PublicKey::from_jwk(jwk).unwrap_err();
+        assert_eq!(err.code(), *code, "{jwk}: {err}");
+    }
+    let ok = r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k","alg":"EdDSA","use":"sig","key_ops":["verify"]}"#;
+    assert_eq!(
+        PublicKey::from_jwk(ok).unwrap().kid(),
+        "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+    );
+}
+
+#[test]
+fn key_set_rules() {
+    let a = SigningKey::generate(Algorithm::EdDSA).unwrap();
+    let b = SigningKey::generate(Algorithm::ES256).unwrap();
+    let set = KeySet::new([a.public_key(), b.public_key()]).unwrap();
+    let json = set.to_jwks_json();
+    let parsed = KeySet::from_jwks_json(&json).unwrap();
+    assert_eq!(parsed, set);
+    assert_eq!(parsed.get(a.kid()).unwrap().algorithm(), Algorithm::EdDSA);
+    assert_eq!(parsed.get(b.kid()).unwrap().algorithm(), Algorithm::ES256);
+    assert!(parsed.get("nope").is_none());
+
+    assert_eq!(
+        KeySet::new([a.public_key(), a.public_key()])
+            .unwrap_err()
+            .code(),
+        "duplicate_kid"
+    );
+    assert_eq!(KeySet::new([]).unwrap_err(), KeyError::EmptyKeySet);
+    let dup = format!(
+        r#"{{"keys":[{},{}]}}"#,
+        a.public_key().to_jwk(),
+        a.public_key().to_jwk()
+    );
+    assert_eq!(
+        KeySet::from_jwks_json(&dup).unwrap_err().code(),
+        "duplicate_kid"
+    );
+    let private = format!(r#"{{"keys":[{}]}}"#, a.to_jwk());
+    assert_eq!(
+        KeySet::from_jwks_json(&private).unwrap_err().code(),
+        "private_key_in_public_set"
+    );
+    for bad in [
+        "",
+        "{}",
+        r#"{"keys":{}}"#,
+        r#"{"keys":[1]}"#,
+        r#"{"keys":[]}"#,
+        "[]",
+    ] {
+        assert!(KeySet::from_jwks_json(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn algorithm_names() {
+    assert_eq!(Algorithm::from_jose("EdDSA"), Some(Algorithm::EdDSA));
+    assert_eq!(Algorithm::from_jose("ES256"), Some(Algorithm::ES256));
+    assert_eq!(Algorithm::from_jose("eddsa"), None);
+    assert_eq!(Algorithm::from_jose("HS256"), None);
+    assert_eq!(Algorithm::default(), Algorithm::EdDSA);
+}
+
+#[test]
+fn accepts_openssl_p256_pkcs8_and_round_trips_it_exactly() {
+    // `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256` (OpenSSL 3.0).
+    let pem = "-----BEGIN PRIVATE KEY-----\n\
+               MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg9Hjxtm+jbI4fh1PS\n\
+               I6we1HIMKU2EG8Sq5vxv097ChHGhRANCAARPGU5lasjtWxtc5q3Lil31IdQAGPvC\n\
+               FN1r07acGbqTQZb/YMXlLptAuZMwoPo/PXLryT6lXuRXKEa/hxJ5dT2W\n\
+               -----END PRIVATE KEY-----\n";
+    let key = SigningKey::from_pkcs8_pem(pem).unwrap();
+    assert_eq!(key.algorithm(), Algorithm::ES256);
+    // The crate writes the same RFC 5915 layout openssl does.
+    assert_eq!(key.to_pkcs8_pem(), pem);
+}

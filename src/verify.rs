@@ -1,0 +1,648 @@
+//! The vendor side: strict verification of a launch token.
+//!
+//! [`Verifier::verify`] runs the checks of PROTOCOL.md §6 in order and stops at the first failure,
+//! returning a [`VerifyError`] with a stable code. The token is parsed by this module, not by
+//! jsonwebtoken's `decode`, because the protocol is stricter than generic JWT: canonical base64url
+//! only, an exact header whitelist with explicit `typ`, no duplicate members, integer times only,
+//! and a bounded lifetime. The signature itself is checked through jsonwebtoken's process-wide
+//! crypto provider (ring, see [`install_provider`](crate::install_provider)) with the algorithm
+//! pinned to the key, never the one the header asks for.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::b64;
+use crate::claims::{
+    IssuerId, LaunchClaims, MAX_LIFETIME_SECS, MAX_TIMESTAMP, TOKEN_TYPE, TokenId,
+};
+use crate::clock::{Clock, SystemClock};
+use crate::config::PluginId;
+use crate::error::{Quoted, Segment, VerifierConfigError, VerifyError};
+use crate::keys::{Algorithm, KeyCache, KeySet, PublicKey};
+use crate::replay::{InMemoryReplayGuard, ReplayEntry, ReplayGuard};
+use crate::viewer::{Role, SubjectId};
+
+/// The default clock leeway: 30 seconds.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
+/// The largest leeway a verifier accepts, through
+/// [`VerifierBuilder::dangerous_extended_leeway`]: 5 minutes.
+pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
+/// The default maximum token length: 4 KiB.
+pub const DEFAULT_MAX_TOKEN_LEN: usize = 4096;
+/// Accepted values for the maximum token length.
+pub const MAX_TOKEN_LEN_RANGE: std::ops::RangeInclusive<usize> = 256..=65_536;
+
+enum Keys {
+    Set(Arc<KeySet>),
+    Cache(Arc<KeyCache>),
+}
+
+/// Verifies launch tokens for one plugin of one portal.
+///
+/// Build it once at start-up and share it (it is `Send + Sync`); `verify` does no work that does
+/// not depend on the token.
+pub struct Verifier {
+    issuer: IssuerId,
+    plugin: PluginId,
+    keys: Keys,
+    leeway: i64,
+    max_len: usize,
+    replay: Option<Arc<dyn ReplayGuard>>,
+    clock: Arc<dyn Clock>,
+}
+
+/// Configures a [`Verifier`].
+pub struct VerifierBuilder {
+    issuer: IssuerId,
+    plugin: PluginId,
+    keys: Option<Keys>,
+    leeway: Duration,
+    leeway_max: Duration,
+    max_len: usize,
+    replay: Option<Arc<dyn ReplayGuard>>,
+    replay_disabled: bool,
+    clock: Arc<dyn Clock>,
+}
+
+impl VerifierBuilder {
+    /// Verify with a fixed key set.
+    pub fn key_set(mut self, keys: KeySet) -> Self {
+        self.keys = Some(Keys::Set(Arc::new(keys)));
+        self
+    }
+
+    /// Verify with a self-refreshing [`KeyCache`] (refetches on an unknown `kid`).
+    pub fn key_cache(mut self, cache: Arc<KeyCache>) -> Self {
+        self.keys = Some(Keys::Cache(cache));
+        self
+    }
+
+    /// A leeway for clock differences of at most the default 30 seconds (tightening only).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self.leeway_max = DEFAULT_LEEWAY;
+        self
+    }
+
+    /// A leeway above the default, up to 5 minutes. It widens the window in which an expired
+    /// token is still accepted, hence the name.
+    pub fn dangerous_extended_leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self.leeway_max = MAX_LEEWAY;
+        self
+    }
+
+    /// The maximum token length in bytes (default 4096; accepted 256 to 65 536).
+    pub fn max_token_len(mut self, max: usize) -> Self {
+        self.max_len = max;
+        self
+    }
+
+    /// The replay guard to use instead of the default in-memory one (for example a shared store
+    /// across instances).
+    pub fn replay_guard(mut self, guard: Arc<dyn ReplayGuard>) -> Self {
+        self.replay = Some(guard);
+        self.replay_disabled = false;
+        self
+    }
+
+    /// Turns single use off: the same token then verifies until it expires. Only for benchmarks,
+    /// or for vendors that enforce single use elsewhere.
+    pub fn dangerous_disable_replay_guard(mut self) -> Self {
+        self.replay = None;
+        self.replay_disabled = true;
+        self
+    }
+
+    /// The clock (tests inject a [`FixedClock`](crate::FixedClock)).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Builds the verifier and makes sure a crypto provider is installed.
+    pub fn build(self) -> Result<Verifier, VerifierConfigError> {
+        let keys = self.keys.ok_or(VerifierConfigError::NoKeys)?;
+        if self.leeway > self.leeway_max {
+            return Err(VerifierConfigError::LeewayTooLarge {
+                seconds: self.leeway.as_secs(),
+                max: self.leeway_max.as_secs(),
+            });
+        }
+        if !MAX_TOKEN_LEN_RANGE.contains(&self.max_len) {
+            return Err(VerifierConfigError::MaxTokenLength {
+                len: self.max_len,
+                min: *MAX_TOKEN_LEN_RANGE.start(),
+                max: *MAX_TOKEN_LEN_RANGE.end(),
+            });
+        }
+        crate::provider::install_provider();
+        let replay = match (self.replay, self.replay_disabled) {
+            (_, true) => None,
+            (Some(guard), false) => Some(guard),
+            (None, false) => Some(Arc::new(InMemoryReplayGuard::new()) as Arc<dyn ReplayGuard>),
+        };
+        Ok(Verifier {
+            issuer: self.issuer,
+            plugin: self.plugin,
+            keys,
+            // At most MAX_LEEWAY, so the cast cannot truncate.
+            leeway: self.leeway.as_secs() as i64,
+            max_len: self.max_len,
+            replay,
+            clock: self.clock,
+        })
+    }
+}
+
+impl Verifier {
+    /// Starts configuring a verifier that accepts tokens of `issuer` for `plugin`.
+    ///
+    /// Defaults: 30 s leeway, 4 KiB maximum length, an in-memory replay guard, the system clock.
+    /// A key set or key cache is required.
+    pub fn builder(issuer: IssuerId, plugin: PluginId) -> VerifierBuilder {
+        VerifierBuilder {
+            issuer,
+            plugin,
+            keys: None,
+            leeway: DEFAULT_LEEWAY,
+            leeway_max: DEFAULT_LEEWAY,
+            max_len: DEFAULT_MAX_TOKEN_LEN,
+            replay: None,
+            replay_disabled: false,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Verifies `token` and, if every check passes, consumes its single use and returns its claims.
+    pub fn verify(&self, token: &str) -> Result<LaunchClaims, VerifyError> {
+        let now = self.clock.now_unix();
+        let claims = self.check(token, now)?;
+        if let Some(guard) = &self.replay {
+            guard.check_and_insert(&ReplayEntry {
+                issuer: claims.iss.as_str(),
+                audience: claims.aud.as_str(),
+                jti: claims.jti.as_str(),
+                expires_at: claims.exp.saturating_add(self.leeway),
+                now,
+            })?;
+        }
+        Ok(claims)
+    }
+
+    fn check(&self, token: &str, now: i64) -> Result<LaunchClaims, VerifyError> {
+        if token.len() > self.max_len {
+            return Err(VerifyError::TooLarge {
+                len: token.len(),
+                max: self.max_len,
+            });
+        }
+        let parts = split(token)?;
+        let header_bytes = decode_segment(parts.header, Segment::Header)?;
+        let payload_bytes = decode_segment(parts.payload, Segment::Payload)?;
+        let signature = decode_segment(parts.signature, Segment::Signature)?;
+
+        let header = parse_header(&header_bytes)?;
+        let key_set;
+        let key = match &self.keys {
+            Keys::Set(set) => set.get(&header.kid),
+            Keys::Cache(cache) => {
+                key_set = cache.key_set_for(&header.kid)?;
+                key_set.get(&header.kid)
+            }
+        }
+        .ok_or_else(|| VerifyError::UnknownKid {
+            kid: Quoted::new(&header.kid),
+        })?;
+        check_signature(
+            key,
+            header.alg,
+            parts.signing_input,
+            parts.signature,
+            &signature,
+        )?;
+        let claims = parse_claims(&payload_bytes)?;
+        self.check_claims(claims, now)
+    }
+
+    fn check_claims(&self, raw: RawClaims, now: i64) -> Result<LaunchClaims, VerifyError> {
+        let iss = raw.iss.string("iss")?;
+        let aud = raw.aud.string("aud")?;
+        let sub = raw.sub.string("sub")?;
+        let role = raw.role.string("role")?;
+        let iat = raw.iat.time("iat")?;
+        let nbf = raw.nbf.time("nbf")?;
+        let exp = raw.exp.time("exp")?;
+        let jti = raw.jti.string("jti")?;
+
+        let role = Role::from_wire(&role).ok_or(VerifyError::UnknownRole)?;
+        if iss != self.issuer.as_str() {
+            return Err(VerifyError::WrongIssuer);
+        }
+        if aud != self.plugin.as_str() {
+            return Err(VerifyError::WrongAudience);
+        }
+        let sub = SubjectId::new(sub).map_err(|_| VerifyError::InvalidClaim { claim: "sub" })?;
+        let jti = TokenId::parse(&jti).ok_or(VerifyError::InvalidClaim { claim: "jti" })?;
+        if exp <= iat {
+            return Err(VerifyError::InvalidClaim { claim: "exp" });
+        }
+        if exp - iat > MAX_LIFETIME_SECS {
+            return Err(VerifyError::LifetimeTooLong {
+                lifetime: exp - iat,
+                max: MAX_LIFETIME_SECS,
+            });
+        }
+        let leeway = self.leeway;
+        if iat > now + leeway {
+            return Err(VerifyError::IssuedInFuture {
+                seconds_ahead: iat - now,
+                leeway,
+            });
+        }
+        if nbf > now + leeway {
+            return Err(VerifyError::NotYetValid {
+                seconds_ahead: nbf - now,
+                leeway,
+            });
+        }
+        if now >= exp + leeway {
+            return Err(VerifyError::Expired {
+                seconds_ago: now - exp,
+                leeway,
+            });
+        }
+        Ok(LaunchClaims {
+            iss: self.issuer.clone(),
+            aud: self.plugin.clone(),
+            sub,
+            role,
+            iat,
+            nbf,
+            exp,
+            jti,
+        })
+    }
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("issuer", &self.issuer)
+            .field("plugin", &self.plugin)
+            .field("leeway", &self.leeway)
+            .field("max_len", &self.max_len)
+            .field("single_use", &self.replay.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+struct Parts<'a> {
+    header: &'a str,
+    payload: &'a str,
+    signature: &'a str,
+    signing_input: &'a str,
+}
+
+fn split(token: &str) -> Result<Parts<'_>, VerifyError> {
+    const SHAPE: VerifyError = VerifyError::Malformed {
+        reason: "a token is three base64url segments separated by dots",
+    };
+    let (signing_input, signature) = token.rsplit_once('.').ok_or(SHAPE)?;
+    let (header, payload) = signing_input.split_once('.').ok_or(SHAPE)?;
+    if payload.contains('.') {
+        return Err(SHAPE);
+    }
+    Ok(Parts {
+        header,
+        payload,
+        signature,
+        signing_input,
+    })
+}
+
+fn decode_segment(text: &str, segment: Segment) -> Result<Vec<u8>, VerifyError> {
+    b64::decode(text).ok_or(VerifyError::NonCanonicalBase64 { segment })
+}
+
+fn check_signature(
+    key: &PublicKey,
+    alg: Algorithm,
+    signing_input: &str,
+    signature_b64: &str,
+    signature: &[u8],
+) -> Result<(), VerifyError> {
+    if alg != key.algorithm() {
+        return Err(VerifyError::AlgMismatch {
+            expected: key.algorithm().as_str(),
+            found: alg.as_str(),
+        });
+    }
+    // Both algorithms have 64-byte signatures (ES256 is raw r || s, never DER).
+    if signature.len() != 64 {
+        return Err(VerifyError::BadSignature);
+    }
+    match jsonwebtoken::crypto::verify(
+        signature_b64,
+        signing_input.as_bytes(),
+        key.decoding_key(),
+        key.algorithm().to_jsonwebtoken(),
+    ) {
+        Ok(true) => Ok(()),
+        _ => Err(VerifyError::BadSignature),
+    }
+}
+
+/// A JSON value reduced to what the checks need: a string, an integer, or anything else.
+enum Json {
+    Str(String),
+    Int(i64),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Json {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(JsonVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> Visitor<'de> for JsonVisitor {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
+        Ok(Json::Str(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Json, E> {
+        Ok(Json::Str(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
+        Ok(Json::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
+        Ok(i64::try_from(v).map_or(Json::Other, Json::Int))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Json, E> {
+        Ok(Json::Other)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Json, E> {
+        Ok(Json::Other)
+    }
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::Other)
+    }
+    fn visit_none<E>(self) -> Result<Json, E> {
+        Ok(Json::Other)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Json::Other)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Json::Other)
+    }
+}
+
+/// A member that may be missing, present once with some value, or (an error) repeated.
+#[derive(Default)]
+enum Member {
+    #[default]
+    Missing,
+    Present(Json),
+}
+
+impl Member {
+    fn string(self, claim: &'static str) -> Result<String, VerifyError> {
+        match self {
+            Member::Missing => Err(VerifyError::MissingClaim { claim }),
+            Member::Present(Json::Str(s)) => Ok(s),
+            Member::Present(_) => Err(VerifyError::InvalidClaim { claim }),
+        }
+    }
+
+    fn time(self, claim: &'static str) -> Result<i64, VerifyError> {
+        match self {
+            Member::Missing => Err(VerifyError::MissingClaim { claim }),
+            Member::Present(Json::Int(t)) if (0..=MAX_TIMESTAMP).contains(&t) => Ok(t),
+            Member::Present(_) => Err(VerifyError::InvalidClaim { claim }),
+        }
+    }
+}
+
+/// The known members of one JSON object of the token.
+trait Members {
+    /// The segment the object is in.
+    const SEGMENT: Segment;
+    /// The slot for a known member name, or `None` for an unknown one.
+    fn slot(&mut self, name: &str) -> Option<(&'static str, &mut Member)>;
+    /// The problem an unknown member is, if it is one.
+    fn unknown(name: &str) -> Option<VerifyError>;
+    /// Where the first problem found is kept.
+    fn problem(&mut self) -> &mut Option<VerifyError>;
+}
+
+/// Reads a JSON object member by member into `members`. Semantic problems (a repeated or
+/// forbidden member) are kept in `members.problem()`, first one wins, so parsing can finish
+/// without turning them into opaque serde errors; only broken JSON is a serde error.
+fn read_object<'de, A: MapAccess<'de>, M: Members>(
+    mut map: A,
+    members: &mut M,
+) -> Result<(), A::Error> {
+    while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        let mut repeated = None;
+        if let Some((known, slot)) = members.slot(&name) {
+            let value = map.next_value::<Json>()?;
+            if matches!(slot, Member::Present(_)) {
+                repeated = Some(VerifyError::DuplicateMember {
+                    segment: M::SEGMENT,
+                    member: known,
+                });
+            }
+            *slot = Member::Present(value);
+        } else {
+            map.next_value::<IgnoredAny>()?;
+            repeated = M::unknown(&name);
+        }
+        if let Some(problem) = repeated {
+            members.problem().get_or_insert(problem);
+        }
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct RawHeader {
+    alg: Member,
+    typ: Member,
+    kid: Member,
+    problem: Option<VerifyError>,
+}
+
+impl Members for RawHeader {
+    const SEGMENT: Segment = Segment::Header;
+    fn slot(&mut self, name: &str) -> Option<(&'static str, &mut Member)> {
+        match name {
+            "alg" => Some(("alg", &mut self.alg)),
+            "typ" => Some(("typ", &mut self.typ)),
+            "kid" => Some(("kid", &mut self.kid)),
+            _ => None,
+        }
+    }
+    fn unknown(name: &str) -> Option<VerifyError> {
+        // Only alg, typ and kid may appear (crit, jku, jwk, x5u, x5c, ... are all refused).
+        Some(VerifyError::ForbiddenHeader {
+            name: Quoted::new(name),
+        })
+    }
+    fn problem(&mut self) -> &mut Option<VerifyError> {
+        &mut self.problem
+    }
+}
+
+impl<'de> Deserialize<'de> for RawHeader {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawHeader;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JOSE header object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawHeader, A::Error> {
+                let mut header = RawHeader::default();
+                read_object(map, &mut header)?;
+                Ok(header)
+            }
+        }
+        deserializer.deserialize_map(V)
+    }
+}
+
+struct Header {
+    alg: Algorithm,
+    kid: String,
+}
+
+fn parse_header(bytes: &[u8]) -> Result<Header, VerifyError> {
+    let raw: RawHeader = serde_json::from_slice(bytes).map_err(|_| VerifyError::Malformed {
+        reason: "the header is not a JSON object",
+    })?;
+    // alg first: "none" and unsupported algorithms are named as such even in odd headers.
+    let alg = match &raw.alg {
+        Member::Present(Json::Str(name)) => match Algorithm::from_jose(name) {
+            Some(alg) => alg,
+            None if name.eq_ignore_ascii_case("none") => return Err(VerifyError::AlgNone),
+            None => {
+                return Err(VerifyError::UnsupportedAlg {
+                    alg: Quoted::new(name),
+                });
+            }
+        },
+        Member::Present(_) | Member::Missing => {
+            return Err(VerifyError::UnsupportedAlg {
+                alg: Quoted::new(""),
+            });
+        }
+    };
+    if let Some(problem) = raw.problem {
+        return Err(problem);
+    }
+    match raw.typ {
+        Member::Missing => return Err(VerifyError::MissingTyp),
+        Member::Present(Json::Str(typ)) if typ == TOKEN_TYPE => {}
+        Member::Present(Json::Str(typ)) => {
+            return Err(VerifyError::WrongTyp {
+                found: Quoted::new(&typ),
+            });
+        }
+        Member::Present(_) => {
+            return Err(VerifyError::WrongTyp {
+                found: Quoted::new("(not a string)"),
+            });
+        }
+    }
+    let kid = match raw.kid {
+        Member::Missing => return Err(VerifyError::MissingKid),
+        Member::Present(Json::Str(kid)) => kid,
+        Member::Present(_) => {
+            return Err(VerifyError::UnknownKid {
+                kid: Quoted::new("(not a string)"),
+            });
+        }
+    };
+    Ok(Header { alg, kid })
+}
+
+#[derive(Default)]
+struct RawClaims {
+    iss: Member,
+    aud: Member,
+    sub: Member,
+    role: Member,
+    iat: Member,
+    nbf: Member,
+    exp: Member,
+    jti: Member,
+    problem: Option<VerifyError>,
+}
+
+impl Members for RawClaims {
+    const SEGMENT: Segment = Segment::Payload;
+    fn slot(&mut self, name: &str) -> Option<(&'static str, &mut Member)> {
+        match name {
+            "iss" => Some(("iss", &mut self.iss)),
+            "aud" => Some(("aud", &mut self.aud)),
+            "sub" => Some(("sub", &mut self.sub)),
+            "role" => Some(("role", &mut self.role)),
+            "iat" => Some(("iat", &mut self.iat)),
+            "nbf" => Some(("nbf", &mut self.nbf)),
+            "exp" => Some(("exp", &mut self.exp)),
+            "jti" => Some(("jti", &mut self.jti)),
+            _ => None,
+        }
+    }
+    fn unknown(_: &str) -> Option<VerifyError> {
+        // Unknown claims are ignored, so the portal can add claims without breaking deployed
+        // verifiers (PROTOCOL.md §4).
+        None
+    }
+    fn problem(&mut self) -> &mut Option<VerifyError> {
+        &mut self.problem
+    }
+}
+
+impl<'de> Deserialize<'de> for RawClaims {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawClaims;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JWT claims object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawClaims, A::Error> {
+                let mut claims = RawClaims::default();
+                read_object(map, &mut claims)?;
+                Ok(claims)
+            }
+        }
+        deserializer.deserialize_map(V)
+    }
+}
+
+fn parse_claims(bytes: &[u8]) -> Result<RawClaims, VerifyError> {
+    let mut raw: RawClaims = serde_json::from_slice(bytes).map_err(|_| VerifyError::Malformed {
+        reason: "the payload is not a JSON object",
+    })?;
+    match raw.problem.take() {
+        Some(problem) => Err(problem),
+        None => Ok(raw),
+    }
+}

@@ -1,0 +1,237 @@
+//! The plugin configuration through the public API: building, reading JSON, the reported
+//! problems, and (property tests) the JSON round trip.
+
+use std::time::Duration;
+
+use cv_portal_plugin::Role;
+use cv_portal_plugin::config::{
+    AuthConfig, ConfigError, Dimension, Icon, PluginConfig, PluginConfigBuilder, PluginId,
+    PluginKind, VisibleTo,
+};
+use proptest::prelude::*;
+
+const FINANCEIRO: &str = r#"{
+    "id": "financeiro",
+    "name": "Financeiro – segunda via de boleto",
+    "active": true,
+    "link": "https://erp.construtora.com.br/portal/financeiro?empresa=42",
+    "icon": "boleto",
+    "title": "Financeiro",
+    "show_in_client_portal": true,
+    "show_in_manager_panel": true,
+    "kind": "iframe",
+    "iframe_size": {"width": "100%", "height": "900px"},
+    "visible_to": "cliente",
+    "auth": {"type": "token", "token_lifetime_seconds": 120}
+}"#;
+
+#[test]
+fn reads_every_field() {
+    let config = PluginConfig::from_json(FINANCEIRO).unwrap();
+    assert_eq!(config.id(), &PluginId::new("financeiro").unwrap());
+    assert_eq!(config.name(), "Financeiro – segunda via de boleto");
+    assert!(config.is_active());
+    assert_eq!(config.link().host_str(), Some("erp.construtora.com.br"));
+    assert_eq!(config.link().query(), Some("empresa=42"));
+    assert_eq!(config.icon(), Icon::Boleto);
+    assert_eq!(config.title(), "Financeiro");
+    assert!(config.show_in_client_portal());
+    assert!(config.show_in_manager_panel());
+    assert_eq!(config.kind(), PluginKind::Iframe);
+    assert_eq!(config.iframe_size().width(), Dimension::Percent(100));
+    assert_eq!(config.iframe_size().height(), Dimension::Pixels(900));
+    assert_eq!(config.visible_to(), VisibleTo::Cliente);
+    assert_eq!(
+        config.auth(),
+        &AuthConfig::Token {
+            lifetime: Duration::from_secs(120)
+        }
+    );
+    assert_eq!(config.token_lifetime(), Duration::from_secs(120));
+    assert_eq!(
+        Role::ALL.map(|role| config.is_shown_to(role)),
+        [true, false, true]
+    );
+}
+
+#[test]
+fn an_admin_form_full_of_mistakes_gets_every_problem_in_both_languages() {
+    let errors = PluginConfig::builder()
+        .id("financeiro/2via")
+        .name("   ")
+        .link("http://erp.construtora.com.br/#financeiro")
+        .icon(Icon::Alerta)
+        .title("Financeiro")
+        .iframe_size(Dimension::Pixels(100_000), Dimension::Percent(250))
+        .token_lifetime(Duration::from_secs(2 * 60 * 60))
+        .build()
+        .unwrap_err();
+    let found: Vec<(&str, &str)> = errors.iter().map(|e| (e.path(), e.code())).collect();
+    assert_eq!(
+        found,
+        [
+            ("id", "id.invalid_character"),
+            ("name", "name.empty"),
+            ("link", "link.not_https"),
+            ("link", "link.has_fragment"),
+            ("iframe_size.width", "iframe_size.pixels_out_of_range"),
+            ("iframe_size.height", "iframe_size.percent_out_of_range"),
+            ("visible_to", "field.missing"),
+            ("auth.token_lifetime_seconds", "auth.lifetime_out_of_range"),
+        ]
+    );
+    assert_eq!(errors.len(), 8);
+    let pt: Vec<String> = errors.iter().map(ConfigError::message_pt_br).collect();
+    assert_eq!(pt[1], "Nome: não pode ficar vazio");
+    assert_eq!(pt[6], "Visível para: campo obrigatório não informado");
+    assert!(pt[7].starts_with("Duração do token: 7200 s está fora do intervalo permitido"));
+    for e in &errors {
+        assert_ne!(e.message_en(), e.message_pt_br());
+    }
+}
+
+#[test]
+fn json_input_is_strict() {
+    let unknown = FINANCEIRO.replacen("\"active\": true,", "\"active\": true, \"ativo\": true,", 1);
+    let errors = PluginConfig::from_json(&unknown).unwrap_err();
+    assert_eq!(errors.codes(), ["json.unknown_field"]);
+    assert_eq!(errors.iter().next().unwrap().path(), "ativo");
+
+    let other_kind = FINANCEIRO.replace("\"iframe\"", "\"popup\"");
+    assert_eq!(
+        PluginConfig::from_json(&other_kind).unwrap_err().codes(),
+        ["kind.unsupported"]
+    );
+    let other_auth = FINANCEIRO.replace("\"token\"", "\"basic\"");
+    assert_eq!(
+        PluginConfig::from_json(&other_auth).unwrap_err().codes(),
+        ["auth.unsupported"]
+    );
+    assert_eq!(
+        PluginConfig::from_json("not json").unwrap_err().codes(),
+        ["json.syntax"]
+    );
+    assert!(serde_json::from_str::<PluginConfig>(&unknown).is_err());
+}
+
+#[test]
+fn editing_through_to_builder_revalidates() {
+    let config = PluginConfig::from_json(FINANCEIRO).unwrap();
+    let inactive = config.to_builder().active(false).build().unwrap();
+    assert!(!inactive.is_active());
+    assert!(Role::ALL.iter().all(|&role| !inactive.is_shown_to(role)));
+    let broken = config
+        .to_builder()
+        .link("https://erp.example.com/#x")
+        .build();
+    assert_eq!(broken.unwrap_err().codes(), ["link.has_fragment"]);
+}
+
+fn text(max: usize) -> impl Strategy<Value = String> {
+    // Letters with accents, spaces and markup characters; trimmed by the builder.
+    proptest::string::string_regex(&format!("[ a-zA-Z0-9À-ÿ–ª&<>\"'./-]{{1,{max}}}"))
+        .expect("valid regex")
+        .prop_filter("non-empty after trimming", |s| !s.trim().is_empty())
+}
+
+fn link() -> impl Strategy<Value = String> {
+    let https = (
+        "[a-z][a-z0-9-]{0,15}(\\.[a-z]{2,6}){1,2}",
+        proptest::option::of(1u16..),
+        "(/[a-zA-Z0-9._~%-]{1,10}){0,3}",
+        proptest::option::of("[a-zA-Z0-9=&_.\"<>' -]{0,30}"),
+    )
+        .prop_map(|(host, port, path, query)| {
+            let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+            let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+            format!("https://{host}{port}{path}{query}")
+        });
+    let local = (
+        prop_oneof![
+            Just("localhost".to_owned()),
+            Just("127.0.0.1".to_owned()),
+            Just("[::1]".to_owned())
+        ],
+        1u16..,
+    )
+        .prop_map(|(host, port)| format!("http://{host}:{port}/plugin"));
+    prop_oneof![4 => https, 1 => local]
+}
+
+fn dimension() -> impl Strategy<Value = Dimension> {
+    prop_oneof![
+        (Dimension::PIXELS_MIN..=Dimension::PIXELS_MAX).prop_map(Dimension::Pixels),
+        (Dimension::PERCENT_MIN..=Dimension::PERCENT_MAX).prop_map(Dimension::Percent),
+    ]
+}
+
+prop_compose! {
+    fn valid_builder()(
+        id in "[A-Za-z0-9][A-Za-z0-9._-]{0,63}",
+        name in text(PluginConfig::NAME_MAX_CHARS),
+        active: bool,
+        link in link(),
+        icon in proptest::sample::select(Icon::ALL.to_vec()),
+        title in text(PluginConfig::TITLE_MAX_CHARS),
+        show_client: bool,
+        show_manager: bool,
+        width in dimension(),
+        height in dimension(),
+        visible_to in proptest::sample::select(VisibleTo::ALL.to_vec()),
+        lifetime in 30u64..=3600,
+    ) -> PluginConfigBuilder {
+        PluginConfig::builder()
+            .id(id)
+            .name(name)
+            .active(active)
+            .link(link)
+            .icon(icon)
+            .title(title)
+            .show_in_client_portal(show_client)
+            .show_in_manager_panel(show_manager)
+            .iframe_size(width, height)
+            .visible_to(visible_to)
+            .token_lifetime(Duration::from_secs(lifetime))
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn json_round_trip(builder in valid_builder()) {
+        let config = builder.build();
+        prop_assert!(config.is_ok(), "{:?}", config);
+        let config = config.unwrap();
+        let json = config.to_json();
+        let back = PluginConfig::from_json(&json);
+        prop_assert_eq!(back.as_ref(), Ok(&config), "{}", json);
+        prop_assert_eq!(back.unwrap().to_json(), json.clone());
+        let via_serde: PluginConfig = serde_json::from_str(&config.to_json_pretty()).unwrap();
+        prop_assert_eq!(via_serde, config);
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(input in "\\PC{0,200}") {
+        let _ = PluginConfig::from_json(&input);
+    }
+
+    #[test]
+    fn arbitrary_field_values_are_rejected_or_accepted_without_panic(
+        field in proptest::sample::select(vec!["id", "name", "link", "icon", "title", "kind", "visible_to"]),
+        value in "\\PC{0,80}",
+    ) {
+        let mut doc: serde_json::Value = serde_json::from_str(FINANCEIRO).unwrap();
+        doc[field] = serde_json::Value::String(value);
+        match PluginConfig::from_json(&doc.to_string()) {
+            Ok(config) => prop_assert_eq!(PluginConfig::from_json(&config.to_json()).unwrap(), config),
+            Err(errors) => {
+                prop_assert!(!errors.is_empty());
+                for e in &errors {
+                    prop_assert!(e.path() == field);
+                    prop_assert!(!e.message_pt_br().is_empty());
+                }
+            }
+        }
+    }
+}
