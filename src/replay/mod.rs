@@ -11,6 +11,9 @@
 //!
 //! Guards fail closed: when a guard cannot answer, or is full, the token is rejected.
 
+#[cfg(feature = "redis")]
+pub mod redis;
+
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Mutex;

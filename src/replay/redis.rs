@@ -1,0 +1,1 @@
+//! A Redis-backed replay guard (in progress).
