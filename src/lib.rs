@@ -7,15 +7,68 @@
 //! shown in an iframe inside the portal (for example a "Financeiro" screen where a buyer prints a
 //! second copy of a boleto). When a logged-in person opens the plugin, the portal sends a
 //! short-lived signed **launch token** to the plugin's link; the vendor verifies it and serves only
-//! that person's data.
+//! that person's data. PROTOCOL.md is the language-neutral contract; this crate implements both
+//! sides of it.
 //!
-//! The crate has one module per concept:
+//! ## The whole flow
 //!
-//! - [`config`]: the validated plugin configuration ("Gestão de Plugins") and its JSON form;
+//! ```
+//! use cv_portal_plugin::{
+//!     Algorithm, Dimension, Icon, Issuer, IssuerId, KeySet, PluginConfig, Role, SigningKey,
+//!     SubjectId, Verifier, Viewer, VisibleTo, menu_for,
+//! };
+//!
+//! // The platform: a validated plugin configuration ("Gestão de Plugins").
+//! let financeiro = PluginConfig::builder()
+//!     .id("financeiro")
+//!     .name("Financeiro (ERP UAU)")
+//!     .link("https://erp.example.com/portal/financeiro?empresa=7")
+//!     .icon(Icon::Alerta)
+//!     .title("Financeiro")
+//!     .show_in_client_portal(true)
+//!     .iframe_size(Dimension::Percent(100), Dimension::Pixels(800))
+//!     .visible_to(VisibleTo::Cliente)
+//!     .build()?;
+//! let plugins = [financeiro];
+//! assert_eq!(menu_for(&plugins, Role::Cliente).len(), 1);
+//! assert!(menu_for(&plugins, Role::Sindico).is_empty());
+//!
+//! // The portal mints a launch token when a cliente opens the plugin.
+//! let issuer = Issuer::new(
+//!     IssuerId::new("https://portal.construtora.com.br")?,
+//!     SigningKey::generate(Algorithm::EdDSA)?,
+//! );
+//! let maria = Viewer::new(SubjectId::new("48213")?, Role::Cliente);
+//! let launch = issuer.mint(&plugins[0], &maria)?;
+//! assert!(launch.launch_url().as_str().contains("empresa=7&token=ey"));
+//! let jwks = issuer.jwks().to_jwks_json(); // published for vendors
+//!
+//! // The vendor verifies it, once.
+//! let verifier = Verifier::builder(issuer.issuer_id().clone(), "financeiro".parse()?)
+//!     .key_set(KeySet::from_jwks_json(&jwks)?)
+//!     .build()?;
+//! let claims = verifier.verify(launch.token())?;
+//! assert_eq!(claims.subject().as_str(), "48213");
+//! assert_eq!(verifier.verify(launch.token()).unwrap_err().code(), "replayed");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Modules
+//!
+//! - [`config`]: the validated plugin configuration, its JSON form and bilingual errors;
 //! - [`menu`]: which plugins a viewer sees; [`render`]: safe iframe markup;
 //! - [`viewer`]: roles (cliente, síndico, gestor) and subject identifiers;
-//! - `claims`, `keys`, `issue`, `verify`, `replay`: the launch-token protocol (see PROTOCOL.md);
-//! - [`clock`]: injectable time.
+//! - [`claims`]: what a launch token says; [`keys`]: signing keys, JWKS and the vendor's key cache;
+//! - [`issue`]: minting (portal side); [`verify`]: strict verification (vendor side);
+//! - [`replay`]: single use; [`provider`]: the ring-backed jsonwebtoken crypto provider;
+//! - [`error`]: token-side errors with stable codes; [`clock`]: injectable time.
+//!
+//! ## Safe by default
+//!
+//! Only Ed25519 and P-256 signatures, each key pinned to its algorithm; no HMAC. A verifier
+//! checks everything PROTOCOL.md §6 lists and enforces single use unless told otherwise. Options
+//! that weaken verification are named `dangerous_*`. Private keys and tokens never appear in
+//! `Debug` output or error messages.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

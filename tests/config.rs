@@ -139,7 +139,14 @@ fn link() -> impl Strategy<Value = String> {
         "[a-z][a-z0-9-]{0,15}(\\.[a-z]{2,6}){1,2}",
         proptest::option::of(1u16..),
         "(/[a-zA-Z0-9._~%-]{1,10}){0,3}",
-        proptest::option::of("[a-zA-Z0-9=&_.\"<>' -]{0,30}"),
+        // The `token` parameter is reserved for the launch token (link.reserved_query_param).
+        proptest::option::of("[a-zA-Z0-9=&_.\"<>' -]{0,30}".prop_filter(
+            "no token parameter",
+            |q| {
+                !q.split('&')
+                    .any(|pair| pair.split('=').next() == Some("token"))
+            },
+        )),
     )
         .prop_map(|(host, port, path, query)| {
             let port = port.map(|p| format!(":{p}")).unwrap_or_default();
