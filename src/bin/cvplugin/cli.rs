@@ -1,0 +1,326 @@
+//! The command line: clap definitions of every subcommand, option and help text.
+//!
+//! The interface is fixed by issue 4 (scripts depend on it); options may be added, never renamed.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use cv_portal_plugin::{Algorithm, Role};
+
+/// Exit codes and error codes, shown at the end of `cvplugin --help`.
+const EXIT_CODES_HELP: &str = "\
+Exit status:
+  0  success
+  1  the token or the plugin configuration was rejected
+  2  usage, I/O or key-file error
+
+On failure the first line on stderr is `error[CODE]: message`. With exit status 1, CODE is the
+library's stable code (`expired`, `bad_signature`, `wrong_audience`, `link.not_https`, ...). With
+exit status 2, CODE is one of:
+  usage                      a bad command line or argument value (including --issuer, --subject)
+  io                         a file or stdin could not be read or written (missing, too large,
+                             not UTF-8, already exists, ...)
+  key                        a key file is neither a JWK, a JWKS, a PEM block nor PKCS#8 DER
+  <key error code>           the key or JWKS file was recognized but rejected: invalid_jwk,
+                             invalid_pem, invalid_pkcs8, kid_mismatch, duplicate_kid, ...
+  id.*, auth.*               --plugin or --ttl rejected by the plugin-configuration rules
+  leeway_too_large           --leeway above 300 seconds
+  rng_failure, signing_failed, clock_out_of_range
+                             the system could not mint a token
+
+Round trip:
+  cvplugin keygen --out portal.jwk
+  cvplugin jwks portal.jwk > jwks.json
+  cvplugin mint --key portal.jwk --issuer https://portal.example.com.br --plugin financeiro \\
+      --subject 48213 --role cliente \\
+    | cvplugin verify --jwks jwks.json --issuer https://portal.example.com.br --plugin financeiro";
+
+/// Keys, launch tokens and plugin configurations of the CV portal plugin protocol.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cvplugin",
+    version,
+    after_help = EXIT_CODES_HELP,
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a portal signing key and write it as a private JWK (with kid, alg and use).
+    #[command(after_help = "\
+With --out, the key is written to FILE with mode 0600 (never over an existing file unless --force,
+which replaces it atomically) and its kid is printed on stdout. Without --out the private JWK is
+printed on stdout.
+
+Examples:
+  cvplugin keygen --out portal-2025.jwk
+  cvplugin keygen --alg ES256 --out portal-p256.jwk
+  KID=$(cvplugin keygen --out next.jwk)")]
+    Keygen(KeygenArgs),
+
+    /// Print the public JWKS (RFC 7517) of key files, to publish for vendors.
+    #[command(after_help = "\
+Each KEYFILE may be a private JWK (as written by `cvplugin keygen`), a public JWK, a JWKS document
+or a PKCS#8 private key (PEM `PRIVATE KEY` block or DER). Only public members are printed. Two
+keys with the same kid are an error (exit 2, `error[duplicate_kid]`).
+
+Examples:
+  cvplugin jwks portal.jwk > jwks.json
+  cvplugin jwks current.jwk next.jwk > jwks.json     # before a rotation")]
+    Jwks(JwksArgs),
+
+    /// Mint a launch token and print it alone on stdout.
+    #[command(after_help = "\
+mint needs no plugin configuration: it mints as if for a plugin with id --plugin, the placeholder
+link https://plugin.invalid/, visible to cliente and síndico in the client portal and shown in the
+manager panel, with a token lifetime of --ttl seconds (30 to 3600; `error[auth.lifetime_out_of_range]`
+and exit 2 otherwise). To mint exactly as the portal would for a configured plugin, use `cvplugin
+launch-url`.
+
+Example:
+  cvplugin mint --key portal.jwk --issuer https://portal.example.com.br \\
+      --plugin financeiro --subject 48213 --role cliente --ttl 60")]
+    Mint(MintArgs),
+
+    /// Verify a launch token as a vendor would, and print its claims as JSON.
+    #[command(after_help = "\
+The token is read from TOKEN, or from stdin when TOKEN is absent or `-` (surrounding whitespace is
+ignored). Every check of PROTOCOL.md §6 runs; on rejection the exit status is 1 and the first line
+on stderr is `error[CODE]: message` with the protocol's code (expired, bad_signature,
+wrong_audience, ...). Single use is enforced only within this one process, so running verify twice
+on the same token does not report `replayed`.
+
+A leeway above the default 30 seconds (up to 300) widens the window in which an expired token is
+still accepted.
+
+Examples:
+  cvplugin verify --jwks jwks.json --issuer https://portal.example.com.br --plugin financeiro \"$TOKEN\"
+  echo \"$TOKEN\" | cvplugin verify --jwks jwks.json --issuer https://portal.example.com.br \\
+      --plugin financeiro --leeway 120")]
+    Verify(VerifyArgs),
+
+    /// Decode a token's header and claims WITHOUT verifying anything, and print them as JSON.
+    #[command(after_help = "\
+The output is marked `\"verified\": false`: nothing is checked (not the signature, the issuer, the
+audience nor the times, nor repeated JSON members, of which only the last is shown). Use it for
+debugging only; use `cvplugin verify` to trust a token. A token that cannot be decoded exits 1 with
+`error[malformed]` or `error[non_canonical_base64]`.
+
+Examples:
+  cvplugin inspect \"$TOKEN\"
+  cvplugin mint ... | cvplugin inspect")]
+    Inspect(InspectArgs),
+
+    /// Plugin configuration files.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  cvplugin config check financeiro.json assembleias.json"
+    )]
+    Config(ConfigCommand),
+
+    /// Mint a launch token for a configured plugin and print its launch URL (or form-post page).
+    #[command(after_help = "\
+The plugin configuration (JSON, see `cvplugin config check`) must be valid, active and shown to
+the role, as in the portal's menu; otherwise the exit status is 1 with `error[plugin_inactive]`,
+`error[not_visible_to_viewer]` or the configuration's first error code.
+
+Examples:
+  cvplugin launch-url --config financeiro.json --key portal.jwk \\
+      --issuer https://portal.example.com.br --subject 48213 --role cliente
+  cvplugin launch-url --config financeiro.json --key portal.jwk \\
+      --issuer https://portal.example.com.br --subject 48213 --role sindico --form-post > launch.html")]
+    LaunchUrl(LaunchUrlArgs),
+}
+
+/// `cvplugin keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// The signature algorithm.
+    #[arg(long, value_enum, default_value_t = AlgArg::EdDSA)]
+    pub alg: AlgArg,
+    /// Write the private JWK to FILE (mode 0600) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Replace FILE if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+}
+
+/// `cvplugin jwks`.
+#[derive(Debug, Args)]
+pub struct JwksArgs {
+    /// Key files: private or public JWK, JWKS, or PKCS#8 (PEM or DER).
+    #[arg(value_name = "KEYFILE", required = true, num_args = 1..)]
+    pub keys: Vec<PathBuf>,
+}
+
+/// `cvplugin mint`.
+#[derive(Debug, Args)]
+pub struct MintArgs {
+    /// The portal's private key: a private JWK, or PKCS#8 (PEM `PRIVATE KEY` block or DER).
+    #[arg(long, value_name = "KEYFILE")]
+    pub key: PathBuf,
+    /// The issuer id (`iss`), e.g. https://portal.example.com.br.
+    #[arg(long, value_name = "ISS")]
+    pub issuer: String,
+    /// The plugin id (`aud`).
+    #[arg(long, value_name = "ID")]
+    pub plugin: String,
+    /// The person's id in the portal (`sub`).
+    #[arg(long, value_name = "SUB")]
+    pub subject: String,
+    /// The person's role.
+    #[arg(long, value_enum)]
+    pub role: RoleArg,
+    /// The token lifetime in seconds (30 to 3600).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub ttl: u64,
+}
+
+/// `cvplugin verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The portal's public keys: a JWKS document.
+    #[arg(long, value_name = "FILE")]
+    pub jwks: PathBuf,
+    /// The expected issuer id (`iss`).
+    #[arg(long, value_name = "ISS")]
+    pub issuer: String,
+    /// This plugin's id (the expected `aud`).
+    #[arg(long, value_name = "ID")]
+    pub plugin: String,
+    /// Clock leeway in seconds (default 30, at most 300).
+    #[arg(long, value_name = "SECONDS")]
+    pub leeway: Option<u64>,
+    /// The token; read from stdin when absent or `-`.
+    #[arg(value_name = "TOKEN")]
+    pub token: Option<OsString>,
+}
+
+/// `cvplugin inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The token; read from stdin when absent or `-`.
+    #[arg(value_name = "TOKEN")]
+    pub token: Option<OsString>,
+}
+
+/// `cvplugin config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate plugin configuration JSON files and list every problem.
+    #[command(after_help = "\
+For each valid FILE, `FILE: ok` is printed on stdout. For an invalid one, every problem is listed
+on stderr as `FILE: CODE at PATH: message` (PATH is `(document)` for the file as a whole), after a
+first line `error[CODE]: ...` naming the first problem. Exit status: 0 if every file is valid, 1 if
+any is invalid, 2 if any could not be read.
+
+Examples:
+  cvplugin config check financeiro.json assembleias.json
+  cvplugin config check --lang pt-BR financeiro.json")]
+    Check(ConfigCheckArgs),
+}
+
+/// `cvplugin config check`.
+#[derive(Debug, Args)]
+pub struct ConfigCheckArgs {
+    /// Plugin configuration files (JSON).
+    #[arg(value_name = "FILE", required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
+    /// The language of the messages.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Lang::En)]
+    pub lang: Lang,
+}
+
+/// `cvplugin launch-url`.
+#[derive(Debug, Args)]
+pub struct LaunchUrlArgs {
+    /// The plugin configuration (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// The portal's private key: a private JWK, or PKCS#8 (PEM `PRIVATE KEY` block or DER).
+    #[arg(long, value_name = "KEYFILE")]
+    pub key: PathBuf,
+    /// The issuer id (`iss`).
+    #[arg(long, value_name = "ISS")]
+    pub issuer: String,
+    /// The person's id in the portal (`sub`).
+    #[arg(long, value_name = "SUB")]
+    pub subject: String,
+    /// The person's role.
+    #[arg(long, value_enum)]
+    pub role: RoleArg,
+    /// Print the auto-submitting form-post HTML page instead of the URL.
+    #[arg(long)]
+    pub form_post: bool,
+}
+
+/// `--alg`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlgArg {
+    /// Ed25519.
+    #[value(name = "EdDSA")]
+    EdDSA,
+    /// ECDSA P-256 with SHA-256.
+    #[value(name = "ES256")]
+    ES256,
+}
+
+impl From<AlgArg> for Algorithm {
+    fn from(alg: AlgArg) -> Algorithm {
+        match alg {
+            AlgArg::EdDSA => Algorithm::EdDSA,
+            AlgArg::ES256 => Algorithm::ES256,
+        }
+    }
+}
+
+/// `--role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// A buyer, in the client portal.
+    Cliente,
+    /// A building manager, in the client portal.
+    Sindico,
+    /// Construction-company staff, in the manager panel.
+    Gestor,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Role {
+        match role {
+            RoleArg::Cliente => Role::Cliente,
+            RoleArg::Sindico => Role::Sindico,
+            RoleArg::Gestor => Role::Gestor,
+        }
+    }
+}
+
+/// `--lang` of `config check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    /// English.
+    #[value(name = "en")]
+    En,
+    /// Brazilian Portuguese.
+    #[value(name = "pt-BR")]
+    PtBr,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory as _;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,81 @@
+//! `config check` and `launch-url`: plugin configurations.
+
+use std::path::Path;
+
+use cv_portal_plugin::config::PluginConfig;
+use cv_portal_plugin::{Issuer, Viewer};
+
+use crate::cli::{ConfigCheckArgs, Lang, LaunchUrlArgs};
+use crate::commands::{issuer_arg, subject_arg};
+use crate::error::{CliError, Status, config_problem_lines, one_line, show_path};
+use crate::io::{read_text_file_reason, write_stdout};
+
+/// Reads and validates one configuration file. An unreadable file is `error[io]`, exit 2; an
+/// invalid one lists every problem, exit 1.
+fn load_config(path: &Path, lang: Lang) -> Result<PluginConfig, CliError> {
+    let json = read_text_file_reason(path)
+        .map_err(|reason| CliError::io(format!("{}: {reason}", show_path(path))))?;
+    PluginConfig::from_json(&json).map_err(|errors| CliError::config_file(path, &errors, lang))
+}
+
+/// `cvplugin config check`: validates every file, printing `FILE: ok` on stdout for the valid
+/// ones. The returned error (if any) names the first failing file in its first line and lists
+/// the problems of every failing file in its details; its status is 2 if a file could not be
+/// read, else 1.
+pub fn check(args: ConfigCheckArgs) -> Result<(), CliError> {
+    let mut failure: Option<CliError> = None;
+    let mut details = Vec::new();
+    let mut unreadable = false;
+    for path in &args.files {
+        let error = match read_text_file_reason(path) {
+            Err(reason) => {
+                unreadable = true;
+                details.push(one_line(&format!(
+                    "{}: io at (file): {reason}",
+                    show_path(path)
+                )));
+                CliError::io(format!("{}: {reason}", show_path(path)))
+            }
+            Ok(json) => match PluginConfig::from_json(&json) {
+                Ok(_) => {
+                    write_stdout(&format!("{}: ok\n", show_path(path)))?;
+                    continue;
+                }
+                Err(errors) => {
+                    details.extend(config_problem_lines(path, &errors, args.lang));
+                    CliError::config_file(path, &errors, args.lang)
+                }
+            },
+        };
+        failure.get_or_insert(error);
+    }
+    match failure {
+        None => Ok(()),
+        Some(mut first) => {
+            first.status = if unreadable {
+                Status::Failed
+            } else {
+                Status::Rejected
+            };
+            first.details = details;
+            Err(first)
+        }
+    }
+}
+
+/// `cvplugin launch-url`: mints for a configured plugin and prints the launch URL, or the
+/// form-post page with `--form-post`.
+pub fn launch_url(args: LaunchUrlArgs) -> Result<(), CliError> {
+    let issuer = issuer_arg(&args.issuer)?;
+    let subject = subject_arg(&args.subject)?;
+    let plugin = load_config(&args.config, Lang::En)?;
+    let key = crate::keyfile::load_signing_key(&args.key)?;
+    let launch = Issuer::new(issuer, key)
+        .mint(&plugin, &Viewer::new(subject, args.role.into()))
+        .map_err(|e| CliError::issue(&e))?;
+    if args.form_post {
+        write_stdout(&launch.form_post_html())
+    } else {
+        write_stdout(&format!("{}\n", launch.launch_url()))
+    }
+}

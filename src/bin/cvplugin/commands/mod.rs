@@ -1,0 +1,36 @@
+//! One module per subcommand family, and the argument checks they share.
+
+pub mod config;
+pub mod keys;
+pub mod token;
+
+use cv_portal_plugin::config::PluginId;
+use cv_portal_plugin::{IssuerId, SubjectId};
+use serde::Serialize;
+
+use crate::error::{CliError, bad_value};
+use crate::io::write_stdout;
+
+/// `--issuer`: 1 to 256 bytes of printable ASCII without spaces (`error[usage]` otherwise).
+pub fn issuer_arg(value: &str) -> Result<IssuerId, CliError> {
+    IssuerId::new(value).map_err(|e| bad_value("--issuer", e))
+}
+
+/// `--subject`: the person's opaque id (`error[usage]` otherwise).
+pub fn subject_arg(value: &str) -> Result<SubjectId, CliError> {
+    SubjectId::new(value).map_err(|e| bad_value("--subject", e))
+}
+
+/// `--plugin`: a plugin id; a bad one fails with its configuration code (`id.invalid_character`,
+/// ...), exit 2.
+pub fn plugin_arg(value: &str) -> Result<PluginId, CliError> {
+    PluginId::new(value).map_err(|e| CliError::config_arg("--plugin", &e))
+}
+
+/// Prints `value` as indented JSON and a newline on stdout.
+pub fn print_json(value: &impl Serialize) -> Result<(), CliError> {
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::io(format!("cannot serialize the output: {e}")))?;
+    text.push('\n');
+    write_stdout(&text)
+}

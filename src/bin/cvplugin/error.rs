@@ -1,0 +1,259 @@
+//! The tool's single error type: an exit status, a stable code and a one-line message, plus
+//! optional detail lines (the full list of configuration problems).
+//!
+//! Messages never contain key material or whole tokens: they are built from the library's error
+//! messages (which promise the same), file names and fixed text.
+
+use std::fmt::Display;
+use std::path::Path;
+
+use cv_portal_plugin::config::ConfigError;
+use cv_portal_plugin::{ConfigErrors, IssueError, KeyError, VerifierConfigError, VerifyError};
+
+use crate::cli::Lang;
+
+/// The longest file name or argument excerpt echoed in a message, in characters.
+const ECHO_MAX_CHARS: usize = 120;
+
+/// How the process ends when a command fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Exit 1: the token or configuration was rejected.
+    Rejected,
+    /// Exit 2: usage, I/O or key-file error.
+    Failed,
+}
+
+impl Status {
+    /// The process exit code.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Status::Rejected => 1,
+            Status::Failed => 2,
+        }
+    }
+}
+
+/// A failed command: printed as `error[CODE]: message` on the first stderr line, then `details`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CliError {
+    /// The exit status.
+    pub status: Status,
+    /// The stable code in brackets.
+    pub code: &'static str,
+    /// The one-line message.
+    pub message: String,
+    /// Further lines for stderr (already one line each).
+    pub details: Vec<String>,
+}
+
+impl CliError {
+    /// An error with no detail lines.
+    pub fn new(status: Status, code: &'static str, message: impl Into<String>) -> Self {
+        CliError {
+            status,
+            code,
+            message: one_line(&message.into()),
+            details: Vec::new(),
+        }
+    }
+
+    /// `error[usage]`: a bad command line or argument value (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError::new(Status::Failed, "usage", message)
+    }
+
+    /// `error[io]`: a file or stream could not be read or written (exit 2).
+    pub fn io(message: impl Into<String>) -> Self {
+        CliError::new(Status::Failed, "io", message)
+    }
+
+    /// `error[key]`: a key file in no recognized format (exit 2).
+    pub fn unrecognized_key(path: &Path, what: &str) -> Self {
+        CliError::new(
+            Status::Failed,
+            "key",
+            format!("{}: {what}", show_path(path)),
+        )
+    }
+
+    /// A key or JWKS file the library rejected, with the library's code (exit 2).
+    pub fn key(path: &Path, error: &KeyError) -> Self {
+        CliError::new(
+            Status::Failed,
+            error.code(),
+            format!("{}: {error}", show_path(path)),
+        )
+    }
+
+    /// A rejected token, with the protocol's code (exit 1).
+    pub fn verify(error: &VerifyError) -> Self {
+        CliError::new(Status::Rejected, error.code(), error.to_string())
+    }
+
+    /// The verifier could not be configured (exit 2).
+    pub fn verifier_config(error: &VerifierConfigError) -> Self {
+        CliError::new(Status::Failed, error.code(), error.to_string())
+    }
+
+    /// The issuer refused or failed to mint. Refusals (inactive plugin, role not shown) exit 1;
+    /// system failures (random generator, signing, clock) exit 2.
+    pub fn issue(error: &IssueError) -> Self {
+        let status = match error {
+            IssueError::Rng | IssueError::Signing | IssueError::ClockOutOfRange => Status::Failed,
+            _ => Status::Rejected,
+        };
+        CliError::new(status, error.code(), error.to_string())
+    }
+
+    /// A command-line value rejected by a plugin-configuration rule (`--plugin`, `--ttl`), with
+    /// the rule's code (exit 2).
+    pub fn config_arg(option: &str, error: &ConfigError) -> Self {
+        CliError::new(
+            Status::Failed,
+            error.code(),
+            format!("{option}: {}", error.message_en()),
+        )
+    }
+
+    /// An invalid plugin configuration file (exit 1): the first problem in the first line, every
+    /// problem as a detail line `FILE: CODE at PATH: message`.
+    pub fn config_file(path: &Path, errors: &ConfigErrors, lang: Lang) -> Self {
+        let file = show_path(path);
+        let count = errors.len();
+        let mut problems = errors.iter();
+        let Some(first) = problems.next() else {
+            // ConfigErrors is never empty; report something sensible if it ever were.
+            return CliError::new(
+                Status::Rejected,
+                "config",
+                format!("{file}: invalid plugin configuration"),
+            );
+        };
+        let mut error = CliError::new(
+            Status::Rejected,
+            first.code(),
+            format!(
+                "{file}: invalid plugin configuration ({count} problem{}); first: {}",
+                if count == 1 { "" } else { "s" },
+                lang.message(first)
+            ),
+        );
+        error.details = config_problem_lines(path, errors, lang);
+        error
+    }
+
+    /// The lines printed on stderr: the `error[CODE]` line, then the details.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::with_capacity(1 + self.details.len());
+        lines.push(format!("error[{}]: {}", self.code, self.message));
+        lines.extend(self.details.iter().cloned());
+        lines
+    }
+}
+
+impl Lang {
+    /// The message of `error` in this language.
+    pub fn message(self, error: &ConfigError) -> String {
+        match self {
+            Lang::En => error.message_en(),
+            Lang::PtBr => error.message_pt_br(),
+        }
+    }
+}
+
+/// Every problem of a configuration file as `FILE: CODE at PATH: message`.
+pub fn config_problem_lines(path: &Path, errors: &ConfigErrors, lang: Lang) -> Vec<String> {
+    let file = show_path(path);
+    errors
+        .iter()
+        .map(|e| {
+            let at = if e.path().is_empty() {
+                "(document)"
+            } else {
+                e.path()
+            };
+            one_line(&format!(
+                "{file}: {} at {at}: {}",
+                e.code(),
+                lang.message(e)
+            ))
+        })
+        .collect()
+}
+
+/// A file name for messages: control characters replaced by `?`, cut at 120 characters.
+pub fn show_path(path: &Path) -> String {
+    excerpt(&path.to_string_lossy())
+}
+
+/// At most 120 characters of `text`, control characters replaced by `?`, `…` when cut.
+pub fn excerpt(text: &str) -> String {
+    cut(text, ECHO_MAX_CHARS)
+}
+
+/// At most `max` characters of `text`, control characters replaced by `?`, `…` when cut.
+pub fn cut(text: &str, max: usize) -> String {
+    let mut out: String = text
+        .chars()
+        .take(max)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if text.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// `text` with control characters (line breaks included) replaced by `?`, so one message is one
+/// line on stderr.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// `option: message` for a rejected argument value.
+pub fn bad_value(option: &str, error: impl Display) -> CliError {
+    CliError::usage(format!("{option}: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_cuts_and_cleans() {
+        assert_eq!(excerpt("a\nb"), "a?b");
+        let long = "é".repeat(500);
+        let cut = excerpt(&long);
+        assert_eq!(cut.chars().count(), ECHO_MAX_CHARS + 1);
+        assert!(cut.ends_with('…'));
+        assert_eq!(
+            excerpt(&"x".repeat(ECHO_MAX_CHARS)),
+            "x".repeat(ECHO_MAX_CHARS)
+        );
+    }
+
+    #[test]
+    fn first_line_format() {
+        let e = CliError::verify(&VerifyError::BadSignature);
+        assert_eq!(e.status.exit_code(), 1);
+        assert_eq!(
+            e.lines(),
+            vec!["error[bad_signature]: the signature does not verify"]
+        );
+        let e = CliError::usage("multi\nline");
+        assert_eq!(e.lines(), vec!["error[usage]: multi?line"]);
+        assert_eq!(e.status.exit_code(), 2);
+    }
+
+    #[test]
+    fn issue_refusals_are_rejections() {
+        assert_eq!(
+            CliError::issue(&IssueError::PluginInactive).status,
+            Status::Rejected
+        );
+        assert_eq!(CliError::issue(&IssueError::Rng).status, Status::Failed);
+    }
+}
