@@ -78,6 +78,13 @@ impl std::str::FromStr for IssuerId {
 #[error("issuer id must be 1 to {ISSUER_ID_MAX_LEN} bytes of printable ASCII without spaces")]
 pub struct InvalidIssuerId;
 
+impl InvalidIssuerId {
+    /// The stable machine-readable code of this error: `issuer.invalid`.
+    pub fn code(&self) -> &'static str {
+        "issuer.invalid"
+    }
+}
+
 /// Bounds of a `jti`, in bytes: at least 16 (the crate mints 22: 128 random bits in base64url).
 pub const TOKEN_ID_LEN: std::ops::RangeInclusive<usize> = 16..=128;
 

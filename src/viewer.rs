@@ -131,6 +131,14 @@ impl fmt::Display for SubjectId {
     }
 }
 
+impl std::str::FromStr for SubjectId {
+    type Err = InvalidSubject;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SubjectId::new(s)
+    }
+}
+
 impl<'de> Deserialize<'de> for SubjectId {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(deserializer)?;
@@ -157,6 +165,18 @@ pub enum InvalidSubject {
     /// The role name is not `cliente`, `sindico` or `gestor`.
     #[error("unknown role; expected cliente, sindico or gestor")]
     UnknownRole,
+}
+
+impl InvalidSubject {
+    /// The stable machine-readable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            InvalidSubject::Empty => "subject.empty",
+            InvalidSubject::TooLong { .. } => "subject.too_long",
+            InvalidSubject::InvalidCharacter => "subject.invalid_character",
+            InvalidSubject::UnknownRole => "role.unknown",
+        }
+    }
 }
 
 /// A logged-in person: who they are and in which role they use the portal.
@@ -225,5 +245,7 @@ mod tests {
             );
         }
         assert!(serde_json::from_str::<SubjectId>("\"a b\"").is_err());
+        assert_eq!(SubjectId::new("").unwrap_err().code(), "subject.empty");
+        assert_eq!("admin".parse::<Role>().unwrap_err().code(), "role.unknown");
     }
 }
