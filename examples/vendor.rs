@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+#[cfg(feature = "redis")]
+use cv_portal_plugin::RedisReplayGuard;
 use cv_portal_plugin::config::{Dimension, Icon, PluginConfig, VisibleTo};
 use cv_portal_plugin::{
     Algorithm, FetchError, Issuer, IssuerId, KeyCache, Role, SigningKey, SubjectId, Verifier,
@@ -28,11 +30,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let keys = Arc::new(KeyCache::builder(move || Ok::<_, FetchError>(jwks.clone())).build());
 
     // 2. One verifier for the whole service (it is Send + Sync). Single use is on by default with
-    //    an in-memory guard; with several instances, share a Redis guard instead:
-    //    `.replay_guard(Arc::new(RedisReplayGuard::connect("redis://127.0.0.1:6379/0")?))`
-    let verifier = Verifier::builder(IssuerId::new(ISSUER)?, PLUGIN.parse()?)
-        .key_cache(keys)
-        .build()?;
+    //    an in-memory guard, per process.
+    let verifier = Verifier::builder(IssuerId::new(ISSUER)?, PLUGIN.parse()?).key_cache(keys);
+
+    //    With several instances behind a load balancer, share one Redis instead (cargo feature
+    //    `redis`): this one line is the whole switch. Try it with
+    //    `CV_REDIS_URL=redis://127.0.0.1:6379/0 cargo run --example vendor --features redis`.
+    #[cfg(feature = "redis")]
+    let verifier = match std::env::var("CV_REDIS_URL") {
+        Ok(url) => verifier.replay_guard(Arc::new(RedisReplayGuard::connect(&url)?)),
+        Err(_) => verifier,
+    };
+    let verifier = verifier.build()?;
 
     // 3. Verify the token from the `token` query parameter (or POST field).
     match verifier.verify(&token) {

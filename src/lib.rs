@@ -100,6 +100,8 @@ pub use keys::{Algorithm, FetchError, KeyCache, KeySet, PublicKey, SigningKey};
 pub use menu::{MenuEntry, menu_for};
 pub use provider::{ProviderStatus, install_provider};
 pub use render::{IframeAttributes, UnsafeSrc, render_iframe};
+#[cfg(feature = "redis")]
+pub use replay::redis::{RedisGuardError, RedisReplayGuard, RedisReplayGuardBuilder};
 pub use replay::{InMemoryReplayGuard, ReplayEntry, ReplayError, ReplayGuard};
 pub use verify::{Verifier, VerifierBuilder};
 pub use viewer::{InvalidSubject, Role, SubjectId, Surface, Viewer};
