@@ -1,12 +1,7 @@
 //! The closed choices of the configuration screen: [`PluginKind`] ("Tipo") and [`VisibleTo`]
 //! ("Visível para").
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
-
-use super::error::{ConfigError, ConfigErrorKind, echo};
+use super::error::{ConfigErrorKind, echo};
 use crate::viewer::Role;
 
 /// The plugin type ("Tipo"). The portal has only one: the vendor page is shown in an iframe.
@@ -36,32 +31,7 @@ impl PluginKind {
     }
 }
 
-impl fmt::Display for PluginKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
-
-impl FromStr for PluginKind {
-    type Err = ConfigError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        PluginKind::parse_kind(s).map_err(|kind| ConfigError::new("kind", kind))
-    }
-}
-
-impl Serialize for PluginKind {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for PluginKind {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(deserializer)?;
-        raw.parse().map_err(serde::de::Error::custom)
-    }
-}
+string_form!(PluginKind, "kind");
 
 /// Who sees the plugin in the client portal ("Visível para").
 ///
@@ -141,32 +111,7 @@ impl VisibleTo {
     }
 }
 
-impl fmt::Display for VisibleTo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
-
-impl FromStr for VisibleTo {
-    type Err = ConfigError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        VisibleTo::parse_kind(s).map_err(|kind| ConfigError::new("visible_to", kind))
-    }
-}
-
-impl Serialize for VisibleTo {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for VisibleTo {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(deserializer)?;
-        raw.parse().map_err(serde::de::Error::custom)
-    }
-}
+string_form!(VisibleTo, "visible_to");
 
 #[cfg(test)]
 mod tests {

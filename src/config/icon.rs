@@ -1,11 +1,6 @@
 //! [`Icon`]: the fixed set of portal menu icons.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
-
-use super::error::{ConfigError, ConfigErrorKind, echo};
+use super::error::{ConfigErrorKind, echo};
 
 /// A menu icon from the portal's fixed set ("Ícone" on the "Gestão de Plugins" screen).
 ///
@@ -136,33 +131,7 @@ impl Icon {
     }
 }
 
-impl fmt::Display for Icon {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
-
-impl FromStr for Icon {
-    type Err = ConfigError;
-
-    /// Parses a JSON name (exact, lowercase). The error (path `"icon"`) lists the valid names.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Icon::parse_kind(s).map_err(|kind| ConfigError::new("icon", kind))
-    }
-}
-
-impl Serialize for Icon {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Icon {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(deserializer)?;
-        raw.parse().map_err(serde::de::Error::custom)
-    }
-}
+string_form!(Icon, "icon");
 
 #[cfg(test)]
 mod tests {

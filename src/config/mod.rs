@@ -101,6 +101,39 @@
 //! | `auth.lifetime_out_of_range` | `auth.token_lifetime_seconds` | outside 30–3600 seconds |
 //! | `auth.lifetime_not_whole_seconds` | `auth.token_lifetime_seconds` | a fraction of a second (builder only; JSON takes integers) |
 
+/// Implements `Display`, `FromStr` (errors reported at `$path`) and the JSON string form for a
+/// closed configuration choice that has `as_str()` and `parse_kind()`.
+macro_rules! string_form {
+    ($ty:ty, $path:literal) => {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.pad(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = $crate::config::ConfigError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                <$ty>::parse_kind(s).map_err(|kind| $crate::config::ConfigError::new($path, kind))
+            }
+        }
+
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let raw = <String as serde::Deserialize>::deserialize(deserializer)?;
+                raw.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 mod auth;
 mod choice;
 mod error;
