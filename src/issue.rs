@@ -10,7 +10,7 @@
 //! the signature itself). The bytes are the same JWS jsonwebtoken produces; the tests check it.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use url::Url;
 
@@ -153,15 +153,11 @@ impl Issuer {
             jti: TokenId::random().ok_or(IssueError::Rng)?,
         };
         let token = self.sign(&claims)?;
-        let mut launch_url = plugin.link().clone();
-        launch_url
-            .query_pairs_mut()
-            .append_pair(TOKEN_PARAM, &token);
         Ok(LaunchToken {
             token,
             claims,
             link: plugin.link().clone(),
-            launch_url,
+            launch_url: OnceLock::new(),
         })
     }
 
@@ -196,7 +192,10 @@ pub struct LaunchToken {
     token: String,
     claims: LaunchClaims,
     link: Url,
-    launch_url: Url,
+    /// Built on first use: appending the token to the link is about half of minting's work
+    /// besides the signature (BENCHMARKS.md), and a portal that delivers by form POST never
+    /// needs it.
+    launch_url: OnceLock<Url>,
 }
 
 impl LaunchToken {
@@ -213,7 +212,13 @@ impl LaunchToken {
     /// The plugin link with the token appended as the `token` query parameter (path and any
     /// existing query kept). Use it as the iframe `src`.
     pub fn launch_url(&self) -> &Url {
-        &self.launch_url
+        self.launch_url.get_or_init(|| {
+            let mut launch_url = self.link.clone();
+            launch_url
+                .query_pairs_mut()
+                .append_pair(TOKEN_PARAM, &self.token);
+            launch_url
+        })
     }
 
     /// An HTML page that POSTs the token to the plugin link as the form field `token` as soon as it
@@ -247,5 +252,55 @@ impl fmt::Debug for LaunchToken {
             .field("claims", &self.claims)
             .field("link", &self.link.as_str())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::config::{Dimension, Icon, VisibleTo};
+    use crate::keys::Algorithm;
+    use crate::viewer::{Role, SubjectId};
+
+    #[test]
+    fn launch_url_is_built_once_on_demand_and_survives_clones() {
+        let issuer = Issuer::builder(
+            IssuerId::new("https://portal.construtora.com.br").unwrap(),
+            SigningKey::generate(Algorithm::EdDSA).unwrap(),
+        )
+        .clock(Arc::new(FixedClock::new(1_764_288_000)))
+        .build()
+        .unwrap();
+        let plugin = PluginConfig::builder()
+            .id("financeiro")
+            .name("Financeiro")
+            .link("https://erp.example.com/portal/financeiro?empresa=7")
+            .icon(Icon::Alerta)
+            .title("Financeiro")
+            .show_in_client_portal(true)
+            .iframe_size(Dimension::Percent(100), Dimension::Pixels(800))
+            .visible_to(VisibleTo::Cliente)
+            .build()
+            .unwrap();
+        let viewer = Viewer::new(SubjectId::new("48213").unwrap(), Role::Cliente);
+        let launch = issuer.mint(&plugin, &viewer).unwrap();
+        let early_clone = launch.clone();
+
+        let expected = format!(
+            "https://erp.example.com/portal/financeiro?empresa=7&token={}",
+            launch.token()
+        );
+        assert_eq!(launch.launch_url().as_str(), expected);
+        // The same value on every call, and in clones made before or after the first call.
+        assert!(std::ptr::eq(launch.launch_url(), launch.launch_url()));
+        assert_eq!(early_clone.launch_url().as_str(), expected);
+        assert_eq!(launch.clone().launch_url().as_str(), expected);
+        // Building it does not touch the link the form POST uses.
+        assert!(
+            launch
+                .form_post_html()
+                .contains("action=\"https://erp.example.com/portal/financeiro?empresa=7\"")
+        );
     }
 }

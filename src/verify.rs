@@ -8,6 +8,7 @@
 //! crypto provider (ring, see [`install_provider`](crate::install_provider)) with the algorithm
 //! pinned to the key, never the one the header asks for.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -218,18 +219,12 @@ impl Verifier {
         .ok_or_else(|| VerifyError::UnknownKid {
             kid: Quoted::new(&header.kid),
         })?;
-        check_signature(
-            key,
-            header.alg,
-            parts.signing_input,
-            parts.signature,
-            &signature,
-        )?;
+        check_signature(key, header.alg, parts.signing_input, &signature)?;
         let claims = parse_claims(&payload_bytes)?;
         self.check_claims(claims, now)
     }
 
-    fn check_claims(&self, raw: RawClaims, now: i64) -> Result<LaunchClaims, VerifyError> {
+    fn check_claims(&self, raw: RawClaims<'_>, now: i64) -> Result<LaunchClaims, VerifyError> {
         let iss = raw.iss.string("iss")?;
         let aud = raw.aud.string("aud")?;
         let sub = raw.sub.string("sub")?;
@@ -329,12 +324,19 @@ fn decode_segment(text: &str, segment: Segment) -> Result<Vec<u8>, VerifyError> 
     b64::decode(text).ok_or(VerifyError::NonCanonicalBase64 { segment })
 }
 
+/// Checks the signature through jsonwebtoken's process-wide provider, with the algorithm pinned
+/// to the key.
+///
+/// This is what `jsonwebtoken::crypto::verify` does, minus its second base64 decoding of the
+/// signature (already decoded, strictly, in check 3) and its panic when no provider is installed
+/// (the verifier's builder installs one; if none were there the token would be refused). The
+/// provider's verifier factory still runs per call: its `Box<dyn JwtVerifier>` is neither `Send`
+/// nor `Sync`, so a shared verifier cannot keep one.
 fn check_signature(
     key: &PublicKey,
     alg: Algorithm,
     signing_input: &str,
-    signature_b64: &str,
-    signature: &[u8],
+    signature: &Vec<u8>,
 ) -> Result<(), VerifyError> {
     if alg != key.algorithm() {
         return Err(VerifyError::AlgMismatch {
@@ -346,25 +348,27 @@ fn check_signature(
     if signature.len() != 64 {
         return Err(VerifyError::BadSignature);
     }
-    match jsonwebtoken::crypto::verify(
-        signature_b64,
-        signing_input.as_bytes(),
-        key.decoding_key(),
-        key.algorithm().to_jsonwebtoken(),
-    ) {
-        Ok(true) => Ok(()),
-        _ => Err(VerifyError::BadSignature),
-    }
+    let provider =
+        jsonwebtoken::crypto::CryptoProvider::try_get_default().ok_or(VerifyError::BadSignature)?;
+    let verifier =
+        (provider.verifier_factory)(&key.algorithm().to_jsonwebtoken(), key.decoding_key())
+            .map_err(|_| VerifyError::BadSignature)?;
+    verifier
+        .verify(signing_input.as_bytes(), signature)
+        .map_err(|_| VerifyError::BadSignature)
 }
 
 /// A JSON value reduced to what the checks need: a string, an integer, or anything else.
-enum Json {
-    Str(String),
+///
+/// Strings borrow from the decoded segment unless they contain escapes, so reading a token
+/// allocates only for the values the verified claims keep.
+enum Json<'de> {
+    Str(Cow<'de, str>),
     Int(i64),
     Other,
 }
 
-impl<'de> Deserialize<'de> for Json {
+impl<'de> Deserialize<'de> for Json<'de> {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(JsonVisitor)
     }
@@ -373,40 +377,43 @@ impl<'de> Deserialize<'de> for Json {
 struct JsonVisitor;
 
 impl<'de> Visitor<'de> for JsonVisitor {
-    type Value = Json;
+    type Value = Json<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
-    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
-        Ok(Json::Str(v.to_owned()))
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Json<'de>, E> {
+        Ok(Json::Str(Cow::Borrowed(v)))
     }
-    fn visit_string<E>(self, v: String) -> Result<Json, E> {
-        Ok(Json::Str(v))
+    fn visit_str<E>(self, v: &str) -> Result<Json<'de>, E> {
+        Ok(Json::Str(Cow::Owned(v.to_owned())))
     }
-    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
+    fn visit_string<E>(self, v: String) -> Result<Json<'de>, E> {
+        Ok(Json::Str(Cow::Owned(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Json<'de>, E> {
         Ok(Json::Int(v))
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
+    fn visit_u64<E>(self, v: u64) -> Result<Json<'de>, E> {
         Ok(i64::try_from(v).map_or(Json::Other, Json::Int))
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Json, E> {
+    fn visit_f64<E>(self, _: f64) -> Result<Json<'de>, E> {
         Ok(Json::Other)
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Json, E> {
+    fn visit_bool<E>(self, _: bool) -> Result<Json<'de>, E> {
         Ok(Json::Other)
     }
-    fn visit_unit<E>(self) -> Result<Json, E> {
+    fn visit_unit<E>(self) -> Result<Json<'de>, E> {
         Ok(Json::Other)
     }
-    fn visit_none<E>(self) -> Result<Json, E> {
+    fn visit_none<E>(self) -> Result<Json<'de>, E> {
         Ok(Json::Other)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(Json::Other)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(Json::Other)
     }
@@ -414,14 +421,14 @@ impl<'de> Visitor<'de> for JsonVisitor {
 
 /// A member that may be missing, present once with some value, or (an error) repeated.
 #[derive(Default)]
-enum Member {
+enum Member<'de> {
     #[default]
     Missing,
-    Present(Json),
+    Present(Json<'de>),
 }
 
-impl Member {
-    fn string(self, claim: &'static str) -> Result<String, VerifyError> {
+impl<'de> Member<'de> {
+    fn string(self, claim: &'static str) -> Result<Cow<'de, str>, VerifyError> {
         match self {
             Member::Missing => Err(VerifyError::MissingClaim { claim }),
             Member::Present(Json::Str(s)) => Ok(s),
@@ -439,11 +446,11 @@ impl Member {
 }
 
 /// The known members of one JSON object of the token.
-trait Members {
+trait Members<'de> {
     /// The segment the object is in.
     const SEGMENT: Segment;
     /// The slot for a known member name, or `None` for an unknown one.
-    fn slot(&mut self, name: &str) -> Option<(&'static str, &mut Member)>;
+    fn slot(&mut self, name: &str) -> Option<(&'static str, &mut Member<'de>)>;
     /// The problem an unknown member is, if it is one.
     fn unknown(name: &str) -> Option<VerifyError>;
     /// Where the first problem found is kept.
@@ -453,14 +460,14 @@ trait Members {
 /// Reads a JSON object member by member into `members`. Semantic problems (a repeated or
 /// forbidden member) are kept in `members.problem()`, first one wins, so parsing can finish
 /// without turning them into opaque serde errors; only broken JSON is a serde error.
-fn read_object<'de, A: MapAccess<'de>, M: Members>(
+fn read_object<'de, A: MapAccess<'de>, M: Members<'de>>(
     mut map: A,
     members: &mut M,
 ) -> Result<(), A::Error> {
     while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
         let mut repeated = None;
         if let Some((known, slot)) = members.slot(&name) {
-            let value = map.next_value::<Json>()?;
+            let value = map.next_value::<Json<'de>>()?;
             if matches!(slot, Member::Present(_)) {
                 repeated = Some(VerifyError::DuplicateMember {
                     segment: M::SEGMENT,
@@ -480,16 +487,16 @@ fn read_object<'de, A: MapAccess<'de>, M: Members>(
 }
 
 #[derive(Default)]
-struct RawHeader {
-    alg: Member,
-    typ: Member,
-    kid: Member,
+struct RawHeader<'de> {
+    alg: Member<'de>,
+    typ: Member<'de>,
+    kid: Member<'de>,
     problem: Option<VerifyError>,
 }
 
-impl Members for RawHeader {
+impl<'de> Members<'de> for RawHeader<'de> {
     const SEGMENT: Segment = Segment::Header;
-    fn slot(&mut self, name: &str) -> Option<(&'static str, &mut Member)> {
+    fn slot(&mut self, name: &str) -> Option<(&'static str, &mut Member<'de>)> {
         match name {
             "alg" => Some(("alg", &mut self.alg)),
             "typ" => Some(("typ", &mut self.typ)),
@@ -508,15 +515,15 @@ impl Members for RawHeader {
     }
 }
 
-impl<'de> Deserialize<'de> for RawHeader {
+impl<'de> Deserialize<'de> for RawHeader<'de> {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = RawHeader;
+            type Value = RawHeader<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JOSE header object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawHeader, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawHeader<'de>, A::Error> {
                 let mut header = RawHeader::default();
                 read_object(map, &mut header)?;
                 Ok(header)
@@ -526,13 +533,13 @@ impl<'de> Deserialize<'de> for RawHeader {
     }
 }
 
-struct Header {
+struct Header<'de> {
     alg: Algorithm,
-    kid: String,
+    kid: Cow<'de, str>,
 }
 
-fn parse_header(bytes: &[u8]) -> Result<Header, VerifyError> {
-    let raw: RawHeader = serde_json::from_slice(bytes).map_err(|_| VerifyError::Malformed {
+fn parse_header(bytes: &[u8]) -> Result<Header<'_>, VerifyError> {
+    let raw: RawHeader<'_> = serde_json::from_slice(bytes).map_err(|_| VerifyError::Malformed {
         reason: "the header is not a JSON object",
     })?;
     // alg first: "none" and unsupported algorithms are named as such even in odd headers.
@@ -582,21 +589,21 @@ fn parse_header(bytes: &[u8]) -> Result<Header, VerifyError> {
 }
 
 #[derive(Default)]
-struct RawClaims {
-    iss: Member,
-    aud: Member,
-    sub: Member,
-    role: Member,
-    iat: Member,
-    nbf: Member,
-    exp: Member,
-    jti: Member,
+struct RawClaims<'de> {
+    iss: Member<'de>,
+    aud: Member<'de>,
+    sub: Member<'de>,
+    role: Member<'de>,
+    iat: Member<'de>,
+    nbf: Member<'de>,
+    exp: Member<'de>,
+    jti: Member<'de>,
     problem: Option<VerifyError>,
 }
 
-impl Members for RawClaims {
+impl<'de> Members<'de> for RawClaims<'de> {
     const SEGMENT: Segment = Segment::Payload;
-    fn slot(&mut self, name: &str) -> Option<(&'static str, &mut Member)> {
+    fn slot(&mut self, name: &str) -> Option<(&'static str, &mut Member<'de>)> {
         match name {
             "iss" => Some(("iss", &mut self.iss)),
             "aud" => Some(("aud", &mut self.aud)),
@@ -619,15 +626,15 @@ impl Members for RawClaims {
     }
 }
 
-impl<'de> Deserialize<'de> for RawClaims {
+impl<'de> Deserialize<'de> for RawClaims<'de> {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = RawClaims;
+            type Value = RawClaims<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JWT claims object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawClaims, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawClaims<'de>, A::Error> {
                 let mut claims = RawClaims::default();
                 read_object(map, &mut claims)?;
                 Ok(claims)
@@ -637,12 +644,117 @@ impl<'de> Deserialize<'de> for RawClaims {
     }
 }
 
-fn parse_claims(bytes: &[u8]) -> Result<RawClaims, VerifyError> {
-    let mut raw: RawClaims = serde_json::from_slice(bytes).map_err(|_| VerifyError::Malformed {
-        reason: "the payload is not a JSON object",
-    })?;
+fn parse_claims(bytes: &[u8]) -> Result<RawClaims<'_>, VerifyError> {
+    let mut raw: RawClaims<'_> =
+        serde_json::from_slice(bytes).map_err(|_| VerifyError::Malformed {
+            reason: "the payload is not a JSON object",
+        })?;
     match raw.problem.take() {
         Some(problem) => Err(problem),
         None => Ok(raw),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::keys::SigningKey;
+
+    const NOW: i64 = 1_764_288_000;
+    const ISSUER: &str = "https://portal.construtora.com.br";
+
+    /// Signs raw header and claims JSON, as an attacker or another implementation might write it.
+    fn token(key: &SigningKey, header: &str, claims: &str) -> String {
+        let mut token = b64::encode(header.as_bytes());
+        token.push('.');
+        b64::encode_into(claims.as_bytes(), &mut token);
+        let signature = key.sign(token.as_bytes()).unwrap();
+        token.push('.');
+        b64::encode_into(&signature, &mut token);
+        token
+    }
+
+    fn verifier(key: &SigningKey) -> Verifier {
+        Verifier::builder(
+            IssuerId::new(ISSUER).unwrap(),
+            "financeiro".parse().unwrap(),
+        )
+        .key_set(KeySet::new([key.public_key()]).unwrap())
+        .clock(Arc::new(FixedClock::new(NOW)))
+        .build()
+        .unwrap()
+    }
+
+    fn claims(sub: &str, jti: &str) -> String {
+        format!(
+            r#"{{"iss":"https:\/\/portal.construtora.com.br","aud":"financeiro","sub":"{sub}","role":"cliente","iat":{NOW},"nbf":{NOW},"exp":{},"jti":"{jti}"}}"#,
+            NOW + 300
+        )
+    }
+
+    #[test]
+    fn escaped_strings_are_read_like_plain_ones() {
+        // JSON escapes take the owned-string path of the parser; plain strings are borrowed.
+        for alg in [Algorithm::EdDSA, Algorithm::ES256] {
+            let key = SigningKey::generate(alg).unwrap();
+            let verifier = verifier(&key);
+            let header = format!(
+                r#"{{"alg":"{alg}","typ":"cv-plugin-launch\u002bjwt","kid":"{}"}}"#,
+                key.kid()
+            );
+            let escaped = token(
+                &key,
+                &header,
+                &claims(r"48\u00321\u0033", r"AAAAAAAAAAAAAAAAAAAA\u0041A"),
+            );
+            let verified = verifier.verify(&escaped).unwrap();
+            assert_eq!(verified.subject().as_str(), "48213");
+            assert_eq!(verified.token_id().as_str(), "AAAAAAAAAAAAAAAAAAAAAA");
+            assert_eq!(verified.issuer().as_str(), ISSUER);
+
+            // An escaped member name is the same member: a repeat is still a repeat.
+            let repeated = claims("48213", "BBBBBBBBBBBBBBBBBBBBBB").replace(
+                r#""role":"cliente""#,
+                r#""role":"cliente","s\u0075b":"48213""#,
+            );
+            let error = verifier
+                .verify(&token(&key, &header, &repeated))
+                .unwrap_err();
+            assert_eq!(error.code(), "duplicate_member");
+
+            // An escaped typ that decodes to another value is still the wrong typ.
+            let wrong = header.replace(r"\u002b", r"\u002d");
+            let error = verifier
+                .verify(&token(
+                    &key,
+                    &wrong,
+                    &claims("48213", "CCCCCCCCCCCCCCCCCCCCCC"),
+                ))
+                .unwrap_err();
+            assert_eq!(error.code(), "wrong_typ");
+        }
+    }
+
+    #[test]
+    fn a_signature_of_another_key_or_length_is_bad_signature() {
+        let key = SigningKey::generate(Algorithm::ES256).unwrap();
+        let other = SigningKey::generate(Algorithm::ES256).unwrap();
+        let verifier = verifier(&key);
+        let header = format!(
+            r#"{{"alg":"ES256","typ":"cv-plugin-launch+jwt","kid":"{}"}}"#,
+            key.kid()
+        );
+        let good = token(&key, &header, &claims("48213", "DDDDDDDDDDDDDDDDDDDDDD"));
+        let (input, _) = good.rsplit_once('.').unwrap();
+        let forged = token(&other, &header, &claims("48213", "DDDDDDDDDDDDDDDDDDDDDD"));
+        let (_, forged_signature) = forged.rsplit_once('.').unwrap();
+        for signature in [forged_signature.to_owned(), b64::encode(&[0u8; 63])] {
+            let error = verifier
+                .verify(&format!("{input}.{signature}"))
+                .unwrap_err();
+            assert_eq!(error.code(), "bad_signature");
+        }
+        assert!(verifier.verify(&good).is_ok());
     }
 }
