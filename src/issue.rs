@@ -71,30 +71,41 @@ impl IssuerBuilder {
         let mut published = vec![self.key.public_key()];
         published.extend(self.extra);
         let published = KeySet::new(published)?;
-        let header = serde_json::json!({
-            "alg": self.key.algorithm().as_str(),
-            "typ": TOKEN_TYPE,
-            "kid": self.key.kid(),
-        });
-        let mut header_prefix = b64::encode(header.to_string().as_bytes());
-        header_prefix.push('.');
-        Ok(Issuer {
-            issuer: self.issuer,
-            key: self.key,
-            header_prefix,
+        Ok(Issuer::assemble(
+            self.issuer,
+            self.key,
             published,
-            clock: self.clock,
-        })
+            self.clock,
+        ))
     }
 }
 
 impl Issuer {
     /// An issuer signing with `key`, on the system clock, publishing only that key.
     pub fn new(issuer: IssuerId, key: SigningKey) -> Issuer {
-        // A single key cannot collide with itself, so this build cannot fail.
-        match Issuer::builder(issuer, key).build() {
-            Ok(issuer) => issuer,
-            Err(_) => unreachable!("a one-key set has no duplicate kid"),
+        let published = KeySet::single(key.public_key());
+        Issuer::assemble(issuer, Arc::new(key), published, Arc::new(SystemClock))
+    }
+
+    fn assemble(
+        issuer: IssuerId,
+        key: Arc<SigningKey>,
+        published: KeySet,
+        clock: Arc<dyn Clock>,
+    ) -> Issuer {
+        let header = serde_json::json!({
+            "alg": key.algorithm().as_str(),
+            "typ": TOKEN_TYPE,
+            "kid": key.kid(),
+        });
+        let mut header_prefix = b64::encode(header.to_string().as_bytes());
+        header_prefix.push('.');
+        Issuer {
+            issuer,
+            key,
+            header_prefix,
+            published,
+            clock,
         }
     }
 

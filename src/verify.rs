@@ -253,21 +253,23 @@ impl Verifier {
             });
         }
         let leeway = self.leeway;
-        if iat > now + leeway {
+        // Claim times are bounded to [0, MAX_TIMESTAMP]; the clock is not, so saturate.
+        let horizon = now.saturating_add(leeway);
+        if iat > horizon {
             return Err(VerifyError::IssuedInFuture {
-                seconds_ahead: iat - now,
+                seconds_ahead: iat.saturating_sub(now),
                 leeway,
             });
         }
-        if nbf > now + leeway {
+        if nbf > horizon {
             return Err(VerifyError::NotYetValid {
-                seconds_ahead: nbf - now,
+                seconds_ahead: nbf.saturating_sub(now),
                 leeway,
             });
         }
         if now >= exp + leeway {
             return Err(VerifyError::Expired {
-                seconds_ago: now - exp,
+                seconds_ago: now.saturating_sub(exp),
                 leeway,
             });
         }

@@ -778,3 +778,25 @@ fn signature_equals_jsonwebtoken_provider_signature() {
     .unwrap();
     assert_eq!(via_provider, signature);
 }
+
+#[test]
+fn extreme_clocks_are_errors_not_panics() {
+    let (issuer, keys, clock) = setup(Algorithm::EdDSA);
+    let launch = issuer
+        .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
+        .unwrap();
+    let verifier = verifier(&keys, clock.clone());
+    clock.set(i64::MAX);
+    assert_eq!(code(verifier.verify(launch.token())), "expired");
+    clock.set(i64::MIN);
+    assert_eq!(code(verifier.verify(launch.token())), "issued_in_future");
+    for now in [i64::MAX, i64::MIN, -1] {
+        clock.set(now);
+        assert_eq!(
+            issuer
+                .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
+                .unwrap_err(),
+            IssueError::ClockOutOfRange
+        );
+    }
+}

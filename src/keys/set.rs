@@ -48,6 +48,15 @@ impl KeySet {
         Ok(KeySet { keys, index })
     }
 
+    /// A set of exactly one key (cannot fail: one key has no duplicate).
+    pub(crate) fn single(key: PublicKey) -> KeySet {
+        let index = HashMap::from([(key.kid().to_owned(), 0)]);
+        KeySet {
+            keys: vec![key],
+            index,
+        }
+    }
+
     /// Parses a JWKS document: `{"keys": [JWK, ...]}`.
     pub fn from_jwks_json(json: &str) -> Result<KeySet, KeyError> {
         let value: Value = serde_json::from_str(json).map_err(|_| KeyError::InvalidJwk {
