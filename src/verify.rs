@@ -541,9 +541,12 @@ struct Header<'de> {
 }
 
 fn parse_header(bytes: &[u8]) -> Result<Header<'_>, VerifyError> {
-    let raw: RawHeader<'_> = serde_json::from_slice(bytes).map_err(|_| VerifyError::Malformed {
-        reason: "the header is not a JSON object",
-    })?;
+    const NOT_JSON: VerifyError = VerifyError::Malformed {
+        reason: "the header is not a UTF-8 JSON object",
+    };
+    // serde_json does not validate the UTF-8 of strings it skips, so check the whole segment.
+    let text = std::str::from_utf8(bytes).map_err(|_| NOT_JSON)?;
+    let raw: RawHeader<'_> = serde_json::from_str(text).map_err(|_| NOT_JSON)?;
     // alg first: "none" and unsupported algorithms are named as such even in odd headers.
     let alg = match &raw.alg {
         Member::Present(Json::Str(name)) => match Algorithm::from_jose(name) {
@@ -647,10 +650,12 @@ impl<'de> Deserialize<'de> for RawClaims<'de> {
 }
 
 fn parse_claims(bytes: &[u8]) -> Result<RawClaims<'_>, VerifyError> {
-    let mut raw: RawClaims<'_> =
-        serde_json::from_slice(bytes).map_err(|_| VerifyError::Malformed {
-            reason: "the payload is not a JSON object",
-        })?;
+    const NOT_JSON: VerifyError = VerifyError::Malformed {
+        reason: "the payload is not a UTF-8 JSON object",
+    };
+    // As for the header: unknown claims are skipped, and skipped strings are not UTF-8-checked.
+    let text = std::str::from_utf8(bytes).map_err(|_| NOT_JSON)?;
+    let mut raw: RawClaims<'_> = serde_json::from_str(text).map_err(|_| NOT_JSON)?;
     match raw.problem.take() {
         Some(problem) => Err(problem),
         None => Ok(raw),

@@ -123,3 +123,23 @@ pub fn claims_without(name: &str) -> String {
     value.as_object_mut().unwrap().remove(name);
     value.to_string()
 }
+
+/// The Ed25519 key of RFC 8037 §A.1, as a private JWK. A published TEST key: anyone can sign
+/// with it, so it must never be trusted outside tests and the conformance vectors.
+pub fn test_ed25519_jwk() -> &'static str {
+    r#"{"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#
+}
+
+/// The P-256 key of RFC 7515 §A.3, as a private JWK. A published TEST key, like
+/// [`test_ed25519_jwk`].
+pub fn test_p256_jwk() -> &'static str {
+    r#"{"kty":"EC","crv":"P-256","d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#
+}
+
+/// The fixed test key of `alg` (see [`test_ed25519_jwk`] and [`test_p256_jwk`]).
+pub fn test_key(alg: Algorithm) -> SigningKey {
+    match alg {
+        Algorithm::EdDSA => SigningKey::from_jwk(test_ed25519_jwk()).unwrap(),
+        Algorithm::ES256 => SigningKey::from_jwk(test_p256_jwk()).unwrap(),
+    }
+}

@@ -1,0 +1,290 @@
+// CV plugin launch tokens in Node with `jose`: the vendor's recipe, proved on the vectors.
+//
+//     cd conformance && npm ci && node verify_vectors.mjs ../vectors/launch-tokens.json [--mint minted.json]
+//
+// (Run it from this folder: a script elsewhere cannot `import 'jose'` from conformance/node_modules.)
+//
+// If you are an ERP vendor, read `verifyLaunchToken` below: it is the whole of PROTOCOL.md §6.
+// jose checks the signature, `iss`, `aud`, the required claims and the times; the few lines
+// around that call are the protocol's own rules that generic JWT libraries do not make (exact
+// header, canonical base64url, integer times, formats, lifetime). Single use (§6 check 21, §8) is
+// yours to add: remember each accepted `jti` until `exp + leeway` in a store shared by your
+// instances, and refuse it the second time.
+//
+// The script then checks the conformance vectors: every valid vector verifies with the expected
+// claims, every invalid one is refused with its error code, and the ones marked
+// `"standard": true` are refused by jose alone. With `--mint` it also mints tokens the way the
+// portal does (both algorithms, the vectors' TEST keys) for the Rust crate to verify.
+
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as jose from 'jose';
+
+const TYP = 'cv-plugin-launch+jwt';
+const CLAIMS = ['iss', 'aud', 'sub', 'role', 'iat', 'nbf', 'exp', 'jti'];
+const ROLES = ['cliente', 'sindico', 'gestor'];
+const SUB = /^[A-Za-z0-9._:-]{1,128}$/;
+const JTI = /^[A-Za-z0-9_-]{16,128}$/;
+const MAX_TIME = 253402300799; // 9999-12-31T23:59:59Z
+const MAX_LIFETIME = 3600;
+
+/** A refused token. `code` is the PROTOCOL.md §6 code: log it (never the token itself). */
+export class LaunchTokenError extends Error {
+  constructor(code, detail = '') {
+    super(detail ? `${code}: ${detail}` : code);
+    this.code = code;
+  }
+}
+
+/** Canonical unpadded base64url only (§2), so each byte string has exactly one spelling. */
+function b64urlDecode(segment) {
+  if (!/^[A-Za-z0-9_-]*$/.test(segment)) {
+    throw new LaunchTokenError('non_canonical_base64', 'padding, +, / or whitespace');
+  }
+  const bytes = Buffer.from(segment, 'base64url'); // lenient, hence the round trip below
+  if (bytes.toString('base64url') !== segment) {
+    throw new LaunchTokenError('non_canonical_base64', 'bad length or non-zero trailing bits');
+  }
+  return bytes;
+}
+
+/** The member names of a JSON object's top level, repeats included. JSON.parse keeps the last of
+ *  two equal names silently, so they are listed here (on text JSON.parse already accepted). */
+function topLevelNames(text) {
+  const names = [];
+  const colon = /\s*:/y;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      colon.lastIndex = end + 1;
+      if (depth === 1 && colon.test(text)) names.push(JSON.parse(text.slice(i, end + 1)));
+      i = end;
+    } else if (c === '{' || c === '[') {
+      depth++;
+    } else if (c === '}' || c === ']') {
+      depth--;
+    }
+  }
+  return names;
+}
+
+/** A JSON object without repeated member names (§2). */
+function jsonObject(bytes, part) {
+  let text;
+  let value;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    value = JSON.parse(text);
+  } catch {
+    throw new LaunchTokenError('malformed', `the ${part} is not JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new LaunchTokenError('malformed', `the ${part} is not a JSON object`);
+  }
+  const names = topLevelNames(text);
+  if (new Set(names).size !== names.length) throw new LaunchTokenError('duplicate_member', part);
+  return value;
+}
+
+/** The portal's JWKS as Map(kid => {alg, key}); each key's algorithm is pinned by its type (§7). */
+export async function keySet(jwks) {
+  const keys = new Map();
+  for (const jwk of jwks.keys) {
+    const alg = { OKP: 'EdDSA', EC: 'ES256' }[jwk.kty];
+    keys.set(jwk.kid, { alg, key: await jose.importJWK(jwk, alg) });
+  }
+  return keys;
+}
+
+/** jose's errors, as PROTOCOL.md §6 codes. */
+function codeOf(error) {
+  if (error instanceof jose.errors.JWSSignatureVerificationFailed) return 'bad_signature';
+  if (error instanceof jose.errors.JWTExpired) return 'expired';
+  if (error instanceof jose.errors.JWTClaimValidationFailed) {
+    if (error.reason === 'missing') return 'missing_claim';
+    if (error.reason === 'invalid') return 'invalid_claim';
+    return { iss: 'wrong_issuer', aud: 'wrong_audience', nbf: 'not_yet_valid', iat: 'issued_in_future' }[error.claim] ?? 'invalid_claim';
+  }
+  return 'malformed';
+}
+
+/** Every check of PROTOCOL.md §6 but single use; resolves to the claims or throws
+ *  LaunchTokenError. `keys` comes from `keySet`; `now` is a Date (tests pin it). */
+export async function verifyLaunchToken(token, keys, { issuer, plugin, leeway = 30, maxLen = 4096, now = new Date() }) {
+  // 1-3. Size before anything else, three segments, canonical base64url.
+  if (token.length > maxLen) throw new LaunchTokenError('token_too_large');
+  const segments = token.split('.');
+  if (segments.length !== 3) throw new LaunchTokenError('malformed', 'not three segments');
+  const [headerBytes, claimsBytes] = segments.map(b64urlDecode);
+
+  // 4-9. The header is exactly {alg, typ, kid}; the kid picks the key; the key fixes the alg.
+  const header = jsonObject(headerBytes, 'header');
+  const { alg } = header;
+  if (typeof alg === 'string' && alg.toLowerCase() === 'none') throw new LaunchTokenError('alg_none');
+  if (alg !== 'EdDSA' && alg !== 'ES256') throw new LaunchTokenError('unsupported_alg');
+  const extra = Object.keys(header).filter((name) => !['alg', 'typ', 'kid'].includes(name));
+  if (extra.length > 0) throw new LaunchTokenError('forbidden_header', extra.join(', '));
+  if (!('typ' in header)) throw new LaunchTokenError('missing_typ');
+  if (header.typ !== TYP) throw new LaunchTokenError('wrong_typ'); // exact: jose's `typ` option is lenient
+  if (!('kid' in header)) throw new LaunchTokenError('missing_kid');
+  const key = typeof header.kid === 'string' ? keys.get(header.kid) : undefined;
+  if (key === undefined) throw new LaunchTokenError('unknown_kid');
+  if (key.alg !== alg) throw new LaunchTokenError('alg_mismatch');
+
+  // 10, 12, 14, 15, 18-20. The library: signature, required claims, issuer, audience, times.
+  try {
+    await jose.jwtVerify(token, key.key, {
+      algorithms: [key.alg], // the key's algorithm, never the header's
+      issuer,
+      audience: plugin,
+      requiredClaims: CLAIMS.filter((c) => c !== 'role'),
+      clockTolerance: leeway,
+      currentDate: now,
+    });
+  } catch (error) {
+    throw new LaunchTokenError(codeOf(error), error.message);
+  }
+
+  // 11-13, 16-18. What jose lets through: repeated members, role, an `aud` array, the formats of
+  // sub and jti, the lifetime, an iat in the future. Unknown claims are ignored.
+  const claims = jsonObject(claimsBytes, 'claims');
+  for (const name of CLAIMS) {
+    if (!(name in claims)) throw new LaunchTokenError('missing_claim', name);
+  }
+  for (const name of ['iat', 'nbf', 'exp']) {
+    const value = claims[name];
+    if (!Number.isSafeInteger(value) || value < 0 || value > MAX_TIME) throw new LaunchTokenError('invalid_claim', name);
+  }
+  for (const name of ['iss', 'aud', 'sub', 'role', 'jti']) {
+    if (typeof claims[name] !== 'string') throw new LaunchTokenError('invalid_claim', name);
+  }
+  if (!ROLES.includes(claims.role)) throw new LaunchTokenError('unknown_role');
+  if (claims.iss !== issuer) throw new LaunchTokenError('wrong_issuer');
+  if (claims.aud !== plugin) throw new LaunchTokenError('wrong_audience');
+  if (!SUB.test(claims.sub)) throw new LaunchTokenError('invalid_claim', 'sub');
+  if (!JTI.test(claims.jti)) throw new LaunchTokenError('invalid_claim', 'jti');
+  if (claims.exp <= claims.iat) throw new LaunchTokenError('invalid_claim', 'exp');
+  if (claims.exp - claims.iat > MAX_LIFETIME) throw new LaunchTokenError('lifetime_too_long');
+  if (claims.iat > Math.floor(now.getTime() / 1000) + leeway) throw new LaunchTokenError('issued_in_future');
+  return claims;
+}
+
+/** A launch token as the portal mints it (§2-4): header {alg, typ, kid}, eight claims. */
+export async function mint(privateJwk, { issuer, plugin, sub, role, now, lifetime = 300 }) {
+  const alg = { OKP: 'EdDSA', EC: 'ES256' }[privateJwk.kty];
+  const key = await jose.importJWK(privateJwk, alg);
+  const kid = await jose.calculateJwkThumbprint(privateJwk, 'sha256'); // RFC 7638 (§7)
+  const claims = {
+    iss: issuer,
+    aud: plugin,
+    sub,
+    role,
+    iat: now,
+    nbf: now,
+    exp: now + lifetime,
+    jti: randomBytes(16).toString('base64url'), // 128 random bits, 22 characters
+  };
+  const token = await new jose.SignJWT(claims).setProtectedHeader({ alg, typ: TYP, kid }).sign(key);
+  return { alg, token, claims };
+}
+
+// ---- The conformance run (a test harness, not part of the recipe) ---------------------------
+
+// Vectors this recipe cannot refuse, and why. A JavaScript vendor accepts these; see PROTOCOL.md §4.
+const KNOWN_GAPS = {
+  'exp-float': 'JSON.parse reads 1764288240.0 as the integer 1764288240',
+  'exp-exponent': 'JSON.parse reads 1.76428824e9 as the integer 1764288240',
+};
+
+/** jose alone, configured as §6 says standard libraries can be: key by kid, an explicit
+ *  algorithm list, required claims, issuer, audience, leeway, a maximum age. Throws on refusal. */
+async function libraryOnly(token, jwks, { issuer, plugin, leeway, now }) {
+  return jose.jwtVerify(token, jose.createLocalJWKSet(jwks), {
+    algorithms: ['EdDSA', 'ES256'],
+    issuer,
+    audience: plugin,
+    requiredClaims: CLAIMS.filter((c) => c !== 'role'),
+    clockTolerance: leeway,
+    maxTokenAge: MAX_LIFETIME, // makes jose refuse an iat in the future
+    currentDate: now,
+  });
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const mintIndex = args.indexOf('--mint');
+  const mintPath = mintIndex >= 0 ? args.splice(mintIndex, 2)[1] : undefined;
+  if (args.length !== 1 || (mintIndex >= 0 && !mintPath)) {
+    console.error('usage: node verify_vectors.mjs VECTORS.json [--mint OUT.json]');
+    return 2;
+  }
+  const vectors = JSON.parse(readFileSync(args[0], 'utf8'));
+  const keys = await keySet(vectors.jwks);
+  const now = new Date(vectors.now * 1000);
+  const config = { issuer: vectors.issuer, plugin: vectors.plugin, leeway: vectors.leeway, now };
+  let passed = 0;
+  const failures = [];
+  const check = (ok, message) => (ok ? passed++ : failures.push(message));
+  const sameClaims = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+  for (const v of vectors.valid) {
+    try {
+      const claims = await verifyLaunchToken(v.token, keys, { ...config, maxLen: vectors.max_token_len });
+      check(sameClaims(claims, v.claims), `${v.name}: claims differ: ${JSON.stringify(claims)}`);
+    } catch (error) {
+      check(false, `${v.name}: valid vector refused: ${error.message}`);
+    }
+  }
+
+  const seenGaps = new Set();
+  for (const v of vectors.invalid) {
+    try {
+      await verifyLaunchToken(v.token, keys, { ...config, maxLen: vectors.max_token_len });
+      if (v.name in KNOWN_GAPS) seenGaps.add(v.name);
+      else check(false, `${v.name}: invalid vector accepted (expected ${v.error})`);
+    } catch (error) {
+      check(error.code === v.error, `${v.name}: refused as ${error.code ?? error.message}, expected ${v.error}`);
+    }
+    if (v.standard) {
+      try {
+        await libraryOnly(v.token, vectors.jwks, config);
+        check(false, `${v.name}: marked standard, but jose alone accepts it`);
+      } catch {
+        check(true, '');
+      }
+    }
+  }
+  const stale = Object.keys(KNOWN_GAPS).filter((name) => !seenGaps.has(name));
+  check(stale.length === 0, `KNOWN_GAPS lists vectors this recipe refuses now: ${stale}`);
+
+  if (mintPath) {
+    const tokens = [];
+    const roles = { EdDSA: ['cliente', 'gestor'], ES256: ['sindico', 'cliente'] };
+    for (const privateJwk of vectors.test_private_keys) {
+      const alg = { OKP: 'EdDSA', EC: 'ES256' }[privateJwk.kty];
+      for (const [n, role] of roles[alg].entries()) {
+        const minted = await mint(privateJwk, { ...config, sub: `jose:${alg}:${n}`, role, now: vectors.now });
+        // Our own recipe accepts what we mint, and the crate must too (tests/vectors.rs).
+        try {
+          await verifyLaunchToken(minted.token, keys, config);
+          check(true, '');
+        } catch (error) {
+          check(false, `minted ${alg} token refused by this recipe: ${error.message}`);
+        }
+        tokens.push(minted);
+      }
+    }
+    const joseVersion = createRequire(import.meta.url)('jose/package.json').version;
+    writeFileSync(mintPath, JSON.stringify({ minted_by: `jose ${joseVersion}`, tokens }, null, 2));
+  }
+
+  for (const message of failures) console.log(`FAIL ${message}`);
+  console.log(`jose: ${passed} passed, ${failures.length} failed`);
+  return failures.length === 0 ? 0 : 1;
+}
+
+process.exitCode = await main();

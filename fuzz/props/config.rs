@@ -1,0 +1,246 @@
+//! Target `config`: `PluginConfig::from_json` on arbitrary text.
+//!
+//! Properties:
+//! - parse → serialize → parse is stable (compact and pretty forms), and the builder rebuilds the
+//!   same value;
+//! - an accepted configuration obeys every documented rule, re-checked here on the value (id,
+//!   trimmed name and title, link scheme/host/userinfo/fragment/`token` parameter, lifetime,
+//!   iframe size) and on the input (only the documented keys);
+//! - a refusal lists at least one problem, each with a documented code, a path and messages in
+//!   both languages, none of which quotes the link's password.
+
+use std::net::IpAddr;
+
+use cv_portal_plugin::config::{ConfigErrors, Dimension, PluginConfig};
+use serde_json::Value;
+
+const FIELDS: [&str; 12] = [
+    "id",
+    "name",
+    "active",
+    "link",
+    "icon",
+    "title",
+    "show_in_client_portal",
+    "show_in_manager_panel",
+    "kind",
+    "iframe_size",
+    "visible_to",
+    "auth",
+];
+
+/// Every code of the configuration module's error table.
+const CODES: [&str; 32] = [
+    "json.syntax",
+    "json.wrong_type",
+    "json.unknown_field",
+    "json.duplicate_field",
+    "field.missing",
+    "id.empty",
+    "id.too_long",
+    "id.invalid_character",
+    "id.invalid_first_character",
+    "name.empty",
+    "name.too_long",
+    "name.control_character",
+    "link.too_long",
+    "link.invalid",
+    "link.not_absolute",
+    "link.no_host",
+    "link.not_https",
+    "link.has_userinfo",
+    "link.has_fragment",
+    "link.reserved_query_param",
+    "icon.unknown",
+    "title.empty",
+    "title.too_long",
+    "title.control_character",
+    "kind.unsupported",
+    "iframe_size.invalid",
+    "iframe_size.pixels_out_of_range",
+    "iframe_size.percent_out_of_range",
+    "visible_to.unknown",
+    "auth.unsupported",
+    "auth.lifetime_out_of_range",
+    "auth.lifetime_not_whole_seconds",
+];
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+fn assert_text_field(value: &str, max_chars: usize, what: &str) {
+    assert_eq!(value, value.trim(), "{what} is not trimmed");
+    let chars = value.chars().count();
+    assert!(
+        (1..=max_chars).contains(&chars),
+        "{what} has {chars} characters"
+    );
+    assert!(
+        !value.chars().any(char::is_control),
+        "{what} has a control character"
+    );
+}
+
+fn dimension_ok(d: Dimension) -> bool {
+    match d {
+        Dimension::Pixels(px) => (Dimension::PIXELS_MIN..=Dimension::PIXELS_MAX).contains(&px),
+        Dimension::Percent(pc) => (Dimension::PERCENT_MIN..=Dimension::PERCENT_MAX).contains(&pc),
+    }
+}
+
+/// The documented rules, checked on an accepted configuration.
+pub fn assert_valid(config: &PluginConfig) {
+    let id = config.id().as_str();
+    assert!((1..=64).contains(&id.len()), "id length");
+    assert!(
+        id.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)),
+        "id characters"
+    );
+    assert!(
+        id.as_bytes()[0].is_ascii_alphanumeric(),
+        "id first character"
+    );
+    assert_text_field(config.name(), PluginConfig::NAME_MAX_CHARS, "name");
+    assert_text_field(config.title(), PluginConfig::TITLE_MAX_CHARS, "title");
+
+    let link = config.link();
+    assert!(
+        link.as_str().len() <= PluginConfig::LINK_MAX_LEN,
+        "link too long"
+    );
+    assert!(
+        link.scheme() == "https" || (link.scheme() == "http" && is_loopback(link)),
+        "link scheme {}",
+        link.scheme()
+    );
+    assert!(
+        link.host_str().is_some_and(|h| !h.is_empty()),
+        "link without host"
+    );
+    assert!(
+        link.username().is_empty() && link.password().is_none(),
+        "link with userinfo"
+    );
+    assert!(link.fragment().is_none(), "link with fragment");
+    assert!(
+        !link.query_pairs().any(|(name, _)| name == "token"),
+        "link with a token parameter"
+    );
+    assert_eq!(
+        url::Url::parse(link.as_str()).as_ref(),
+        Ok(link),
+        "link does not reparse"
+    );
+
+    let lifetime = config.token_lifetime();
+    assert!((30..=3600).contains(&lifetime.as_secs()) && lifetime.subsec_nanos() == 0);
+    let size = config.iframe_size();
+    assert!(
+        dimension_ok(size.width()) && dimension_ok(size.height()),
+        "iframe size"
+    );
+}
+
+/// The property of target `config`.
+pub fn check(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    match PluginConfig::from_json(text) {
+        Ok(config) => {
+            assert_valid(&config);
+            let input: Value = serde_json::from_str(text).expect("accepted input is JSON");
+            let keys: Vec<&String> = input.as_object().expect("an object").keys().collect();
+            assert!(
+                keys.iter().all(|k| FIELDS.contains(&k.as_str())),
+                "undocumented key accepted: {keys:?}"
+            );
+            assert!(
+                FIELDS
+                    .iter()
+                    .all(|f| *f == "auth" || input.get(f).is_some()),
+                "a required key is missing"
+            );
+
+            let json = config.to_json();
+            let again = PluginConfig::from_json(&json).expect("the crate reads its own JSON");
+            assert_eq!(again, config, "JSON round trip changed the configuration");
+            assert_eq!(again.to_json(), json, "JSON form is not stable");
+            let pretty = PluginConfig::from_json(&config.to_json_pretty()).expect("pretty JSON");
+            assert_eq!(pretty, config);
+            assert_eq!(
+                config.to_builder().build().as_ref(),
+                Ok(&config),
+                "builder round trip"
+            );
+        }
+        Err(errors) => {
+            assert!(!errors.is_empty(), "a refusal without a problem");
+            for error in errors.iter() {
+                assert!(
+                    CODES.contains(&error.code()),
+                    "undocumented code {}",
+                    error.code()
+                );
+                let (en, pt) = (error.message_en(), error.message_pt_br());
+                assert!(
+                    !en.is_empty() && !pt.is_empty(),
+                    "empty message for {}",
+                    error.code()
+                );
+            }
+            assert_password_never_quoted(text, &errors);
+        }
+    }
+}
+
+/// Every word of every error, in both languages.
+fn error_text(errors: &ConfigErrors) -> String {
+    errors
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {e:?} {}",
+                e.message_en(),
+                e.message_pt_br(),
+                e.path()
+            )
+        })
+        .collect()
+}
+
+/// The link's password never reaches an error message. A taint check: the same input with the
+/// password swapped for other characters of the same length must not produce the password's
+/// text either; if it does, the text comes from the messages themselves (a field name, a word),
+/// not from the input.
+fn assert_password_never_quoted(text: &str, errors: &ConfigErrors) {
+    let Some(password) = serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| v.get("link").and_then(Value::as_str).map(str::to_owned))
+        .and_then(|link| url::Url::parse(link.trim()).ok())
+        .and_then(|url| url.password().map(str::to_owned))
+        .filter(|p| p.len() >= 6 && text.matches(p.as_str()).count() == 1)
+    else {
+        return;
+    };
+    if !error_text(errors).contains(&password) {
+        return;
+    }
+    let filler = ['Q', 'Z', 'q', 'z']
+        .into_iter()
+        .find(|c| !password.contains(*c))
+        .expect("a password of six or more characters lacks one of four letters");
+    let swapped = text.replacen(&password, &filler.to_string().repeat(password.len()), 1);
+    let still = match PluginConfig::from_json(&swapped) {
+        Ok(_) => false,
+        Err(errors) => error_text(&errors).contains(&password),
+    };
+    assert!(still, "an error quotes the link's password");
+}

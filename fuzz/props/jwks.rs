@@ -1,0 +1,210 @@
+//! Target `jwks`: `KeySet::from_jwks_json` on arbitrary text.
+//!
+//! Properties:
+//! - parsing agrees with an independent reading of PROTOCOL.md §7 (key types, pinned `alg`,
+//!   `use`/`key_ops`, no private members, `kid` = RFC 7638 thumbprint, no repeated `kid`): it
+//!   accepts exactly the sets the rules accept, with the same keys, and a refusal's code names a
+//!   rule the first bad key breaks;
+//! - parse → serialize → parse is stable: the same set, the same text, and every key's own JWK
+//!   reads back as the same key;
+//! - errors never quote a private member's value.
+
+use cv_portal_plugin::{Algorithm, KeySet, PublicKey};
+use serde_json::{Map, Value};
+
+use super::b64;
+use super::reference::canonical_base64url;
+
+const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/// The RFC 7638 thumbprint, computed here from the raw key.
+pub fn thumbprint(alg: Algorithm, public: &[u8]) -> String {
+    let canonical = match alg {
+        Algorithm::EdDSA => format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, b64(public)),
+        Algorithm::ES256 => format!(
+            r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
+            b64(&public[1..33]),
+            b64(&public[33..])
+        ),
+    };
+    b64(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()).as_ref())
+}
+
+/// One JWK by the rules: the key, or every code of a rule it breaks.
+fn read_key(jwk: &Value) -> Result<(Algorithm, Vec<u8>), Vec<&'static str>> {
+    let Some(jwk) = jwk.as_object() else {
+        return Err(vec!["invalid_jwk"]);
+    };
+    let mut broken = Vec::new();
+    if PRIVATE_MEMBERS.iter().any(|m| jwk.contains_key(*m)) {
+        broken.push("private_key_in_public_set");
+    }
+    let text = |name: &str, broken: &mut Vec<&'static str>| match jwk.get(name) {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            broken.push("invalid_jwk");
+            None
+        }
+    };
+    let coordinate = |name: &str, broken: &mut Vec<&'static str>| match jwk.get(name) {
+        Some(Value::String(s)) => match canonical_base64url(s) {
+            Some(bytes) if bytes.len() == 32 => bytes,
+            _ => {
+                broken.push("invalid_jwk");
+                vec![0; 32]
+            }
+        },
+        _ => {
+            broken.push("invalid_jwk");
+            vec![0; 32]
+        }
+    };
+    let kty = text("kty", &mut broken);
+    if kty.is_none() && !jwk.contains_key("kty") {
+        broken.push("invalid_jwk");
+    }
+    let crv = text("crv", &mut broken).unwrap_or_default();
+    let (alg, public) = match (kty.as_deref(), crv.as_str()) {
+        (Some("OKP"), "Ed25519") => (Algorithm::EdDSA, coordinate("x", &mut broken)),
+        (Some("EC"), "P-256") => {
+            let x = coordinate("x", &mut broken);
+            let y = coordinate("y", &mut broken);
+            (Algorithm::ES256, [vec![4], x, y].concat())
+        }
+        _ => {
+            broken.push("unsupported_key_type");
+            return Err(broken);
+        }
+    };
+    if let Some(found) = text("alg", &mut broken)
+        && found != alg.as_str()
+    {
+        broken.push("jwk_alg_mismatch");
+    }
+    if let Some(usage) = text("use", &mut broken)
+        && usage != "sig"
+    {
+        broken.push("not_a_signature_key");
+    }
+    match jwk.get("key_ops") {
+        None => {}
+        Some(Value::Array(ops)) if ops.iter().all(|op| op.as_str() == Some("verify")) => {}
+        Some(Value::Array(_)) => broken.push("not_a_signature_key"),
+        Some(_) => broken.push("invalid_jwk"),
+    }
+    if let Some(kid) = text("kid", &mut broken)
+        && kid != thumbprint(alg, &public)
+    {
+        broken.push("kid_mismatch");
+    }
+    if broken.is_empty() {
+        Ok((alg, public))
+    } else {
+        Err(broken)
+    }
+}
+
+/// A whole JWKS by the rules: the keys, or the codes the crate may report.
+fn read_set(text: &str) -> Result<Vec<(Algorithm, Vec<u8>)>, Vec<&'static str>> {
+    let value: Value = serde_json::from_str(text).map_err(|_| vec!["invalid_jwk"])?;
+    let Some(keys) = value.get("keys").and_then(Value::as_array) else {
+        return Err(vec!["invalid_jwk"]);
+    };
+    if !value.is_object() || keys.len() > 10_000 {
+        return Err(vec!["invalid_jwk"]);
+    }
+    let mut read = Vec::new();
+    for key in keys {
+        read.push(read_key(key)?);
+    }
+    if read.is_empty() {
+        return Err(vec!["empty_key_set"]);
+    }
+    let mut kids: Vec<String> = read.iter().map(|(a, p)| thumbprint(*a, p)).collect();
+    kids.sort();
+    if kids.windows(2).any(|w| w[0] == w[1]) {
+        return Err(vec!["duplicate_kid"]);
+    }
+    Ok(read)
+}
+
+/// Every string value of a private member anywhere in the document.
+fn private_values(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (name, member) in map {
+                if let (true, Value::String(s)) = (PRIVATE_MEMBERS.contains(&name.as_str()), member)
+                {
+                    out.push(s.clone());
+                }
+                private_values(member, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| private_values(v, out)),
+        _ => {}
+    }
+}
+
+/// The property of target `jwks`.
+pub fn check(data: &[u8]) {
+    super::install_fuzz_provider();
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let got = KeySet::from_jwks_json(text);
+    match (&got, read_set(text)) {
+        (Ok(set), Ok(keys)) => {
+            assert_eq!(set.len(), keys.len());
+            for (key, (alg, public)) in set.iter().zip(&keys) {
+                assert_eq!((key.algorithm(), key.as_bytes()), (*alg, public.as_slice()));
+                assert_eq!(key.kid(), thumbprint(*alg, public));
+                assert_eq!(set.get(key.kid()), Some(key));
+                assert_eq!(&PublicKey::from_jwk(&key.to_jwk()).expect("own JWK"), key);
+            }
+            round_trip(set);
+        }
+        (Err(error), Err(codes)) => {
+            assert!(
+                codes.contains(&error.code()),
+                "refused with {error:?}, but the rules broken are {codes:?}"
+            );
+            let mut secrets = Vec::new();
+            if let Ok(value) = serde_json::from_str::<Value>(text) {
+                private_values(&value, &mut secrets);
+            }
+            let message = format!("{error} {error:?}");
+            for secret in secrets.iter().filter(|s| s.len() >= 8) {
+                assert!(
+                    !message.contains(secret.as_str()),
+                    "error quotes private key material"
+                );
+            }
+        }
+        (Ok(_), Err(codes)) => panic!("accepted a key set that breaks {codes:?}"),
+        (Err(error), Ok(_)) => panic!("refused a valid key set with {error:?}"),
+    }
+}
+
+fn round_trip(set: &KeySet) {
+    let text = set.to_jwks_json();
+    let again = KeySet::from_jwks_json(&text).expect("the crate reads its own JWKS");
+    assert_eq!(&again, set);
+    assert_eq!(again.to_jwks_json(), text, "serialization is not stable");
+    let value: Value = serde_json::from_str(&text).expect("JSON");
+    for jwk in value["keys"].as_array().expect("keys") {
+        let members: Vec<&str> = jwk
+            .as_object()
+            .map(Map::keys)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        assert!(
+            members
+                .iter()
+                .all(|m| ["kty", "crv", "x", "y", "kid", "alg", "use"].contains(m)),
+            "unexpected members in the published JWKS: {members:?}"
+        );
+    }
+}
