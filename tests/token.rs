@@ -22,6 +22,13 @@ fn setup(alg: Algorithm) -> (Issuer, KeySet, Arc<cv_portal_plugin::FixedClock>) 
     (issuer, keys, clock)
 }
 
+/// The usual launch: a cliente opens the Financeiro plugin.
+fn cliente_opens(issuer: &Issuer) -> cv_portal_plugin::LaunchToken {
+    issuer
+        .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
+        .unwrap()
+}
+
 fn code(result: Result<impl std::fmt::Debug, VerifyError>) -> &'static str {
     result.expect_err("token must be rejected").code()
 }
@@ -30,9 +37,7 @@ fn code(result: Result<impl std::fmt::Debug, VerifyError>) -> &'static str {
 fn mint_then_verify_both_algorithms() {
     for alg in [Algorithm::EdDSA, Algorithm::ES256] {
         let (issuer, keys, clock) = setup(alg);
-        let launch = issuer
-            .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
-            .unwrap();
+        let launch = cliente_opens(&issuer);
         let claims = verifier(&keys, clock).verify(launch.token()).unwrap();
         assert_eq!(claims.issuer().as_str(), ISSUER);
         assert_eq!(claims.plugin().as_str(), PLUGIN);
@@ -72,9 +77,7 @@ fn jti_is_unique_per_mint() {
     let (issuer, _, _) = setup(Algorithm::EdDSA);
     let mut seen = std::collections::HashSet::new();
     for _ in 0..200 {
-        let launch = issuer
-            .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
-            .unwrap();
+        let launch = cliente_opens(&issuer);
         assert!(seen.insert(launch.claims().token_id().clone()));
     }
 }
@@ -97,9 +100,7 @@ fn lifetime_comes_from_the_plugin() {
 #[test]
 fn launch_url_keeps_path_and_query() {
     let (issuer, _, _) = setup(Algorithm::EdDSA);
-    let launch = issuer
-        .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
-        .unwrap();
+    let launch = cliente_opens(&issuer);
     let url = launch.launch_url();
     assert_eq!(url.scheme(), "https");
     assert_eq!(url.host_str(), Some("erp.example.com"));
@@ -158,9 +159,7 @@ fn issuer_refuses_inactive_and_invisible_plugins() {
 #[test]
 fn debug_of_a_launch_token_hides_the_token() {
     let (issuer, _, _) = setup(Algorithm::EdDSA);
-    let launch = issuer
-        .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
-        .unwrap();
+    let launch = cliente_opens(&issuer);
     let debug = format!("{launch:?}");
     assert!(!debug.contains(launch.token()));
     let signature = launch.token().rsplit('.').next().unwrap();
@@ -171,9 +170,7 @@ fn debug_of_a_launch_token_hides_the_token() {
 fn replay_is_rejected() {
     let (issuer, keys, clock) = setup(Algorithm::EdDSA);
     let verifier = verifier(&keys, clock);
-    let token = issuer
-        .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
-        .unwrap();
+    let token = cliente_opens(&issuer);
     assert!(verifier.verify(token.token()).is_ok());
     assert_eq!(code(verifier.verify(token.token())), "replayed");
 }
@@ -182,10 +179,7 @@ fn replay_is_rejected() {
 fn many_threads_one_token_exactly_one_wins() {
     let (issuer, keys, clock) = setup(Algorithm::EdDSA);
     let verifier = Arc::new(verifier(&keys, clock));
-    let token = issuer
-        .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
-        .unwrap()
-        .into_token();
+    let token = cliente_opens(&issuer).into_token();
     let barrier = Arc::new(std::sync::Barrier::new(16));
     let handles: Vec<_> = (0..16)
         .map(|_| {
@@ -215,9 +209,7 @@ fn disabled_replay_guard_accepts_repeats() {
         .dangerous_disable_replay_guard()
         .build()
         .unwrap();
-    let token = issuer
-        .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
-        .unwrap();
+    let token = cliente_opens(&issuer);
     assert!(verifier.verify(token.token()).is_ok());
     assert!(verifier.verify(token.token()).is_ok());
 }
@@ -235,9 +227,7 @@ fn shared_replay_guard_spans_verifiers() {
             .unwrap()
     };
     let (a, b) = (make(), make());
-    let token = issuer
-        .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
-        .unwrap();
+    let token = cliente_opens(&issuer);
     assert!(a.verify(token.token()).is_ok());
     assert_eq!(code(b.verify(token.token())), "replayed");
 }
@@ -276,12 +266,8 @@ fn token_of_another_issuer_is_wrong_issuer() {
 fn expiry_respects_leeway_and_reports_skew() {
     let (issuer, keys, clock) = setup(Algorithm::EdDSA);
     let verifier = verifier(&keys, clock.clone());
-    let a = issuer
-        .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
-        .unwrap();
-    let b = issuer
-        .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
-        .unwrap();
+    let a = cliente_opens(&issuer);
+    let b = cliente_opens(&issuer);
     // exp = NOW + 300, leeway 30: accepted up to NOW + 329, rejected from NOW + 330.
     clock.set(NOW + 329);
     assert!(verifier.verify(a.token()).is_ok());
@@ -551,9 +537,7 @@ fn every_rejection_has_its_own_code() {
 fn errors_never_echo_the_token() {
     let (issuer, keys, clock) = setup(Algorithm::EdDSA);
     let verifier = verifier(&keys, clock.clone());
-    let token = issuer
-        .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
-        .unwrap();
+    let token = cliente_opens(&issuer);
     clock.advance(10_000);
     let err = verifier.verify(token.token()).unwrap_err();
     let text = format!("{err} {err:?}");
@@ -736,9 +720,7 @@ fn our_tokens_decode_with_jsonwebtoken_itself() {
     for alg in [Algorithm::EdDSA, Algorithm::ES256] {
         let key = SigningKey::generate(alg).unwrap();
         let issuer = Issuer::new(issuer_id(), key);
-        let launch = issuer
-            .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
-            .unwrap();
+        let launch = cliente_opens(&issuer);
         let public = issuer.jwks().iter().next().unwrap().to_jwk();
         let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_str(&public).unwrap();
         let mut validation = jsonwebtoken::Validation::new(match alg {
@@ -766,9 +748,7 @@ fn signature_equals_jsonwebtoken_provider_signature() {
     let key = SigningKey::generate(Algorithm::EdDSA).unwrap();
     let der = key.to_pkcs8_der();
     let issuer = Issuer::new(issuer_id(), key);
-    let launch = issuer
-        .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
-        .unwrap();
+    let launch = cliente_opens(&issuer);
     let (input, signature) = launch.token().rsplit_once('.').unwrap();
     let via_provider = jsonwebtoken::crypto::sign(
         input.as_bytes(),
@@ -782,9 +762,7 @@ fn signature_equals_jsonwebtoken_provider_signature() {
 #[test]
 fn extreme_clocks_are_errors_not_panics() {
     let (issuer, keys, clock) = setup(Algorithm::EdDSA);
-    let launch = issuer
-        .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
-        .unwrap();
+    let launch = cliente_opens(&issuer);
     let verifier = verifier(&keys, clock.clone());
     clock.set(i64::MAX);
     assert_eq!(code(verifier.verify(launch.token())), "expired");
