@@ -349,7 +349,7 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
-    /// The stable machine-readable code of this error (see PROTOCOL.md, "Error codes").
+    /// The stable machine-readable code of this error (see PROTOCOL.md §6, "Verification").
     pub fn code(&self) -> &'static str {
         match self {
             VerifyError::TooLarge { .. } => "token_too_large",
@@ -381,34 +381,35 @@ impl VerifyError {
         }
     }
 
-    /// Every verification error code, in the order PROTOCOL.md lists them.
-    pub const ALL_CODES: [&'static str; 26] = [
+    /// Every verification error code, in the order of the checks of PROTOCOL.md §6 (the first
+    /// failing check is the one reported). New codes may be added; none is renamed.
+    pub const ALL_CODES: &'static [&'static str] = &[
         "token_too_large",
         "malformed",
         "non_canonical_base64",
-        "duplicate_member",
         "alg_none",
         "unsupported_alg",
-        "alg_mismatch",
-        "missing_kid",
-        "unknown_kid",
+        "duplicate_member",
+        "forbidden_header",
         "missing_typ",
         "wrong_typ",
-        "forbidden_header",
+        "missing_kid",
+        "unknown_kid",
+        "keys_unavailable",
+        "alg_mismatch",
         "bad_signature",
+        "missing_claim",
+        "invalid_claim",
+        "unknown_role",
         "wrong_issuer",
         "wrong_audience",
-        "expired",
-        "not_yet_valid",
-        "issued_in_future",
         "lifetime_too_long",
-        "invalid_claim",
-        "missing_claim",
-        "unknown_role",
+        "issued_in_future",
+        "not_yet_valid",
+        "expired",
         "replayed",
         "replay_store_unavailable",
         "replay_capacity_exceeded",
-        "keys_unavailable",
     ];
 }
 
@@ -460,6 +461,65 @@ mod tests {
         assert_eq!(Quoted::new("a\nb\u{7f}é").as_str(), "a?b??");
         let long = "x".repeat(100);
         assert_eq!(Quoted::new(&long).as_str(), format!("{}…", "x".repeat(32)));
+    }
+
+    #[test]
+    fn all_codes_lists_exactly_the_codes_of_the_variants() {
+        let q = || Quoted::new("x");
+        let every_variant = [
+            VerifyError::TooLarge { len: 1, max: 0 },
+            VerifyError::Malformed { reason: "" },
+            VerifyError::NonCanonicalBase64 {
+                segment: Segment::Header,
+            },
+            VerifyError::AlgNone,
+            VerifyError::UnsupportedAlg { alg: q() },
+            VerifyError::DuplicateMember {
+                segment: Segment::Header,
+                member: "alg",
+            },
+            VerifyError::ForbiddenHeader { name: q() },
+            VerifyError::MissingTyp,
+            VerifyError::WrongTyp { found: q() },
+            VerifyError::MissingKid,
+            VerifyError::UnknownKid { kid: q() },
+            VerifyError::KeysUnavailable {
+                reason: String::new(),
+            },
+            VerifyError::AlgMismatch {
+                expected: "EdDSA",
+                found: "ES256",
+            },
+            VerifyError::BadSignature,
+            VerifyError::MissingClaim { claim: "exp" },
+            VerifyError::InvalidClaim { claim: "exp" },
+            VerifyError::UnknownRole,
+            VerifyError::WrongIssuer,
+            VerifyError::WrongAudience,
+            VerifyError::LifetimeTooLong {
+                lifetime: 1,
+                max: 0,
+            },
+            VerifyError::IssuedInFuture {
+                seconds_ahead: 1,
+                leeway: 0,
+            },
+            VerifyError::NotYetValid {
+                seconds_ahead: 1,
+                leeway: 0,
+            },
+            VerifyError::Expired {
+                seconds_ago: 1,
+                leeway: 0,
+            },
+            VerifyError::Replayed,
+            VerifyError::ReplayStoreUnavailable {
+                reason: String::new(),
+            },
+            VerifyError::ReplayCapacityExceeded { capacity: 1 },
+        ];
+        let codes: Vec<&str> = every_variant.iter().map(VerifyError::code).collect();
+        assert_eq!(codes, VerifyError::ALL_CODES, "ALL_CODES is in check order");
     }
 
     #[test]

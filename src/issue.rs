@@ -54,7 +54,7 @@ pub struct IssuerBuilder {
 
 impl IssuerBuilder {
     /// Publishes another public key beside the signing key: the next key before a rotation, or a
-    /// retired one during the max TTL + leeway after it (see PROTOCOL.md, "Key rotation").
+    /// retired one during the max TTL + leeway after it (see PROTOCOL.md §7, "Keys and rotation").
     pub fn also_publish(mut self, key: PublicKey) -> Self {
         self.extra.push(key);
         self
@@ -185,6 +185,16 @@ impl Issuer {
     }
 }
 
+impl fmt::Debug for IssuerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuerBuilder")
+            .field("issuer", &self.issuer)
+            .field("key", &self.key)
+            .field("also_published", &self.extra.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl fmt::Debug for Issuer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Issuer")
@@ -234,7 +244,9 @@ impl LaunchToken {
 
     /// An HTML page that POSTs the token to the plugin link as the form field `token` as soon as it
     /// loads: the token never appears in a URL, so it cannot leak through logs, history or
-    /// `Referer`. Serve it as the iframe's document (for example via `srcdoc`). Every interpolated
+    /// `Referer`. Serve it as the iframe's document (for example via `srcdoc`): under the
+    /// recommended sandbox it runs with the portal's origin until it navigates to the plugin link,
+    /// which is safe only because its markup is the crate's own; never add other content. Every interpolated
     /// value is HTML-escaped; the page sends no referrer and has a no-script fallback button.
     pub fn form_post_html(&self) -> String {
         let action = html::escape(self.link.as_str());

@@ -83,6 +83,7 @@ impl VerifierBuilder {
     }
 
     /// A leeway for clock differences of at most the default 30 seconds (tightening only).
+    /// Times are whole seconds: a fraction of a second is dropped.
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
         self.leeway_max = DEFAULT_LEEWAY;
@@ -283,6 +284,19 @@ impl Verifier {
             exp,
             jti,
         })
+    }
+}
+
+impl fmt::Debug for VerifierBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifierBuilder")
+            .field("issuer", &self.issuer)
+            .field("plugin", &self.plugin)
+            .field("has_keys", &self.keys.is_some())
+            .field("leeway", &self.leeway)
+            .field("max_len", &self.max_len)
+            .field("replay_disabled", &self.replay_disabled)
+            .finish_non_exhaustive()
     }
 }
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use common::*;
 use cv_portal_plugin::provider::RING_PROVIDER;
@@ -14,6 +14,23 @@ use jsonwebtoken::crypto::{CryptoProvider, JwtVerifier};
 use jsonwebtoken::{DecodingKey, errors::Error};
 
 static VERIFIER_CALLS: AtomicUsize = AtomicUsize::new(0);
+/// When set, the application's provider accepts every signature: the worst provider an
+/// application could install. The crate's protocol checks must not depend on it.
+static ACCEPT_ALL: AtomicBool = AtomicBool::new(false);
+
+struct AcceptAll(jsonwebtoken::Algorithm);
+
+impl jsonwebtoken::signature::Verifier<Vec<u8>> for AcceptAll {
+    fn verify(&self, _: &[u8], _: &Vec<u8>) -> Result<(), jsonwebtoken::signature::Error> {
+        Ok(())
+    }
+}
+
+impl JwtVerifier for AcceptAll {
+    fn algorithm(&self) -> jsonwebtoken::Algorithm {
+        self.0
+    }
+}
 
 /// The application's own provider: it delegates to ring but counts verifications, so the test can
 /// see which provider the crate used.
@@ -22,6 +39,9 @@ fn counting_verifier(
     key: &DecodingKey,
 ) -> Result<Box<dyn JwtVerifier>, Error> {
     VERIFIER_CALLS.fetch_add(1, Ordering::SeqCst);
+    if ACCEPT_ALL.load(Ordering::SeqCst) {
+        return Ok(Box::new(AcceptAll(*alg)));
+    }
     (RING_PROVIDER.verifier_factory)(alg, key)
 }
 

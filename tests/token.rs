@@ -283,11 +283,10 @@ fn expiry_respects_leeway_and_reports_skew() {
 
 #[test]
 fn not_yet_valid_and_issued_in_future() {
-    let (_, keys, clock) = setup(Algorithm::EdDSA);
+    let (_, _, clock) = setup(Algorithm::EdDSA);
     let key = SigningKey::generate(Algorithm::EdDSA).unwrap();
     let keys2 = KeySet::new([key.public_key()]).unwrap();
     let verifier = verifier(&keys2, clock);
-    let _ = keys;
     let nbf = forge(&key, &header(&key), &claims_with(r#""nbf":1764288031"#));
     assert_eq!(
         verifier.verify(&nbf).unwrap_err(),
@@ -535,14 +534,43 @@ fn every_rejection_has_its_own_code() {
 
 #[test]
 fn errors_never_echo_the_token() {
+    // An attacker puts a real token's signature (a bearer secret until it expires) in every
+    // header field the errors quote: alg, typ, kid and a forbidden member's name.
     let (issuer, keys, clock) = setup(Algorithm::EdDSA);
     let verifier = verifier(&keys, clock.clone());
     let token = cliente_opens(&issuer);
+    let secret = token.token().rsplit('.').next().unwrap();
+    let key = SigningKey::generate(Algorithm::EdDSA).unwrap();
+    let kid = issuer.kid();
+    let headers = [
+        format!(r#"{{"alg":"{secret}","typ":"cv-plugin-launch+jwt","kid":"{kid}"}}"#),
+        format!(r#"{{"alg":"EdDSA","typ":"{secret}","kid":"{kid}"}}"#),
+        format!(r#"{{"alg":"EdDSA","typ":"cv-plugin-launch+jwt","kid":"{secret}"}}"#),
+        format!(r#"{{"alg":"EdDSA","typ":"cv-plugin-launch+jwt","kid":"{kid}","{secret}":1}}"#),
+    ];
+    let mut codes = Vec::new();
+    for header in headers {
+        let err = verifier
+            .verify(&forge(&key, &header, &claims(0)))
+            .unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains(secret), "{text}");
+        // Each message quotes a short excerpt only.
+        assert!(text.contains(&secret[..20]), "{text}");
+        codes.push(err.code());
+    }
+    assert_eq!(
+        codes,
+        [
+            "unsupported_alg",
+            "wrong_typ",
+            "unknown_kid",
+            "forbidden_header"
+        ]
+    );
     clock.advance(10_000);
     let err = verifier.verify(token.token()).unwrap_err();
-    let text = format!("{err} {err:?}");
-    let signature = token.token().rsplit('.').next().unwrap();
-    assert!(!text.contains(signature));
+    assert!(!format!("{err} {err:?}").contains(secret));
 }
 
 #[test]
@@ -699,17 +727,95 @@ fn key_cache_refetches_on_unknown_kid_rate_limited_and_keeps_last_good() {
 
 #[test]
 fn key_cache_with_no_good_fetch_is_keys_unavailable() {
-    let cache =
-        Arc::new(KeyCache::builder(|| Err(cv_portal_plugin::FetchError::new("timeout"))).build());
+    // The fetch error names a URL with credentials, as many HTTP clients' errors do: operators
+    // see it through last_error(), but it never reaches the per-token verification error.
+    let cache = Arc::new(
+        KeyCache::builder(|| {
+            Err(cv_portal_plugin::FetchError::new(
+                "timeout fetching https://user:hunter2@portal.example/jwks",
+            ))
+        })
+        .build(),
+    );
     let verifier = Verifier::builder(issuer_id(), PLUGIN.parse().unwrap())
-        .key_cache(cache)
+        .key_cache(cache.clone())
         .build()
         .unwrap();
     let key = SigningKey::generate(Algorithm::EdDSA).unwrap();
     let token = forge(&key, &header(&key), &claims(0));
     let err = verifier.verify(&token).unwrap_err();
     assert_eq!(err.code(), "keys_unavailable");
-    assert!(err.to_string().contains("timeout"));
+    assert!(!format!("{err} {err:?}").contains("hunter2"), "{err}");
+    assert!(cache.last_error().unwrap().contains("timeout"));
+}
+
+#[test]
+fn key_cache_rate_limit_cannot_be_switched_off() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let clock = clock();
+    let key = SigningKey::generate(Algorithm::EdDSA).unwrap();
+    let jwks = KeySet::new([key.public_key()]).unwrap().to_jwks_json();
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let counter = fetches.clone();
+    let cache = Arc::new(
+        KeyCache::builder(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok(jwks.clone())
+        })
+        .clock(clock.clone())
+        .min_refetch_interval(Duration::ZERO)
+        .build(),
+    );
+    let verifier = Verifier::builder(issuer_id(), PLUGIN.parse().unwrap())
+        .key_cache(cache)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    for i in 0..100 {
+        let bogus = forge(
+            &key,
+            r#"{"alg":"EdDSA","typ":"cv-plugin-launch+jwt","kid":"made-up"}"#,
+            &claims(i),
+        );
+        assert_eq!(code(verifier.verify(&bogus)), "unknown_kid");
+    }
+    // A zero interval is raised to the 1 s floor: one fetch in this second, however many tokens.
+    assert_eq!(fetches.load(Ordering::SeqCst), 1);
+    clock.advance(1);
+    let bogus = forge(
+        &key,
+        r#"{"alg":"EdDSA","typ":"cv-plugin-launch+jwt","kid":"made-up"}"#,
+        &claims(500),
+    );
+    assert_eq!(code(verifier.verify(&bogus)), "unknown_kid");
+    assert_eq!(fetches.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn a_stale_key_set_keeps_serving_known_keys_when_the_portal_is_down() {
+    let clock = clock();
+    let key = SigningKey::generate(Algorithm::EdDSA).unwrap();
+    let jwks = KeySet::new([key.public_key()]).unwrap().to_jwks_json();
+    let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let portal = up.clone();
+    let cache = Arc::new(
+        KeyCache::builder(move || {
+            if portal.load(std::sync::atomic::Ordering::SeqCst) {
+                Ok(jwks.clone())
+            } else {
+                Err(cv_portal_plugin::FetchError::new("connection refused"))
+            }
+        })
+        .clock(clock.clone())
+        .max_age(Duration::from_secs(60))
+        .build(),
+    );
+    assert!(cache.key_set_for(key.kid()).is_ok());
+    up.store(false, std::sync::atomic::Ordering::SeqCst);
+    clock.advance(3_600);
+    // Far past its max age, with every refetch failing, the known key still verifies.
+    assert!(cache.key_set_for(key.kid()).is_ok());
+    assert!(cache.last_error().unwrap().contains("connection refused"));
 }
 
 #[test]

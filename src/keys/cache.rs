@@ -17,6 +17,9 @@ use crate::error::VerifyError;
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(3600);
 /// The default minimum interval between two fetches: 30 seconds.
 pub const DEFAULT_MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
+/// The least interval between two fetches the cache accepts: 1 second. A smaller one would let
+/// a flood of tokens with made-up `kid`s turn into a flood of requests to the portal.
+pub const MIN_REFETCH_INTERVAL_FLOOR: Duration = Duration::from_secs(1);
 
 /// Why the caller's fetch function could not deliver a JWKS document. Carry no secrets in it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -76,9 +79,11 @@ impl KeyCacheBuilder {
         self
     }
 
-    /// The least time between two fetches (default 30 seconds).
+    /// The least time between two fetches (default 30 seconds). Values below
+    /// [`MIN_REFETCH_INTERVAL_FLOOR`] (1 second) are raised to it, so the rate limit cannot be
+    /// switched off.
     pub fn min_refetch_interval(mut self, interval: Duration) -> Self {
-        self.min_interval = interval;
+        self.min_interval = interval.max(MIN_REFETCH_INTERVAL_FLOOR);
         self
     }
 
@@ -137,12 +142,21 @@ impl KeyCache {
     /// Fails only when no fetch has ever succeeded.
     pub fn key_set_for(&self, kid: &str) -> Result<Arc<KeySet>, VerifyError> {
         let now = self.clock.now_unix();
-        if let Some(set) = self.fresh_with(kid, now) {
-            return Ok(set);
+        let (set, fresh) = self.lookup(kid, now);
+        if let Some(set) = &set
+            && fresh
+        {
+            return Ok(Arc::clone(set));
         }
-        let _guard = self.fetching.lock().unwrap_or_else(|e| e.into_inner());
+        // A known key in a set past its max age: keep verifying with it, and let whichever
+        // thread gets the fetch lock first refresh (rate-limited) while the others move on.
+        let _guard = match (&set, self.fetching.try_lock()) {
+            (_, Ok(guard)) => guard,
+            (Some(set), Err(std::sync::TryLockError::WouldBlock)) => return Ok(Arc::clone(set)),
+            (_, Err(_)) => self.fetching.lock().unwrap_or_else(|e| e.into_inner()),
+        };
         // Another thread may have fetched while this one waited.
-        if let Some(set) = self.fresh_with(kid, now) {
+        if let (Some(set), true) = self.lookup(kid, now) {
             return Ok(set);
         }
         let may_fetch = self
@@ -154,22 +168,37 @@ impl KeyCache {
             let _ = self.fetch_locked(now);
         }
         let state = self.read();
+        // The caller's fetch error text stays out of the verification error (it is logged per
+        // token and may name a URL with credentials); operators read it from `last_error()`.
         state
             .set
             .clone()
             .ok_or_else(|| VerifyError::KeysUnavailable {
-                reason: state
-                    .last_error
-                    .clone()
-                    .unwrap_or_else(|| "no key set fetched yet".to_owned()),
+                reason: if state.last_error.is_some() {
+                    "every fetch of the key set has failed so far (see KeyCache::last_error)"
+                } else {
+                    "no key set fetched yet"
+                }
+                .to_owned(),
             })
     }
 
-    fn fresh_with(&self, kid: &str, now: i64) -> Option<Arc<KeySet>> {
+    /// The error of the last fetch, if it failed: the caller's fetch error or the JWKS parse
+    /// error. For operators' diagnostics; it may contain whatever the fetch function reported.
+    pub fn last_error(&self) -> Option<String> {
+        self.read().last_error.clone()
+    }
+
+    /// The set in service if it holds `kid`, and whether it is within its max age.
+    fn lookup(&self, kid: &str, now: i64) -> (Option<Arc<KeySet>>, bool) {
         let state = self.read();
-        let set = state.set.as_ref()?;
-        let fresh = now.saturating_sub(state.fetched_at) < self.max_age;
-        (fresh && set.get(kid).is_some()).then(|| Arc::clone(set))
+        match state.set.as_ref() {
+            Some(set) if set.get(kid).is_some() => (
+                Some(Arc::clone(set)),
+                now.saturating_sub(state.fetched_at) < self.max_age,
+            ),
+            _ => (None, false),
+        }
     }
 
     fn fetch_locked(&self, now: i64) -> Result<Arc<KeySet>, String> {
@@ -197,6 +226,15 @@ impl KeyCache {
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
         self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl fmt::Debug for KeyCacheBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyCacheBuilder")
+            .field("max_age", &self.max_age)
+            .field("min_refetch_interval", &self.min_interval)
+            .finish_non_exhaustive()
     }
 }
 

@@ -3,7 +3,8 @@
 //! A [`ReplayGuard`] answers one question atomically: "was this `jti`, from this issuer for this
 //! plugin, seen before? If not, remember it until the token could no longer verify anyway." The
 //! verifier asks only after every other check has passed, so forged or expired tokens never take
-//! room in the store. Entries expire at `exp + leeway`, which bounds memory by live tokens.
+//! room in the store. Entries expire at `exp + leeway` (the in-memory guard keeps them a further
+//! [`CLOCK_STEP_MARGIN`] in case the clock steps back), which bounds memory by live tokens.
 //!
 //! [`InMemoryReplayGuard`] fits one process. A vendor running several instances behind a load
 //! balancer needs a shared store (the `redis` feature); with per-instance guards, each instance
@@ -76,6 +77,12 @@ pub trait ReplayGuard: Send + Sync {
 pub const DEFAULT_CAPACITY: usize = 1_000_000;
 
 const SHARDS: usize = 16;
+
+/// How long (seconds) an entry is kept past its `expires_at`. If the verifier's clock steps back
+/// (an NTP step, a VM resuming) after an entry was dropped, an already used token could be inside
+/// its validity window again; keeping entries a minute longer covers such steps, as the Redis
+/// guard's skew margin does.
+pub const CLOCK_STEP_MARGIN: i64 = 60;
 
 /// How often (seconds) a shard drops expired entries, at most.
 const SWEEP_INTERVAL: i64 = 1;
@@ -227,7 +234,9 @@ impl ReplayGuard for InMemoryReplayGuard {
                 return Err(ReplayError::CapacityExceeded(self.capacity));
             }
         }
-        shard.entries.insert(key, entry.expires_at);
+        shard
+            .entries
+            .insert(key, entry.expires_at.saturating_add(CLOCK_STEP_MARGIN));
         shard.inserted += 1;
         Ok(())
     }
@@ -290,12 +299,20 @@ mod tests {
             guard.check_and_insert(&entry(&jti, 0, 10)).unwrap();
         }
         assert_eq!(guard.len(), 100);
-        // Past expiry, the same jti is accepted again (the verifier has rejected it as expired
+        // Within the clock-step margin past expiry the entry is still held...
+        assert_eq!(
+            guard.check_and_insert(&entry("jti-1", 9 + CLOCK_STEP_MARGIN, 20)),
+            Err(ReplayError::Replayed)
+        );
+        // ...after it, the same jti is accepted again (the verifier has rejected it as expired
         // before asking) and sweeping drops the dead entries.
-        assert_eq!(guard.check_and_insert(&entry("jti-1", 11, 20)), Ok(()));
+        let later = 10 + CLOCK_STEP_MARGIN;
+        assert_eq!(guard.check_and_insert(&entry("jti-1", later, 200)), Ok(()));
         for i in 0..100 {
             let jti = format!("new-{i}");
-            guard.check_and_insert(&entry(&jti, 12, 20)).unwrap();
+            guard
+                .check_and_insert(&entry(&jti, later + 1, 200))
+                .unwrap();
         }
         assert!(
             guard.len() <= 101,
@@ -335,15 +352,16 @@ mod tests {
         assert_eq!(guard.len(), 1_600);
         // Every shard saw about 100 inserts since its last sweep, so its first insert after the
         // old tokens expired sweeps them all.
+        let now = 20 + CLOCK_STEP_MARGIN;
         for i in 0..1_600 {
             guard
-                .check_and_insert(&entry(&format!("new-{i}"), 20, 100))
+                .check_and_insert(&entry(&format!("new-{i}"), now, now + 100))
                 .unwrap();
         }
         assert_eq!(guard.len(), 1_600);
         for i in 0..1_600 {
             assert_eq!(
-                guard.check_and_insert(&entry(&format!("new-{i}"), 21, 100)),
+                guard.check_and_insert(&entry(&format!("new-{i}"), now + 1, now + 100)),
                 Err(ReplayError::Replayed)
             );
         }
@@ -375,7 +393,28 @@ mod tests {
         }
         assert!(accepted <= 16, "accepted {accepted}");
         assert_eq!(accepted + refused, 200);
-        // Once the live tokens expire there is room again.
-        assert_eq!(guard.check_and_insert(&entry("late", 101, 200)), Ok(()));
+        // Once the live tokens expire (and the clock-step margin has passed) there is room again.
+        assert_eq!(
+            guard.check_and_insert(&entry("late", 101 + CLOCK_STEP_MARGIN, 300)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_clock_stepping_back_after_a_sweep_cannot_replay() {
+        // A token accepted at 0, expiring (with leeway) at 330. The clock jumps to 331, new
+        // tokens make every shard sweep, then the clock steps back to 326: the token is inside
+        // its validity window again, and must still be known.
+        let guard = InMemoryReplayGuard::new();
+        assert_eq!(guard.check_and_insert(&entry("used", 0, 330)), Ok(()));
+        for i in 0..2_000 {
+            guard
+                .check_and_insert(&entry(&format!("fresh-{i}"), 331, 700))
+                .unwrap();
+        }
+        assert_eq!(
+            guard.check_and_insert(&entry("used", 326, 330)),
+            Err(ReplayError::Replayed)
+        );
     }
 }
