@@ -221,12 +221,20 @@ fn error_text(errors: &ConfigErrors) -> String {
 /// text either; if it does, the text comes from the messages themselves (a field name, a word),
 /// not from the input.
 fn assert_password_never_quoted(text: &str, errors: &ConfigErrors) {
-    let Some(password) = serde_json::from_str::<Value>(text)
+    let Some(link) = serde_json::from_str::<Value>(text)
         .ok()
         .and_then(|v| v.get("link").and_then(Value::as_str).map(str::to_owned))
-        .and_then(|link| url::Url::parse(link.trim()).ok())
+    else {
+        return;
+    };
+    // The password as the URL parser keeps it (percent-encoded), and only when the link spells it
+    // that way: otherwise the same characters found elsewhere in the input are not the password.
+    let Some(password) = url::Url::parse(link.trim())
+        .ok()
         .and_then(|url| url.password().map(str::to_owned))
-        .filter(|p| p.len() >= 6 && text.matches(p.as_str()).count() == 1)
+        .filter(|p| {
+            p.len() >= 6 && link.contains(p.as_str()) && text.matches(p.as_str()).count() == 1
+        })
     else {
         return;
     };
