@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -462,9 +463,13 @@ impl<'de> Member<'de> {
 }
 
 /// The known members of one JSON object of the token.
-trait Members<'de> {
+trait Members<'de>: Default {
     /// The segment the object is in.
     const SEGMENT: Segment;
+    /// What serde reports it expected (for its own error messages).
+    const EXPECTING: &'static str;
+    /// The `malformed` reason when the segment is not a UTF-8 JSON object.
+    const NOT_JSON: &'static str;
     /// The slot for a known member name, or `None` for an unknown one.
     fn slot(&mut self, name: &str) -> Option<(&'static str, &mut Member<'de>)>;
     /// The problem an unknown member is, if it is one.
@@ -502,6 +507,39 @@ fn read_object<'de, A: MapAccess<'de>, M: Members<'de>>(
     Ok(())
 }
 
+/// Reads one decoded segment as the JSON object `M` describes.
+///
+/// The whole segment is checked to be UTF-8 first: serde_json does not validate the strings it
+/// skips (unknown members), and PROTOCOL.md §2 requires UTF-8 throughout.
+fn read_segment<'de, M: Members<'de>>(bytes: &'de [u8]) -> Result<M, VerifyError> {
+    let not_json = || VerifyError::Malformed {
+        reason: M::NOT_JSON,
+    };
+    let text = std::str::from_utf8(bytes).map_err(|_| not_json())?;
+    let mut json = serde_json::Deserializer::from_str(text);
+    let members = de::Deserializer::deserialize_map(&mut json, ObjectVisitor(PhantomData))
+        .map_err(|_| not_json())?;
+    json.end().map_err(|_| not_json())?;
+    Ok(members)
+}
+
+/// The serde visitor of a token's JSON objects: every member goes through [`read_object`].
+struct ObjectVisitor<M>(PhantomData<M>);
+
+impl<'de, M: Members<'de>> Visitor<'de> for ObjectVisitor<M> {
+    type Value = M;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(M::EXPECTING)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<M, A::Error> {
+        let mut members = M::default();
+        read_object(map, &mut members)?;
+        Ok(members)
+    }
+}
+
 #[derive(Default)]
 struct RawHeader<'de> {
     alg: Member<'de>,
@@ -512,6 +550,8 @@ struct RawHeader<'de> {
 
 impl<'de> Members<'de> for RawHeader<'de> {
     const SEGMENT: Segment = Segment::Header;
+    const EXPECTING: &'static str = "a JOSE header object";
+    const NOT_JSON: &'static str = "the header is not a UTF-8 JSON object";
     fn slot(&mut self, name: &str) -> Option<(&'static str, &mut Member<'de>)> {
         match name {
             "alg" => Some(("alg", &mut self.alg)),
@@ -531,36 +571,13 @@ impl<'de> Members<'de> for RawHeader<'de> {
     }
 }
 
-impl<'de> Deserialize<'de> for RawHeader<'de> {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawHeader<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JOSE header object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawHeader<'de>, A::Error> {
-                let mut header = RawHeader::default();
-                read_object(map, &mut header)?;
-                Ok(header)
-            }
-        }
-        deserializer.deserialize_map(V)
-    }
-}
-
 struct Header<'de> {
     alg: Algorithm,
     kid: Cow<'de, str>,
 }
 
 fn parse_header(bytes: &[u8]) -> Result<Header<'_>, VerifyError> {
-    const NOT_JSON: VerifyError = VerifyError::Malformed {
-        reason: "the header is not a UTF-8 JSON object",
-    };
-    // serde_json does not validate the UTF-8 of strings it skips, so check the whole segment.
-    let text = std::str::from_utf8(bytes).map_err(|_| NOT_JSON)?;
-    let raw: RawHeader<'_> = serde_json::from_str(text).map_err(|_| NOT_JSON)?;
+    let raw: RawHeader<'_> = read_segment(bytes)?;
     // alg first: "none" and unsupported algorithms are named as such even in odd headers.
     let alg = match &raw.alg {
         Member::Present(Json::Str(name)) => match Algorithm::from_jose(name) {
@@ -622,6 +639,8 @@ struct RawClaims<'de> {
 
 impl<'de> Members<'de> for RawClaims<'de> {
     const SEGMENT: Segment = Segment::Payload;
+    const EXPECTING: &'static str = "a JWT claims object";
+    const NOT_JSON: &'static str = "the payload is not a UTF-8 JSON object";
     fn slot(&mut self, name: &str) -> Option<(&'static str, &mut Member<'de>)> {
         match name {
             "iss" => Some(("iss", &mut self.iss)),
@@ -645,31 +664,8 @@ impl<'de> Members<'de> for RawClaims<'de> {
     }
 }
 
-impl<'de> Deserialize<'de> for RawClaims<'de> {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawClaims<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JWT claims object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawClaims<'de>, A::Error> {
-                let mut claims = RawClaims::default();
-                read_object(map, &mut claims)?;
-                Ok(claims)
-            }
-        }
-        deserializer.deserialize_map(V)
-    }
-}
-
 fn parse_claims(bytes: &[u8]) -> Result<RawClaims<'_>, VerifyError> {
-    const NOT_JSON: VerifyError = VerifyError::Malformed {
-        reason: "the payload is not a UTF-8 JSON object",
-    };
-    // As for the header: unknown claims are skipped, and skipped strings are not UTF-8-checked.
-    let text = std::str::from_utf8(bytes).map_err(|_| NOT_JSON)?;
-    let mut raw: RawClaims<'_> = serde_json::from_str(text).map_err(|_| NOT_JSON)?;
+    let mut raw: RawClaims<'_> = read_segment(bytes)?;
     match raw.problem.take() {
         Some(problem) => Err(problem),
         None => Ok(raw),
