@@ -37,13 +37,13 @@ fn jti(n: u64) -> String {
 /// Presents the `n`-th distinct token to `guard`, on a simulated clock.
 fn present(guard: &dyn ReplayGuard, start: i64, n: u64) -> Result<(), ReplayError> {
     let now = start + (n / TOKENS_PER_SECOND) as i64;
-    guard.check_and_insert(&ReplayEntry {
-        issuer: ISSUER,
-        audience: PLUGIN,
-        jti: &jti(n),
-        expires_at: now + LIVE_SECONDS,
+    guard.check_and_insert(&ReplayEntry::new(
+        ISSUER,
+        PLUGIN,
+        &jti(n),
+        now + LIVE_SECONDS,
         now,
-    })
+    ))
 }
 
 /// Times `SAMPLES` calls one by one and prints the percentiles, in microseconds.

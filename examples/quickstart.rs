@@ -184,10 +184,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         .build()?;
     let verified = verifier.verify(launch.token())?;
     println!(
-        "  accepted: person {} ({}) may see their own Financeiro data until {}",
+        "  accepted: person {} ({}) may see their own Financeiro data; the token expired at {} (Unix time)",
         verified.subject(),
         verified.role(),
-        verified.expires_at_datetime()
+        verified.expires_at()
     );
 
     // ------------------------------------------------------------------------------------------

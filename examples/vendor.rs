@@ -50,13 +50,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("  person (sub): {}", claims.subject());
             println!("  role:         {}", claims.role());
             println!("  plugin (aud): {}", claims.plugin());
-            println!("  expires at:   {}", claims.expires_at_datetime());
+            println!("  expires at:   {} (Unix time)", claims.expires_at());
             // 4. Now fetch this person's data from CV with `claims.subject()`, start your own
             //    session (a cookie of your origin), and redirect to a URL without the token.
         }
         Err(error) => {
-            // Log the stable code; show the person a generic "link expired, open it again".
-            eprintln!("error[{}]: {error}", error.code());
+            // Log the stable code. Answer by whose fault it is: 401 for a bad token (show the
+            // person "link expired, open it again"), 503 when your keys or replay store are down.
+            eprintln!(
+                "error[{}]: {error} (HTTP {})",
+                error.code(),
+                error.fault().http_status()
+            );
             std::process::exit(1);
         }
     }

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use time::OffsetDateTime;
+use std::time::SystemTime;
 
 /// A source of the current time, in whole seconds since the Unix epoch.
 pub trait Clock: Send + Sync {
@@ -18,7 +18,11 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_unix(&self) -> i64 {
-        OffsetDateTime::now_utc().unix_timestamp()
+        // Before 1970 reads as a negative time, which every check treats as out of range.
+        match SystemTime::now().duration_since(SystemTime::UNIX_EPOCH) {
+            Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+            Err(before) => i64::try_from(before.duration().as_secs()).map_or(i64::MIN, |s| -s),
+        }
     }
 }
 

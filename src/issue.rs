@@ -15,16 +15,12 @@ use std::sync::{Arc, OnceLock};
 use url::Url;
 
 use crate::b64;
-use crate::claims::{IssuerId, LaunchClaims, MAX_TIMESTAMP, TOKEN_TYPE, TokenId};
 use crate::clock::{Clock, SystemClock};
 use crate::config::PluginConfig;
-use crate::error::{IssueError, KeyError};
 use crate::html;
-use crate::keys::{KeySet, PublicKey, SigningKey};
+use crate::keys::{KeyError, KeySet, PublicKey, SigningKey};
 use crate::viewer::Viewer;
-
-/// The query parameter (and form field) that carries the token to the plugin link.
-pub const TOKEN_PARAM: &str = "token";
+use crate::wire::{IssuerId, LaunchClaims, MAX_TIMESTAMP, Role, TOKEN_PARAM, TOKEN_TYPE, TokenId};
 
 /// Mints launch tokens for one portal.
 ///
@@ -178,7 +174,10 @@ impl Issuer {
             String::with_capacity(self.header_prefix.len() + payload.len() * 4 / 3 + 90);
         token.push_str(&self.header_prefix);
         b64::encode_into(&payload, &mut token);
-        let signature = self.key.sign(token.as_bytes())?;
+        let signature = self
+            .key
+            .sign(token.as_bytes())
+            .map_err(|_| IssueError::Signing)?;
         token.push('.');
         b64::encode_into(&signature, &mut token);
         Ok(token)
@@ -278,13 +277,59 @@ impl fmt::Debug for LaunchToken {
     }
 }
 
+/// Why the issuer refused to mint a launch token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IssueError {
+    /// The plugin is not active: inactive plugins never get tokens.
+    #[error("plugin is inactive")]
+    PluginInactive,
+    /// The viewer's role may not see this plugin (the menu rule), so it gets no token.
+    #[error("plugin is not shown to role {role}")]
+    NotVisibleToViewer {
+        /// The viewer's role.
+        role: Role,
+    },
+    /// The clock reads a time outside the range a token can carry.
+    #[error("the clock reads a time a token cannot carry")]
+    ClockOutOfRange,
+    /// The random generator failed while drawing a `jti`.
+    #[error("the system random number generator failed while drawing a token id")]
+    Rng,
+    /// The signing operation failed.
+    #[error("signing failed")]
+    Signing,
+}
+
+impl IssueError {
+    /// The stable machine-readable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            IssueError::PluginInactive => "plugin_inactive",
+            IssueError::NotVisibleToViewer { .. } => "not_visible_to_viewer",
+            IssueError::ClockOutOfRange => "clock_out_of_range",
+            IssueError::Rng => "jti_generation_failed",
+            IssueError::Signing => "signing_failed",
+        }
+    }
+
+    /// Every code of this enum.
+    pub const ALL_CODES: &'static [&'static str] = &[
+        "plugin_inactive",
+        "not_visible_to_viewer",
+        "clock_out_of_range",
+        "jti_generation_failed",
+        "signing_failed",
+    ];
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::clock::FixedClock;
     use crate::config::{Dimension, Icon, VisibleTo};
     use crate::keys::Algorithm;
-    use crate::viewer::{Role, SubjectId};
+    use crate::wire::SubjectId;
 
     #[test]
     fn launch_url_is_built_once_on_demand_and_survives_clones() {

@@ -10,9 +10,37 @@
 //! that person's data. PROTOCOL.md is the language-neutral contract; this crate implements both
 //! sides of it.
 //!
+//! ## For vendors: verify a launch
+//!
+//! [`Verifier`] checks a launch token (PROTOCOL.md §6) and consumes its single use; keys come
+//! from a [`KeySet`] or a [`KeyCache`] of the portal's JWKS. Every [`VerifyError`] has a stable
+//! `code()` and a [`Fault`]: 401 for the token's faults, 503 when keys or the replay store are
+//! unavailable. A multi-portal vendor routes by [`UntrustedToken`] first.
+//!
+//! | item | what for |
+//! |---|---|
+//! | [`Verifier`], [`VerifierBuilder`] | verify launch tokens of one plugin of one portal |
+//! | [`UntrustedToken`] | a parsed, unverified token: `kid` and claimed `iss`, for routing |
+//! | [`LaunchClaims`] | what a verified token says: [`IssuerId`], [`PluginId`], [`SubjectId`], [`Role`], [`TokenId`] |
+//! | [`KeySet`], [`PublicKey`], [`KeyCache`] | the portal's published keys |
+//! | [`ReplayGuard`], [`InMemoryReplayGuard`], `RedisReplayGuard` | single use |
+//! | [`VerifyError`], [`Fault`], [`KeyError`], [`ReplayError`] | errors with stable codes |
+//!
+//! ## For the portal: configure, show, mint
+//!
+//! | item | what for |
+//! |---|---|
+//! | [`PluginConfig`] and its parts ([`Icon`], [`Dimension`], [`VisibleTo`], [`AuthConfig`], ...) | the validated plugin ("Gestão de Plugins"), JSON form, bilingual [`ConfigErrors`] |
+//! | [`menu_for`], [`MenuEntry`], [`Viewer`], [`Surface`] | which plugins a logged-in person sees |
+//! | [`IframeAttributes`], [`render_iframe`] | safe iframe markup |
+//! | [`SigningKey`], [`Issuer`], [`LaunchToken`], [`IssueError`] | keys, minting, the launch URL or form POST |
+//!
 //! ## The whole flow
 //!
-//! ```
+//! (This example needs both features, the default.)
+//!
+#![cfg_attr(all(feature = "portal", feature = "vendor"), doc = "```")]
+#![cfg_attr(not(all(feature = "portal", feature = "vendor")), doc = "```ignore")]
 //! use cv_portal_plugin::{
 //!     Algorithm, Dimension, Icon, Issuer, IssuerId, KeySet, PluginConfig, Role, SigningKey,
 //!     SubjectId, Verifier, Viewer, VisibleTo, menu_for,
@@ -55,13 +83,29 @@
 //!
 //! ## Modules
 //!
-//! - [`config`]: the validated plugin configuration, its JSON form and bilingual errors;
-//! - [`menu`]: which plugins a viewer sees; [`render`]: safe iframe markup;
-//! - [`viewer`]: roles (cliente, síndico, gestor) and subject identifiers;
-//! - [`claims`]: what a launch token says; [`keys`]: signing keys, JWKS and the vendor's key cache;
-//! - [`issue`]: minting (portal side); [`verify`]: strict verification (vendor side);
-//! - [`replay`]: single use; [`provider`]: the ring-backed jsonwebtoken crypto provider;
-//! - [`error`]: token-side errors with stable codes; [`clock`]: injectable time.
+//! The wire format is the bottom layer; the vendor side and the portal side stand on it, never on
+//! each other.
+//!
+//! - [`wire`]: identifiers, role, claims, `typ`, the delivery parameter, the limits;
+//! - [`keys`]: algorithms, public keys and JWKS (both sides), signing keys (portal), the key cache
+//!   (vendor); [`provider`]: the ring-backed jsonwebtoken provider the crate calls directly;
+//! - vendor (feature `vendor`): [`verify`] (strict verification), [`replay`] (single use);
+//! - portal (feature `portal`): [`config`] (plugin configuration, bilingual errors), [`menu`],
+//!   [`render`] (iframe markup), [`viewer`], [`issue`] (minting);
+//! - [`clock`]: injectable time.
+//!
+//! ## Cargo features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `vendor` | yes | [`Verifier`], [`KeyCache`], single use ([`ReplayGuard`]) |
+//! | `portal` | yes | [`PluginConfig`], [`menu_for`], [`render_iframe`], [`Issuer`], [`SigningKey`] |
+//! | `redis` | no | `RedisReplayGuard`: single use across a vendor's instances |
+//! | `redis-tls` | no | `rediss://` URLs through rustls on ring |
+//! | `cli` | no | the `cvplugin` command-line tool |
+//!
+//! A vendor builds with `default-features = false, features = ["vendor"]` and compiles none of
+//! the portal's code.
 //!
 //! ## Safe by default
 //!
@@ -72,41 +116,75 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod b64;
-pub mod claims;
 pub mod clock;
-pub mod config;
-pub mod error;
-pub(crate) mod html;
-pub mod issue;
 pub mod keys;
-pub mod menu;
 pub mod provider;
-pub mod render;
+mod quoted;
+pub mod wire;
+
+#[cfg(feature = "vendor")]
 pub mod replay;
+#[cfg(feature = "vendor")]
 pub mod verify;
+
+#[cfg(feature = "portal")]
+pub mod config;
+#[cfg(feature = "portal")]
+mod html;
+#[cfg(feature = "portal")]
+pub mod issue;
+#[cfg(feature = "portal")]
+pub mod menu;
+#[cfg(feature = "portal")]
+pub mod render;
+#[cfg(feature = "portal")]
 pub mod viewer;
 
-pub use claims::{IssuerId, LaunchClaims, TOKEN_TYPE, TokenId};
+// Both sides: the wire format, keys, time.
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use config::{
-    AuthConfig, ConfigError, ConfigErrorKind, ConfigErrors, Dimension, Icon, IframeSize, JsonType,
-    PluginConfig, PluginConfigBuilder, PluginId, PluginKind, VisibleTo,
-};
-pub use error::{IssueError, KeyError, VerifierConfigError, VerifyError};
-pub use issue::{Issuer, IssuerBuilder, LaunchToken};
-pub use keys::{Algorithm, FetchError, KeyCache, KeySet, PublicKey, SigningKey};
-pub use menu::{MenuEntry, menu_for};
-pub use provider::{ProviderStatus, install_provider};
-pub use render::{IframeAttributes, UnsafeSrc, render_iframe};
+pub use keys::{Algorithm, KeyError, KeySet, PublicKey};
+pub use quoted::Quoted;
+pub use wire::{IdProblem, IssuerId, LaunchClaims, PluginId, Role, SubjectId, TokenId, WireError};
+
+// The vendor: verification, keys from the portal, single use.
+#[cfg(feature = "vendor")]
+pub use keys::{FetchError, KeyCache, KeysFailure};
 #[cfg(feature = "redis")]
-pub use replay::redis::{RedisGuardError, RedisReplayGuard, RedisReplayGuardBuilder};
-pub use replay::{InMemoryReplayGuard, ReplayEntry, ReplayError, ReplayGuard};
-pub use verify::{Verifier, VerifierBuilder};
-pub use viewer::{InvalidSubject, Role, SubjectId, Surface, Viewer};
+pub use replay::redis::{RedisGuardError, RedisReplayGuard};
+#[cfg(feature = "vendor")]
+pub use replay::{
+    InMemoryReplayGuard, ReplayEntry, ReplayError, ReplayGuard, StoreCause, StoreFailure,
+};
+#[cfg(feature = "vendor")]
+pub use verify::{
+    Fault, UntrustedToken, Verifier, VerifierBuilder, VerifierConfigError, VerifyError,
+};
+
+// The portal: configuration, menus, markup, minting.
+#[cfg(feature = "portal")]
+pub use config::{
+    AuthConfig, ConfigError, ConfigErrorKind, ConfigErrors, Dimension, Icon, IframeSize,
+    PluginConfig, PluginConfigBuilder, PluginKind, VisibleTo,
+};
+#[cfg(feature = "portal")]
+pub use issue::{IssueError, Issuer, IssuerBuilder, LaunchToken};
+#[cfg(feature = "portal")]
+pub use keys::SigningKey;
+#[cfg(feature = "portal")]
+pub use menu::{MenuEntry, menu_for};
+#[cfg(feature = "portal")]
+pub use render::{IframeAttributes, render_iframe};
+/// The URL type of plugin links and launch URLs, from the `url` crate (re-exported so that a
+/// portal's code names the same type the crate returns).
+#[cfg(feature = "portal")]
+pub use url::Url;
+#[cfg(feature = "portal")]
+pub use viewer::{Surface, Viewer};
 
 /// The README's Rust examples, compiled as doctests so they cannot rot.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "portal", feature = "vendor"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

@@ -2,8 +2,9 @@
 //! [`MenuEntry`]s of one viewer's menu, in configured order, by the single visibility rule
 //! [`PluginConfig::is_shown_to`].
 
-use crate::config::{Icon, PluginConfig, PluginId};
-use crate::viewer::Role;
+use crate::config::{Icon, PluginConfig};
+use crate::wire::PluginId;
+use crate::wire::Role;
 
 /// One item of a viewer's plugin menu: a view of the plugin's configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

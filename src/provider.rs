@@ -50,7 +50,7 @@ pub enum ProviderStatus {
 /// is empty. Idempotent, thread-safe, and never panics.
 ///
 /// ```
-/// use cv_portal_plugin::{install_provider, ProviderStatus};
+/// use cv_portal_plugin::provider::{install_provider, ProviderStatus};
 /// assert_eq!(install_provider(), ProviderStatus::Ring);
 /// assert_eq!(install_provider(), ProviderStatus::Ring);
 /// ```
@@ -207,4 +207,20 @@ fn compute_digest(data: &[u8], hash: ThumbprintHash) -> Result<Vec<u8>, Error> {
         _ => return Err(ErrorKind::UnsupportedAlgorithm.into()),
     };
     Ok(ring::digest::digest(algorithm, data).as_ref().to_vec())
+}
+
+/// Verifies `signature` over `message` with `key`, on the algorithm pinned to the key, through
+/// this crate's own provider instance: never the process-wide one.
+#[cfg(feature = "vendor")]
+pub(crate) fn verify_signature(
+    key: &crate::keys::PublicKey,
+    message: &[u8],
+    signature: &[u8],
+) -> bool {
+    let Ok(verifier) =
+        (RING_PROVIDER.verifier_factory)(&key.algorithm().to_jsonwebtoken(), key.decoding_key())
+    else {
+        return false;
+    };
+    verifier.verify(message, &signature.to_vec()).is_ok()
 }

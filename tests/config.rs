@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use cv_portal_plugin::Role;
 use cv_portal_plugin::config::{
-    AuthConfig, ConfigError, Dimension, Icon, PluginConfig, PluginConfigBuilder, PluginId,
-    PluginKind, VisibleTo,
+    AuthConfig, ConfigError, Dimension, Icon, PluginConfig, PluginConfigBuilder, PluginKind,
+    VisibleTo,
 };
+use cv_portal_plugin::{PluginId, Role};
 use proptest::prelude::*;
 
 const FINANCEIRO: &str = r#"{

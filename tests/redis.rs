@@ -95,14 +95,16 @@ fn unique_prefix(test: &str) -> String {
 }
 
 fn entry<'a>(issuer: &'a str, audience: &'a str, jti: &'a str) -> ReplayEntry<'a> {
-    let now = SystemClock.now_unix();
-    ReplayEntry {
-        issuer,
-        audience,
-        jti,
-        expires_at: now + 60,
-        now,
-    }
+    entry_until(issuer, audience, jti, SystemClock.now_unix() + 60)
+}
+
+fn entry_until<'a>(
+    issuer: &'a str,
+    audience: &'a str,
+    jti: &'a str,
+    expires_at: i64,
+) -> ReplayEntry<'a> {
+    ReplayEntry::new(issuer, audience, jti, expires_at, SystemClock.now_unix())
 }
 
 fn raw_connection(url: &str) -> redis::Connection {
@@ -121,7 +123,7 @@ fn pttl(url: &str, key: &str) -> i64 {
 
 fn unavailable_reason(result: Result<(), ReplayError>) -> String {
     match result {
-        Err(ReplayError::Unavailable(reason)) => reason,
+        Err(ReplayError::Unavailable(failure)) => failure.to_string(),
         other => panic!("expected the store to be unavailable, got {other:?}"),
     }
 }
@@ -464,13 +466,13 @@ fn keys_live_until_exp_plus_leeway_plus_margin() {
     let verifier = flow.verifier(guard.clone());
     let token = flow.mint();
     let claims = verifier.verify(token.token()).unwrap();
-    let key = guard.key_for(&ReplayEntry {
-        issuer: ISSUER,
-        audience: PLUGIN,
-        jti: claims.token_id().as_str(),
-        expires_at: 0,
-        now: 0,
-    });
+    let key = guard.key_for(&ReplayEntry::new(
+        ISSUER,
+        PLUGIN,
+        claims.token_id().as_str(),
+        0,
+        0,
+    ));
     // exp = NOW + 30, leeway 30 s, margin 60 s: 120 s from the verifier's `now`.
     let expected = (claims.expires_at() + 30 - NOW + 60) * 1000;
     let ttl = pttl(&url, &key);
@@ -480,10 +482,7 @@ fn keys_live_until_exp_plus_leeway_plus_margin() {
     );
     // An entry already past its expiry (never asked by the verifier) still lives a second.
     let now = SystemClock.now_unix();
-    let late = ReplayEntry {
-        expires_at: now - 10,
-        ..entry(ISSUER, PLUGIN, "late-jti")
-    };
+    let late = entry_until(ISSUER, PLUGIN, "late-jti", now - 10);
     let strict = RedisReplayGuard::builder(url.as_str())
         .prefix(unique_prefix("ttl-min"))
         .skew_margin(Duration::ZERO)
@@ -506,10 +505,7 @@ fn a_token_whose_entry_expired_is_rejected_as_expired_before_the_guard_is_asked(
 
     // The guard alone forgets an entry at `expires_at`.
     let now = SystemClock.now_unix();
-    let short = ReplayEntry {
-        expires_at: now + 1,
-        ..entry(ISSUER, PLUGIN, "short-lived")
-    };
+    let short = entry_until(ISSUER, PLUGIN, "short-lived", now + 1);
     assert_eq!(redis_guard.check_and_insert(&short), Ok(()));
     assert_eq!(
         redis_guard.check_and_insert(&short),
@@ -537,13 +533,13 @@ fn a_token_whose_entry_expired_is_rejected_as_expired_before_the_guard_is_asked(
     assert_eq!(guard.calls.load(Ordering::SeqCst), 2);
 
     // ...its key expires a second later (wait for Redis to drop it)...
-    let key = guard.inner.key_for(&ReplayEntry {
-        issuer: ISSUER,
-        audience: PLUGIN,
-        jti: token.claims().token_id().as_str(),
-        expires_at: 0,
-        now: 0,
-    });
+    let key = guard.inner.key_for(&ReplayEntry::new(
+        ISSUER,
+        PLUGIN,
+        token.claims().token_id().as_str(),
+        0,
+        0,
+    ));
     let deadline = Instant::now() + Duration::from_secs(5);
     while pttl(&url, &key) != -2 {
         assert!(Instant::now() < deadline, "the key did not expire");

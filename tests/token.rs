@@ -608,7 +608,37 @@ fn verifier_configuration_is_validated() {
             .build()
             .is_err()
     );
-    assert!(builder().key_set(keys).max_token_len(8192).build().is_ok());
+    assert!(
+        builder()
+            .key_set(keys.clone())
+            .max_token_len(4096)
+            .build()
+            .is_ok()
+    );
+    // Above PROTOCOL.md's 4096 bytes only through the dangerous door, and at most 64 KiB.
+    assert_eq!(
+        builder()
+            .key_set(keys.clone())
+            .max_token_len(8192)
+            .build()
+            .unwrap_err()
+            .code(),
+        "max_token_length_out_of_range"
+    );
+    assert!(
+        builder()
+            .key_set(keys.clone())
+            .dangerous_max_token_len(8192)
+            .build()
+            .is_ok()
+    );
+    assert!(
+        builder()
+            .key_set(keys)
+            .dangerous_max_token_len(65_537)
+            .build()
+            .is_err()
+    );
 }
 
 #[test]
@@ -710,7 +740,7 @@ fn key_cache_refetches_on_unknown_kid_rate_limited_and_keeps_last_good() {
     }
     assert_eq!(fetches.load(Ordering::SeqCst), 2);
     // The portal is down: after max age the cache tries, fails, and keeps the last good set.
-    *served.lock().unwrap() = Err(cv_portal_plugin::FetchError::new("connection refused"));
+    *served.lock().unwrap() = Err(cv_portal_plugin::FetchError::ConnectionRefused);
     clock.advance(3600);
     let t4 = forge(
         &second,
@@ -727,16 +757,8 @@ fn key_cache_refetches_on_unknown_kid_rate_limited_and_keeps_last_good() {
 
 #[test]
 fn key_cache_with_no_good_fetch_is_keys_unavailable() {
-    // The fetch error names a URL with credentials, as many HTTP clients' errors do: operators
-    // see it through last_error(), but it never reaches the per-token verification error.
-    let cache = Arc::new(
-        KeyCache::builder(|| {
-            Err(cv_portal_plugin::FetchError::new(
-                "timeout fetching https://user:hunter2@portal.example/jwks",
-            ))
-        })
-        .build(),
-    );
+    // The fetch error is a class, never text: no URL or credential can reach a log through it.
+    let cache = Arc::new(KeyCache::builder(|| Err(cv_portal_plugin::FetchError::Timeout)).build());
     let verifier = Verifier::builder(issuer_id(), PLUGIN.parse().unwrap())
         .key_cache(cache.clone())
         .build()
@@ -745,8 +767,19 @@ fn key_cache_with_no_good_fetch_is_keys_unavailable() {
     let token = forge(&key, &header(&key), &claims(0));
     let err = verifier.verify(&token).unwrap_err();
     assert_eq!(err.code(), "keys_unavailable");
-    assert!(!format!("{err} {err:?}").contains("hunter2"), "{err}");
-    assert!(cache.last_error().unwrap().contains("timeout"));
+    assert_eq!(err.fault(), cv_portal_plugin::Fault::Unavailable);
+    assert_eq!(
+        err.to_string(),
+        "no key set is available: fetching the JWKS failed: timed out"
+    );
+    let failure = cache.last_error().unwrap();
+    assert_eq!(failure.kind(), "timeout");
+    assert_eq!(
+        err,
+        cv_portal_plugin::VerifyError::KeysUnavailable {
+            last_failure: Some(failure)
+        }
+    );
 }
 
 #[test]
@@ -803,7 +836,7 @@ fn a_stale_key_set_keeps_serving_known_keys_when_the_portal_is_down() {
             if portal.load(std::sync::atomic::Ordering::SeqCst) {
                 Ok(jwks.clone())
             } else {
-                Err(cv_portal_plugin::FetchError::new("connection refused"))
+                Err(cv_portal_plugin::FetchError::ConnectionRefused)
             }
         })
         .clock(clock.clone())
@@ -815,54 +848,7 @@ fn a_stale_key_set_keeps_serving_known_keys_when_the_portal_is_down() {
     clock.advance(3_600);
     // Far past its max age, with every refetch failing, the known key still verifies.
     assert!(cache.key_set_for(key.kid()).is_ok());
-    assert!(cache.last_error().unwrap().contains("connection refused"));
-}
-
-#[test]
-fn our_tokens_decode_with_jsonwebtoken_itself() {
-    // An independent check that the JWS is standard: jsonwebtoken's own decode, with its own
-    // validation, accepts what the issuer mints.
-    cv_portal_plugin::install_provider();
-    for alg in [Algorithm::EdDSA, Algorithm::ES256] {
-        let key = SigningKey::generate(alg).unwrap();
-        let issuer = Issuer::new(issuer_id(), key);
-        let launch = cliente_opens(&issuer);
-        let public = issuer.jwks().iter().next().unwrap().to_jwk();
-        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_str(&public).unwrap();
-        let mut validation = jsonwebtoken::Validation::new(match alg {
-            Algorithm::EdDSA => jsonwebtoken::Algorithm::EdDSA,
-            Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
-        });
-        validation.set_audience(&[PLUGIN]);
-        validation.set_issuer(&[ISSUER]);
-        let decoded = jsonwebtoken::decode::<serde_json::Value>(
-            launch.token(),
-            &jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap(),
-            &validation,
-        )
-        .unwrap();
-        assert_eq!(decoded.claims["sub"], "48213");
-        assert_eq!(decoded.header.typ.as_deref(), Some("cv-plugin-launch+jwt"));
-    }
-}
-
-#[test]
-fn signature_equals_jsonwebtoken_provider_signature() {
-    // Ed25519 is deterministic: the issuer's direct ring signature must equal what jsonwebtoken
-    // computes through the installed ring provider for the same signing input.
-    cv_portal_plugin::install_provider();
-    let key = SigningKey::generate(Algorithm::EdDSA).unwrap();
-    let der = key.to_pkcs8_der();
-    let issuer = Issuer::new(issuer_id(), key);
-    let launch = cliente_opens(&issuer);
-    let (input, signature) = launch.token().rsplit_once('.').unwrap();
-    let via_provider = jsonwebtoken::crypto::sign(
-        input.as_bytes(),
-        &jsonwebtoken::EncodingKey::from_ed_der(&der),
-        jsonwebtoken::Algorithm::EdDSA,
-    )
-    .unwrap();
-    assert_eq!(via_provider, signature);
+    assert_eq!(cache.last_error().unwrap().kind(), "connection_refused");
 }
 
 #[test]

@@ -82,6 +82,7 @@ impl Generator {
         match alg {
             Algorithm::EdDSA => &self.ed,
             Algorithm::ES256 => &self.p256,
+            other => panic!("no vector key for {other}"),
         }
     }
 
@@ -977,6 +978,7 @@ fn invalid_vectors_past_the_signature_are_validly_signed() {
         let algorithm: &dyn ring::signature::VerificationAlgorithm = match key.algorithm() {
             Algorithm::EdDSA => &ring::signature::ED25519,
             Algorithm::ES256 => &ring::signature::ECDSA_P256_SHA256_FIXED,
+            other => panic!("no vector key for {other}"),
         };
         ring::signature::UnparsedPublicKey::new(algorithm, key.public_key().as_bytes())
             .verify(

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use cv_portal_plugin::error::Segment;
+use cv_portal_plugin::verify::Segment;
 use cv_portal_plugin::{Algorithm, LaunchClaims, VerifyError};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -169,20 +169,20 @@ fn reject(step: &'static str, allowed: Vec<Allowed>) -> Outcome {
 /// How error messages quote untrusted text: 32 printable ASCII characters, `?` for the others,
 /// `…` when cut.
 pub fn quoted(raw: &str) -> String {
-    let mut out: String = raw
-        .chars()
-        .take(32)
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect();
-    if raw.chars().count() > 32 {
-        out.push('…');
+    // PROTOCOL.md §6 / the crate's docs: at most 64 characters, head and tail around "…", control
+    // and invisible formatting characters shown as "?".
+    let shown = |c: char| {
+        let invisible =
+            matches!(u32::from(c), 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x2069 | 0xFEFF);
+        if c.is_control() || invisible { '?' } else { c }
+    };
+    let chars: Vec<char> = raw.chars().map(shown).collect();
+    if chars.len() <= 64 {
+        return chars.into_iter().collect();
     }
+    let mut out: String = chars[..32].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - 31..]);
     out
 }
 
@@ -371,7 +371,7 @@ pub fn evaluate(token: &str, rules: &Rules<'_>) -> Outcome {
     }
     for alg in &algs {
         match alg {
-            J::Str(a) if Algorithm::from_jose(a).is_some() => {}
+            J::Str(a) if a.parse::<Algorithm>().is_ok() => {}
             J::Str(a) if a.eq_ignore_ascii_case("none") => bad.push(Code("alg_none")),
             J::Str(a) => bad.push(UnsupportedAlg(quoted(a))),
             _ => bad.push(UnsupportedAlg(String::new())),
@@ -406,7 +406,7 @@ pub fn evaluate(token: &str, rules: &Rules<'_>) -> Outcome {
     let (J::Str(alg), J::Str(kid)) = (algs[0], kids[0]) else {
         unreachable!("checked above");
     };
-    let alg = Algorithm::from_jose(alg).expect("checked above");
+    let alg = alg.parse::<Algorithm>().expect("checked above");
     // 8. The kid names a published key.
     let Some(key_alg) = (rules.key)(kid) else {
         return reject("8 kid", vec![UnknownKid(quoted(kid))]);

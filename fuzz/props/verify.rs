@@ -73,18 +73,6 @@ pub fn expected(token: &str) -> reference::Outcome {
     let fx = fixture();
     let state = state();
     let key = |kid: &str| state.keys.get(kid).map(|(alg, _)| *alg);
-    let signature_ok = |kid: &str, input: &[u8], signature: &[u8]| {
-        let Some((alg, public)) = state.keys.get(kid) else {
-            return false;
-        };
-        let algorithm: &dyn ring::signature::VerificationAlgorithm = match alg {
-            Algorithm::EdDSA => &ring::signature::ED25519,
-            Algorithm::ES256 => &ring::signature::ECDSA_P256_SHA256_FIXED,
-        };
-        ring::signature::UnparsedPublicKey::new(algorithm, public)
-            .verify(input, signature)
-            .is_ok()
-    };
     let rules = Rules {
         issuer: fx.issuer.as_str(),
         plugin: &fx.plugin,
@@ -92,7 +80,7 @@ pub fn expected(token: &str) -> reference::Outcome {
         leeway: fx.leeway,
         max_len: fx.max_len,
         key: &key,
-        signature_ok: &signature_ok,
+        signature_ok: &super::signature_ok,
     };
     reference::evaluate(token, &rules)
 }

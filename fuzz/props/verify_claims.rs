@@ -1,8 +1,10 @@
-//! Target `verify_claims`: fuzzed header and claims JSON, signed with the fake scheme, so every
-//! check after the signature is reachable.
+//! Target `verify_claims`: fuzzed header and claims JSON, signed for real with a TEST key, so
+//! every check after the signature is reachable.
 //!
 //! Input: one flags byte, then the header JSON, a NUL byte, the claims JSON. Flags: bit 0 spoils
-//! the signature; bits 1-2 choose the leeway (30 s, 0 s, 300 s through the dangerous door, 30 s).
+//! the signature; bits 1-2 choose the leeway (30 s, 0 s, 300 s through the dangerous door, 30 s);
+//! bit 3 signs with the P-256 TEST key instead of the Ed25519 one (the header's `kid` must name
+//! the same key for the signature to verify).
 //!
 //! Properties:
 //! - the crate's answer is the one PROTOCOL.md §6 gives ([`reference`](super::reference)): if it
@@ -16,7 +18,7 @@ use std::time::Duration;
 use cv_portal_plugin::{Algorithm, Verifier, VerifyError};
 
 use super::reference::{self, Rules};
-use super::{Input, assert_error_hides_signature, b64, fake_sign, fixture};
+use super::{Input, assert_error_hides_signature, b64, fixture, signature_ok, test_sign};
 
 /// Builds the token of a `verify_claims` input.
 pub fn token_of(data: &[u8]) -> (u8, String) {
@@ -28,7 +30,12 @@ pub fn token_of(data: &[u8]) -> (u8, String) {
         None => (rest, &[][..]),
     };
     let signing_input = format!("{}.{}", b64(header), b64(claims));
-    let mut signature = fake_sign(signing_input.as_bytes());
+    let alg = if flags & 8 == 8 {
+        Algorithm::ES256
+    } else {
+        Algorithm::EdDSA
+    };
+    let mut signature = test_sign(alg, signing_input.as_bytes());
     if flags & 1 == 1 {
         signature[0] ^= 1;
     }
@@ -41,7 +48,7 @@ pub fn check(data: &[u8]) {
     let (flags, token) = token_of(data);
     let leeway = [30, 0, 300, 30][usize::from((flags >> 1) & 3)];
     let builder = Verifier::builder(fx.issuer.clone(), fx.plugin.parse().expect("plugin"))
-        .key_set(fx.fake_keys.clone())
+        .key_set(fx.real_keys.clone())
         .clock(fx.clock.clone())
         .max_token_len(fx.max_len);
     let builder = if leeway > 30 {
@@ -52,8 +59,7 @@ pub fn check(data: &[u8]) {
     let verifier = builder.build().expect("verifier");
     let got = verifier.verify(&token);
 
-    let key = |kid: &str| fx.fake_keys.get(kid).map(|k| k.algorithm());
-    let signature_ok = |_: &str, input: &[u8], signature: &[u8]| signature == fake_sign(input);
+    let key = |kid: &str| fx.real_keys.get(kid).map(|k| k.algorithm());
     let rules = Rules {
         issuer: fx.issuer.as_str(),
         plugin: &fx.plugin,
@@ -75,15 +81,8 @@ pub fn check(data: &[u8]) {
     }
 }
 
-/// The kids of the fake keys, for seeds: (EdDSA kid, ES256 kid).
-pub fn fake_kids() -> (String, String) {
+/// The kids of the TEST keys, for seeds: (EdDSA kid, ES256 kid).
+pub fn test_kids() -> (String, String) {
     let fx = fixture();
-    let kid = |alg| {
-        fx.fake_keys
-            .iter()
-            .find(|k| k.algorithm() == alg)
-            .map(|k| k.kid().to_owned())
-            .expect("fake key")
-    };
-    (kid(Algorithm::EdDSA), kid(Algorithm::ES256))
+    (fx.ed25519.kid().to_owned(), fx.p256.kid().to_owned())
 }

@@ -2,7 +2,7 @@
 //! ("Visível para").
 
 use super::error::{ConfigErrorKind, echo};
-use crate::viewer::Role;
+use crate::wire::Role;
 
 /// The plugin type ("Tipo"). The portal has only one: the vendor page is shown in an iframe.
 ///

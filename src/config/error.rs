@@ -5,7 +5,8 @@ use std::fmt;
 
 use super::icon::Icon;
 use super::size::Dimension;
-use super::{AuthConfig, PluginConfig, PluginId};
+use super::{AuthConfig, PluginConfig};
+use crate::wire::PluginId;
 
 /// Longest echo of user input kept inside an error (in characters); the rest becomes `…`.
 const ECHO_MAX_CHARS: usize = 40;

@@ -9,8 +9,7 @@ use serde::de::{MapAccess, SeqAccess, Visitor};
 use super::auth::check_lifetime_seconds;
 use super::error::{ConfigError, ConfigErrorKind, ConfigErrors, JsonType};
 use super::{
-    AuthConfig, Draft, Icon, IframeSize, PluginConfig, PluginId, PluginKind, VisibleTo, link,
-    size::Dimension,
+    AuthConfig, Draft, Icon, IframeSize, PluginConfig, PluginKind, VisibleTo, link, size::Dimension,
 };
 
 /// The top-level keys, in the order of the documented JSON form.
@@ -147,7 +146,7 @@ pub(crate) fn from_tree(tree: &Tree) -> Result<PluginConfig, ConfigErrors> {
     ] = read_object(entries, &FIELDS, "", &mut d.errors);
 
     if let Some(s) = id.and_then(|t| d.string(t, "id")) {
-        d.id = d.record("id", PluginId::parse_all(s));
+        d.id = d.record("id", super::id::parse_plugin_id(s));
     }
     if let Some(s) = name.and_then(|t| d.string(t, "name")) {
         d.name = d.record("name", super::check_name(s));

@@ -52,7 +52,7 @@ pub(crate) fn check_link(url: &Url) -> Result<(), Vec<ConfigErrorKind>> {
     }
     if url
         .query_pairs()
-        .any(|(name, _)| name == crate::issue::TOKEN_PARAM)
+        .any(|(name, _)| name == crate::wire::TOKEN_PARAM)
     {
         problems.push(ConfigErrorKind::LinkReservedQueryParam);
     }

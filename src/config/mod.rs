@@ -152,10 +152,11 @@ pub use auth::AuthConfig;
 pub use choice::{PluginKind, VisibleTo};
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, JsonType};
 pub use icon::Icon;
-pub use id::PluginId;
+
 pub use size::{Dimension, IframeSize};
 
-use crate::viewer::{Role, Surface};
+use crate::viewer::Surface;
+use crate::wire::{PluginId, Role};
 
 /// A plugin as configured on the "Gestão de Plugins" screen. A value of this type is always valid:
 /// it is made only by [`PluginConfig::builder`], [`PluginConfig::from_json`] or `Deserialize`, all
@@ -319,7 +320,7 @@ impl PluginConfig {
     ///   does not apply there).
     pub fn is_shown_to(&self, role: Role) -> bool {
         self.active
-            && match role.surface() {
+            && match Surface::of(role) {
                 Surface::ClientPortal => self.show_in_client_portal && self.visible_to.admits(role),
                 Surface::ManagerPanel => self.show_in_manager_panel,
             }
@@ -455,7 +456,7 @@ impl PluginConfigBuilder {
     pub fn build(&self) -> Result<PluginConfig, ConfigErrors> {
         let mut d = Draft::default();
         if let Some(id) = &self.id {
-            d.id = d.record("id", PluginId::parse_all(id));
+            d.id = d.record("id", id::parse_plugin_id(id));
         }
         if let Some(name) = &self.name {
             d.name = d.record("name", check_name(name));

@@ -9,27 +9,72 @@ use std::fmt;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use super::KeySet;
+use super::{KeyError, KeySet};
 use crate::clock::{Clock, SystemClock};
-use crate::error::VerifyError;
 
-/// The default max age of a fetched key set: 1 hour.
-pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(3600);
-/// The default minimum interval between two fetches: 30 seconds.
-pub const DEFAULT_MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
-/// The least interval between two fetches the cache accepts: 1 second. A smaller one would let
-/// a flood of tokens with made-up `kid`s turn into a flood of requests to the portal.
-pub const MIN_REFETCH_INTERVAL_FLOOR: Duration = Duration::from_secs(1);
-
-/// Why the caller's fetch function could not deliver a JWKS document. Carry no secrets in it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct FetchError(String);
+/// Why the caller's fetch function could not deliver a JWKS document: the class of the failure,
+/// never a URL or anything that may hold a credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// The server answered with a status other than 200.
+    #[error("HTTP status {0}")]
+    HttpStatus(u16),
+    /// Nothing listens at the address (connection refused).
+    #[error("connection refused")]
+    ConnectionRefused,
+    /// The host name did not resolve.
+    #[error("host not found")]
+    HostNotFound,
+    /// The TLS handshake failed (certificate, protocol).
+    #[error("TLS handshake failed")]
+    Tls,
+    /// No answer within the deadline.
+    #[error("timed out")]
+    Timeout,
+    /// The answer was larger than the client accepts.
+    #[error("response too large")]
+    TooLarge,
+    /// Any other transport failure.
+    #[error("transport failure")]
+    Transport,
+}
 
 impl FetchError {
-    /// An error with a human-readable reason.
-    pub fn new(reason: impl Into<String>) -> Self {
-        FetchError(reason.into())
+    /// A stable snake_case name of the class.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FetchError::HttpStatus(_) => "http_status",
+            FetchError::ConnectionRefused => "connection_refused",
+            FetchError::HostNotFound => "host_not_found",
+            FetchError::Tls => "tls_failure",
+            FetchError::Timeout => "timeout",
+            FetchError::TooLarge => "response_too_large",
+            FetchError::Transport => "transport_failure",
+        }
+    }
+}
+
+/// Why the key cache has no key set to offer: what its last fetch failed with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeysFailure {
+    /// The fetch itself failed.
+    #[error("fetching the JWKS failed: {0}")]
+    Fetch(FetchError),
+    /// The document fetched is not a usable JWKS (not JSON, a private key, no usable key, ...).
+    #[error("the document fetched is not a valid JWKS: {0}")]
+    InvalidJwks(KeyError),
+}
+
+impl KeysFailure {
+    /// A stable snake_case name of the class: the fetch's [`FetchError::kind`], or the
+    /// [`KeyError::code`] of the document.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            KeysFailure::Fetch(error) => error.kind(),
+            KeysFailure::InvalidJwks(error) => error.code(),
+        }
     }
 }
 
@@ -39,21 +84,22 @@ struct State {
     set: Option<Arc<KeySet>>,
     fetched_at: i64,
     last_attempt: Option<i64>,
-    last_error: Option<String>,
+    last_error: Option<KeysFailure>,
 }
 
 /// A thread-safe, self-refreshing holder of the portal's key set.
 ///
 /// ```
-/// use std::sync::Arc;
-/// use cv_portal_plugin::{Algorithm, KeyCache, KeySet, SigningKey};
+/// use cv_portal_plugin::{FetchError, KeyCache};
 ///
-/// let key = SigningKey::generate(Algorithm::EdDSA)?;
-/// let jwks = KeySet::new([key.public_key()])?.to_jwks_json();
-/// // In a real service the closure does an HTTP GET of the portal's JWKS URL.
-/// let cache = KeyCache::builder(move || Ok(jwks.clone())).build();
-/// assert!(cache.key_set_for(key.kid()).is_ok());
-/// # Ok::<(), cv_portal_plugin::KeyError>(())
+/// // In a real service the closure does an HTTP GET of the portal's JWKS URL and maps its
+/// // failures to a `FetchError` class (never a text that could hold a URL or credential).
+/// let cache = KeyCache::builder(|| -> Result<String, FetchError> {
+///     Ok(r#"{"keys":[{"kty":"OKP","crv":"Ed25519",
+///         "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#.to_owned())
+/// })
+/// .build();
+/// assert!(cache.key_set_for("kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k").is_ok());
 /// ```
 pub struct KeyCache {
     fetch: Box<FetchFn>,
@@ -80,10 +126,10 @@ impl KeyCacheBuilder {
     }
 
     /// The least time between two fetches (default 30 seconds). Values below
-    /// [`MIN_REFETCH_INTERVAL_FLOOR`] (1 second) are raised to it, so the rate limit cannot be
+    /// [`KeyCache::MIN_REFETCH_INTERVAL_FLOOR`] (1 second) are raised to it, so the rate limit cannot be
     /// switched off.
     pub fn min_refetch_interval(mut self, interval: Duration) -> Self {
-        self.min_interval = interval.max(MIN_REFETCH_INTERVAL_FLOOR);
+        self.min_interval = interval.max(KeyCache::MIN_REFETCH_INTERVAL_FLOOR);
         self
     }
 
@@ -113,6 +159,14 @@ impl KeyCacheBuilder {
 }
 
 impl KeyCache {
+    /// The default max age of a fetched key set: 1 hour.
+    pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(3600);
+    /// The default minimum interval between two fetches: 30 seconds.
+    pub const DEFAULT_MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
+    /// The least interval between two fetches the cache accepts: 1 second. A smaller one would
+    /// let a flood of tokens with made-up `kid`s turn into a flood of requests to the portal.
+    pub const MIN_REFETCH_INTERVAL_FLOOR: Duration = Duration::from_secs(1);
+
     /// Starts a cache around `fetch`, which returns the JWKS document text.
     pub fn builder(
         fetch: impl Fn() -> Result<String, FetchError> + Send + Sync + 'static,
@@ -120,14 +174,14 @@ impl KeyCache {
         KeyCacheBuilder {
             fetch: Box::new(fetch),
             clock: Arc::new(SystemClock),
-            max_age: DEFAULT_MAX_AGE,
-            min_interval: DEFAULT_MIN_REFETCH_INTERVAL,
+            max_age: KeyCache::DEFAULT_MAX_AGE,
+            min_interval: KeyCache::DEFAULT_MIN_REFETCH_INTERVAL,
         }
     }
 
     /// Fetches now, whatever the rate limit says (for start-up or an operator's command).
     /// On failure the previous set stays in service.
-    pub fn refresh(&self) -> Result<Arc<KeySet>, String> {
+    pub fn refresh(&self) -> Result<Arc<KeySet>, KeysFailure> {
         let _guard = self.fetching.lock().unwrap_or_else(|e| e.into_inner());
         self.fetch_locked(self.clock.now_unix())
     }
@@ -139,8 +193,9 @@ impl KeyCache {
 
     /// The key set to look `kid` up in. Fetches first when the cache is empty, older than its max
     /// age, or does not know `kid`, unless a fetch happened less than the minimum interval ago.
-    /// Fails only when no fetch has ever succeeded.
-    pub fn key_set_for(&self, kid: &str) -> Result<Arc<KeySet>, VerifyError> {
+    /// Fails only when no fetch has ever succeeded, with what the last one failed with (`None`
+    /// when none completed).
+    pub fn key_set_for(&self, kid: &str) -> Result<Arc<KeySet>, Option<KeysFailure>> {
         let now = self.clock.now_unix();
         let (set, fresh) = self.lookup(kid, now);
         if let Some(set) = &set
@@ -168,24 +223,11 @@ impl KeyCache {
             let _ = self.fetch_locked(now);
         }
         let state = self.read();
-        // The caller's fetch error text stays out of the verification error (it is logged per
-        // token and may name a URL with credentials); operators read it from `last_error()`.
-        state
-            .set
-            .clone()
-            .ok_or_else(|| VerifyError::KeysUnavailable {
-                reason: if state.last_error.is_some() {
-                    "every fetch of the key set has failed so far (see KeyCache::last_error)"
-                } else {
-                    "no key set fetched yet"
-                }
-                .to_owned(),
-            })
+        state.set.clone().ok_or_else(|| state.last_error.clone())
     }
 
-    /// The error of the last fetch, if it failed: the caller's fetch error or the JWKS parse
-    /// error. For operators' diagnostics; it may contain whatever the fetch function reported.
-    pub fn last_error(&self) -> Option<String> {
+    /// What the last fetch failed with, if it failed.
+    pub fn last_error(&self) -> Option<KeysFailure> {
         self.read().last_error.clone()
     }
 
@@ -201,12 +243,10 @@ impl KeyCache {
         }
     }
 
-    fn fetch_locked(&self, now: i64) -> Result<Arc<KeySet>, String> {
+    fn fetch_locked(&self, now: i64) -> Result<Arc<KeySet>, KeysFailure> {
         let outcome = (self.fetch)()
-            .map_err(|e| format!("fetch failed: {e}"))
-            .and_then(|text| {
-                KeySet::from_jwks_json(&text).map_err(|e| format!("invalid JWKS: {e}"))
-            });
+            .map_err(KeysFailure::Fetch)
+            .and_then(|text| KeySet::from_jwks_json(&text).map_err(KeysFailure::InvalidJwks));
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
         state.last_attempt = Some(now);
         match outcome {

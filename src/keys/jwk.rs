@@ -3,8 +3,9 @@
 use serde_json::{Map, Value};
 
 use super::Algorithm;
+use super::KeyError;
 use crate::b64;
-use crate::error::{KeyError, Quoted};
+use crate::quoted::Quoted;
 
 /// Members that carry private key material in any JWK key type.
 const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
@@ -13,6 +14,7 @@ const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"]
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Expect {
     Public,
+    #[cfg_attr(not(any(feature = "portal", test)), allow(dead_code))]
     Private,
 }
 
@@ -21,6 +23,7 @@ pub(crate) struct ParsedJwk {
     pub(crate) alg: Algorithm,
     /// 32 bytes (Ed25519) or the 65-byte uncompressed point (P-256).
     pub(crate) public: Vec<u8>,
+    #[cfg_attr(not(any(feature = "portal", test)), allow(dead_code))]
     pub(crate) secret: Option<[u8; 32]>,
 }
 

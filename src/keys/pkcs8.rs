@@ -6,7 +6,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::error::KeyError;
+use super::KeyError;
 
 /// PKCS#8 v1 prefix for an Ed25519 key; the 32-byte seed follows (RFC 8410 §7).
 const ED25519_PKCS8_PREFIX: [u8; 16] = [

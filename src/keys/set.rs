@@ -4,12 +4,10 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use super::KeyError;
 use super::PublicKey;
 use super::jwk::{self, Expect};
-use crate::error::{KeyError, Quoted};
-
-/// The upper bound on keys in one set. A rotation needs two or three; this only stops abuse.
-pub const MAX_KEYS_IN_SET: usize = 10_000;
+use crate::quoted::Quoted;
 
 /// A set of public keys indexed by `kid`, parsed from or serialized to a JWKS (RFC 7517 §5).
 ///
@@ -17,11 +15,14 @@ pub const MAX_KEYS_IN_SET: usize = 10_000;
 /// rejects duplicates, private members, and `kid`s that are not the key's RFC 7638 thumbprint.
 ///
 /// ```
-/// use cv_portal_plugin::{Algorithm, KeySet, SigningKey};
-/// let key = SigningKey::generate(Algorithm::EdDSA)?;
-/// let set = KeySet::new([key.public_key()])?;
-/// let parsed = KeySet::from_jwks_json(&set.to_jwks_json())?;
-/// assert!(parsed.get(key.kid()).is_some());
+/// use cv_portal_plugin::{Algorithm, KeySet};
+/// // The portal's JWKS as published (here the RFC 8037 example key).
+/// let jwks = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","use":"sig",
+///     "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#;
+/// let set = KeySet::from_jwks_json(jwks)?;
+/// let key = set.get("kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k").expect("kid = thumbprint");
+/// assert_eq!(key.algorithm(), Algorithm::EdDSA);
+/// assert_eq!(KeySet::from_jwks_json(&set.to_jwks_json())?, set);
 /// # Ok::<(), cv_portal_plugin::KeyError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +32,9 @@ pub struct KeySet {
 }
 
 impl KeySet {
+    /// The upper bound on keys in one set. A rotation needs two or three; this only stops abuse.
+    pub const MAX_KEYS: usize = 10_000;
+
     /// A set of the given keys, in order. Fails on an empty set or a repeated `kid`.
     pub fn new(keys: impl IntoIterator<Item = PublicKey>) -> Result<KeySet, KeyError> {
         let keys: Vec<PublicKey> = keys.into_iter().collect();
@@ -49,6 +53,7 @@ impl KeySet {
     }
 
     /// A set of exactly one key (cannot fail: one key has no duplicate).
+    #[cfg(feature = "portal")]
     pub(crate) fn single(key: PublicKey) -> KeySet {
         let index = HashMap::from([(key.kid().to_owned(), 0)]);
         KeySet {
@@ -69,7 +74,7 @@ impl KeySet {
             .ok_or(KeyError::InvalidJwk {
                 reason: "a JWKS must be an object with a \"keys\" array",
             })?;
-        if keys.len() > MAX_KEYS_IN_SET {
+        if keys.len() > KeySet::MAX_KEYS {
             return Err(KeyError::InvalidJwk {
                 reason: "the JWKS has too many keys",
             });
@@ -106,13 +111,9 @@ impl KeySet {
         self.keys.iter()
     }
 
-    /// The number of keys.
+    /// The number of keys (at least one: a key set is never empty, hence no `is_empty`).
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> usize {
         self.keys.len()
-    }
-
-    /// Always `false`: a key set is never empty.
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
     }
 }

@@ -19,8 +19,11 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::Mutex;
 
+use crate::quoted::Quoted;
+
 /// One token presented to a replay guard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReplayEntry<'a> {
     /// The token's `iss`.
     pub issuer: &'a str,
@@ -34,6 +37,108 @@ pub struct ReplayEntry<'a> {
     pub now: i64,
 }
 
+impl<'a> ReplayEntry<'a> {
+    /// An entry for the token `jti` of `issuer` for `audience`, to remember until `expires_at`,
+    /// presented at `now` (Unix seconds); for tests of a guard and for wrappers around one.
+    pub fn new(
+        issuer: &'a str,
+        audience: &'a str,
+        jti: &'a str,
+        expires_at: i64,
+        now: i64,
+    ) -> Self {
+        ReplayEntry {
+            issuer,
+            audience,
+            jti,
+            expires_at,
+            now,
+        }
+    }
+}
+
+/// What went wrong when a replay store could not answer: the operation and its [`StoreCause`].
+/// Built from fixed text and bounded excerpts only: never a URL, a password or a token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{operation}: {cause}")]
+pub struct StoreFailure {
+    operation: &'static str,
+    cause: StoreCause,
+}
+
+impl StoreFailure {
+    /// A failure of `operation` (a fixed name such as `"SET"` or `"connect"`).
+    pub fn new(operation: &'static str, cause: StoreCause) -> Self {
+        StoreFailure { operation, cause }
+    }
+
+    /// The operation that failed.
+    pub fn operation(&self) -> &'static str {
+        self.operation
+    }
+
+    /// Why it failed.
+    pub fn cause(&self) -> &StoreCause {
+        &self.cause
+    }
+}
+
+/// The class of a replay store failure, with a stable [`kind`](Self::kind) for logs and metrics.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreCause {
+    /// The store did not answer within the guard's timeout.
+    #[error("timed out")]
+    Timeout,
+    /// Every connection of the pool stayed busy until the timeout.
+    #[error("no free connection in time")]
+    PoolExhausted,
+    /// The store refused the connection (nothing listens there).
+    #[error("connection refused")]
+    ConnectionRefused,
+    /// The store closed the connection.
+    #[error("connection closed by the server")]
+    ConnectionClosed,
+    /// The store refused the credentials.
+    #[error("authentication failed")]
+    Authentication,
+    /// The store answered with an error code (`OOM`, `READONLY`, `NOAUTH`, ...).
+    #[error("server error {code}")]
+    ServerError {
+        /// The server's error code (excerpt).
+        code: Quoted,
+    },
+    /// The store answered something the protocol does not expect.
+    #[error("unexpected reply")]
+    UnexpectedReply,
+    /// A network or TLS failure, as the operating system or TLS library words it.
+    #[error("I/O error {detail}")]
+    Io {
+        /// The system's message (excerpt; these never hold a password or URL).
+        detail: Quoted,
+    },
+    /// Anything else the client library reported.
+    #[error("client error")]
+    Client,
+}
+
+impl StoreCause {
+    /// A stable snake_case name of the class.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StoreCause::Timeout => "timeout",
+            StoreCause::PoolExhausted => "pool_exhausted",
+            StoreCause::ConnectionRefused => "connection_refused",
+            StoreCause::ConnectionClosed => "connection_closed",
+            StoreCause::Authentication => "authentication_failed",
+            StoreCause::ServerError { .. } => "server_error",
+            StoreCause::UnexpectedReply => "unexpected_reply",
+            StoreCause::Io { .. } => "io_error",
+            StoreCause::Client => "client_error",
+        }
+    }
+}
+
 /// Why a replay guard did not accept a token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -43,7 +148,7 @@ pub enum ReplayError {
     Replayed,
     /// The store could not answer in time; the token must be rejected.
     #[error("replay store unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(StoreFailure),
     /// The guard holds its maximum of live entries; the token must be rejected.
     #[error("replay guard at capacity ({0} live tokens)")]
     CapacityExceeded(usize),
@@ -53,8 +158,8 @@ impl From<ReplayError> for crate::VerifyError {
     fn from(error: ReplayError) -> Self {
         match error {
             ReplayError::Replayed => crate::VerifyError::Replayed,
-            ReplayError::Unavailable(reason) => {
-                crate::VerifyError::ReplayStoreUnavailable { reason }
+            ReplayError::Unavailable(failure) => {
+                crate::VerifyError::ReplayStoreUnavailable { failure }
             }
             ReplayError::CapacityExceeded(capacity) => {
                 crate::VerifyError::ReplayCapacityExceeded { capacity }
@@ -152,8 +257,7 @@ impl Shard {
 /// ```
 /// use cv_portal_plugin::{InMemoryReplayGuard, ReplayEntry, ReplayError, ReplayGuard};
 /// let guard = InMemoryReplayGuard::new();
-/// let entry = ReplayEntry { issuer: "iss", audience: "financeiro", jti: "0123456789abcdef",
-///                           expires_at: 1_060, now: 1_000 };
+/// let entry = ReplayEntry::new("iss", "financeiro", "0123456789abcdef", 1_060, 1_000);
 /// assert_eq!(guard.check_and_insert(&entry), Ok(()));
 /// assert_eq!(guard.check_and_insert(&entry), Err(ReplayError::Replayed));
 /// ```

@@ -77,8 +77,9 @@ use redis::{
 };
 use url::Url;
 
-use super::{ReplayEntry, ReplayError, ReplayGuard};
+use super::{ReplayEntry, ReplayError, ReplayGuard, StoreCause, StoreFailure};
 use crate::b64;
+use crate::quoted::Quoted;
 
 /// The default key prefix: `cvpp:jti:`.
 pub const DEFAULT_PREFIX: &str = "cvpp:jti:";
@@ -127,10 +128,10 @@ pub enum RedisGuardError {
     },
     /// The server could not be reached, refused the credentials or did not answer in time
     /// ([`RedisReplayGuard::connect`] only).
-    #[error("replay store unavailable: {reason}")]
+    #[error("Redis unavailable: {failure}")]
     Unavailable {
         /// What went wrong (no secrets).
-        reason: String,
+        failure: StoreFailure,
     },
 }
 
@@ -141,7 +142,7 @@ impl RedisGuardError {
             RedisGuardError::InvalidUrl { .. } => "redis_invalid_url",
             RedisGuardError::TlsNotEnabled => "redis_tls_not_enabled",
             RedisGuardError::InvalidOption { .. } => "redis_invalid_option",
-            RedisGuardError::Unavailable { .. } => "replay_store_unavailable",
+            RedisGuardError::Unavailable { .. } => "redis_unavailable",
         }
     }
 }
@@ -330,9 +331,9 @@ impl RedisReplayGuard {
         let guard = RedisReplayGuard::builder(url).build()?;
         match guard.ping() {
             Ok(()) => Ok(guard),
-            Err(ReplayError::Unavailable(reason)) => Err(RedisGuardError::Unavailable { reason }),
-            Err(other) => Err(RedisGuardError::Unavailable {
-                reason: other.to_string(),
+            Err(ReplayError::Unavailable(failure)) => Err(RedisGuardError::Unavailable { failure }),
+            Err(_) => Err(RedisGuardError::Unavailable {
+                failure: StoreFailure::new("PING", StoreCause::UnexpectedReply),
             }),
         }
     }
@@ -342,9 +343,10 @@ impl RedisReplayGuard {
         match self.request(&redis::cmd("PING"), "PING")? {
             Value::SimpleString(pong) if pong == "PONG" => Ok(()),
             Value::Okay => Ok(()),
-            _ => Err(ReplayError::Unavailable(
-                "PING: unexpected reply from the server".to_owned(),
-            )),
+            _ => Err(ReplayError::Unavailable(StoreFailure::new(
+                "PING",
+                StoreCause::UnexpectedReply,
+            ))),
         }
     }
 
@@ -379,10 +381,7 @@ impl RedisReplayGuard {
     fn request(&self, cmd: &Cmd, what: &'static str) -> Result<Value, ReplayError> {
         let deadline = Instant::now() + self.timeout;
         let mut lease = self.pool.lease(deadline).ok_or_else(|| {
-            ReplayError::Unavailable(format!(
-                "{what}: no free connection within {} ms",
-                self.timeout.as_millis()
-            ))
+            ReplayError::Unavailable(StoreFailure::new(what, StoreCause::PoolExhausted))
         })?;
         let mut retried = false;
         loop {
@@ -392,10 +391,7 @@ impl RedisReplayGuard {
             };
             match exchange(&mut conn, cmd, deadline) {
                 Ok(Value::ServerError(error)) => {
-                    return Err(ReplayError::Unavailable(format!(
-                        "{what}: server error {}",
-                        safe_code(error.code())
-                    )));
+                    return Err(server_error(what, error.code()));
                 }
                 Ok(value) => {
                     lease.conn = Some(conn);
@@ -420,14 +416,12 @@ impl RedisReplayGuard {
             match exchange(&mut conn, cmd, deadline) {
                 Ok(Value::Okay) => {}
                 Ok(Value::ServerError(error)) => {
-                    return Err(ReplayError::Unavailable(format!(
-                        "{what}: server error {}",
-                        safe_code(error.code())
-                    )));
+                    return Err(server_error(what, error.code()));
                 }
                 Ok(_) => {
-                    return Err(ReplayError::Unavailable(format!(
-                        "{what}: unexpected reply from the server"
+                    return Err(ReplayError::Unavailable(StoreFailure::new(
+                        what,
+                        StoreCause::UnexpectedReply,
                     )));
                 }
                 Err(error) => return Err(ReplayError::Unavailable(describe(what, &error))),
@@ -451,9 +445,10 @@ impl ReplayGuard for RedisReplayGuard {
             Value::Okay => Ok(()),
             Value::SimpleString(ok) if ok == "OK" => Ok(()),
             Value::Nil => Err(ReplayError::Replayed),
-            _ => Err(ReplayError::Unavailable(
-                "SET: unexpected reply from the server".to_owned(),
-            )),
+            _ => Err(ReplayError::Unavailable(StoreFailure::new(
+                "SET",
+                StoreCause::UnexpectedReply,
+            ))),
         }
     }
 }
@@ -571,60 +566,43 @@ fn is_stale(error: &RedisError) -> bool {
     !error.is_timeout() && error.is_connection_dropped()
 }
 
-/// A failure in words built from fixed text, the server's error code and the I/O error's own
-/// message, so that no password, URL or server-echoed input can reach a log through it.
-fn describe(what: &str, error: &RedisError) -> String {
-    let why = if error.is_timeout() {
-        "timed out".to_owned()
+/// A failure classified from fixed text, the server's error code and the I/O error's own message,
+/// so that no password, URL or server-echoed input can reach a log through it. I/O messages as the
+/// operating system or the TLS library words them (`Connection reset by peer (os error 104)`,
+/// `invalid peer certificate: UnknownIssuer`) never hold the password, which only travels inside
+/// `AUTH`.
+fn describe(what: &'static str, error: &RedisError) -> StoreFailure {
+    let cause = if error.is_timeout() {
+        StoreCause::Timeout
     } else if error.is_connection_refusal() {
-        "connection refused".to_owned()
+        StoreCause::ConnectionRefused
     } else if error.is_connection_dropped() {
-        "connection closed by the server".to_owned()
+        StoreCause::ConnectionClosed
     } else {
         match (error.kind(), error.code()) {
-            (ErrorKind::AuthenticationFailed, _) => "authentication failed".to_owned(),
-            (_, Some(code)) => format!("server error {}", safe_code(code)),
-            (ErrorKind::Io, None) => io_detail(error),
-            (ErrorKind::Parse, None) => "unparsable reply".to_owned(),
-            (ErrorKind::InvalidClientConfig, None) => "invalid client configuration".to_owned(),
-            _ => "client error".to_owned(),
+            (ErrorKind::AuthenticationFailed, _) => StoreCause::Authentication,
+            (_, Some(code)) => StoreCause::ServerError {
+                code: Quoted::new(code),
+            },
+            (ErrorKind::Io, None) => StoreCause::Io {
+                detail: Quoted::bounded(&error.to_string(), 160),
+            },
+            (ErrorKind::Parse, None) => StoreCause::UnexpectedReply,
+            _ => StoreCause::Client,
         }
     };
-    format!("{what}: {why}")
+    StoreFailure::new(what, cause)
 }
 
-/// An I/O failure as the operating system or the TLS library words it (`Connection reset by peer
-/// (os error 104)`, `invalid peer certificate: UnknownIssuer`): printable ASCII, at most 160
-/// characters. These messages never hold the password, which only travels inside `AUTH`.
-fn io_detail(error: &RedisError) -> String {
-    let text: String = error
-        .to_string()
-        .chars()
-        .take(160)
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect();
-    format!("I/O error: {text}")
-}
-
-/// A server error code (`WRONGPASS`, `NOAUTH`, `OOM`, `READONLY`, ...) reduced to at most 32
-/// upper-case letters, digits and underscores.
-fn safe_code(code: &str) -> String {
-    code.chars()
-        .take(32)
-        .map(|c| {
-            if c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect()
+/// A server error reply (`WRONGPASS`, `NOAUTH`, `OOM`, `READONLY`, ...).
+fn server_error(what: &'static str, code: &str) -> ReplayError {
+    let cause = match code {
+        "WRONGPASS" | "NOAUTH" | "NOPERM" => StoreCause::Authentication,
+        code => StoreCause::ServerError {
+            code: Quoted::new(code),
+        },
+    };
+    ReplayError::Unavailable(StoreFailure::new(what, cause))
 }
 
 /// At most `size` connections; a call waits for a free one until its deadline.
@@ -840,10 +818,23 @@ mod tests {
     }
 
     #[test]
-    fn server_codes_are_sanitized() {
-        assert_eq!(safe_code("WRONGPASS"), "WRONGPASS");
-        assert_eq!(safe_code("err\n<script>"), "?".repeat(12));
-        assert_eq!(safe_code(&"A".repeat(100)).len(), 32);
+    fn server_errors_are_classified_and_bounded() {
+        let cause = |code| match server_error("SET", code) {
+            ReplayError::Unavailable(failure) => failure.cause().clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(cause("WRONGPASS"), StoreCause::Authentication);
+        assert_eq!(cause("NOAUTH"), StoreCause::Authentication);
+        assert_eq!(
+            cause("err\n<script>"),
+            StoreCause::ServerError {
+                code: Quoted::new("err?<script>")
+            }
+        );
+        let StoreCause::ServerError { code } = cause(&"A".repeat(100)) else {
+            panic!("not a server error");
+        };
+        assert_eq!(code.as_str().chars().count(), 64);
     }
 
     #[test]

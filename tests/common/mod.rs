@@ -83,6 +83,7 @@ pub fn sign_raw(key: &SigningKey, message: &[u8]) -> Vec<u8> {
         .unwrap()
         .as_ref()
         .to_vec(),
+        other => panic!("no test signer for {other}"),
     }
 }
 
@@ -141,5 +142,6 @@ pub fn test_key(alg: Algorithm) -> SigningKey {
     match alg {
         Algorithm::EdDSA => SigningKey::from_jwk(test_ed25519_jwk()).unwrap(),
         Algorithm::ES256 => SigningKey::from_jwk(test_p256_jwk()).unwrap(),
+        other => panic!("no test key for {other}"),
     }
 }

@@ -4,8 +4,7 @@ pub mod config;
 pub mod keys;
 pub mod token;
 
-use cv_portal_plugin::config::PluginId;
-use cv_portal_plugin::{IssuerId, SubjectId};
+use cv_portal_plugin::{IssuerId, PluginId, SubjectId};
 use serde::Serialize;
 
 use crate::error::{CliError, bad_value};
@@ -21,10 +20,9 @@ pub fn subject_arg(value: &str) -> Result<SubjectId, CliError> {
     SubjectId::new(value).map_err(|e| bad_value("--subject", e))
 }
 
-/// `--plugin`: a plugin id; a bad one fails with its configuration code (`id.invalid_character`,
-/// ...), exit 2.
+/// `--plugin`: a plugin id (`error[usage]` otherwise, like `--issuer` and `--subject`).
 pub fn plugin_arg(value: &str) -> Result<PluginId, CliError> {
-    PluginId::new(value).map_err(|e| CliError::config_arg("--plugin", &e))
+    PluginId::new(value).map_err(|e| bad_value("--plugin", e))
 }
 
 /// Prints `value` as indented JSON and a newline on stdout.

@@ -1,177 +1,19 @@
-//! Errors of the token side of the crate: keys, issuing and verifying.
+//! The errors of verification: [`VerifyError`] (why a token was refused, with a stable code and
+//! the [`Fault`] it is), [`Segment`], and [`VerifierConfigError`].
 //!
-//! Every enum is `#[non_exhaustive]` and every variant has a stable, machine-readable `code()`
-//! (snake_case ASCII) that vendors can log and match on; PROTOCOL.md lists the verification codes.
 //! Messages say what was expected and what was found, and never contain key material or a whole
-//! token. Configuration errors live in [`crate::config`], because they carry bilingual messages for
-//! portal admins.
+//! token: every value taken from a token goes through [`Quoted`].
 
 use std::fmt;
 
-/// The largest number of bytes of attacker-controlled text (an `alg` or header name) quoted back in
-/// an error message.
-const QUOTE_MAX: usize = 32;
-
-/// A short, printable excerpt of untrusted text for error messages: at most 32 printable ASCII
-/// characters, anything else replaced by `?`, and `…` when cut.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Quoted(String);
-
-impl Quoted {
-    pub(crate) fn new(raw: &str) -> Self {
-        let mut out: String = raw
-            .chars()
-            .take(QUOTE_MAX)
-            .map(|c| {
-                if c.is_ascii_graphic() || c == ' ' {
-                    c
-                } else {
-                    '?'
-                }
-            })
-            .collect();
-        if raw.chars().count() > QUOTE_MAX {
-            out.push('…');
-        }
-        Quoted(out)
-    }
-
-    /// The excerpt.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Quoted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
-    }
-}
-
-impl fmt::Display for Quoted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "\"{}\"", self.0)
-    }
-}
-
-/// A problem with key material: generation, import, export or a JWKS document.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum KeyError {
-    /// The operating system's random generator failed.
-    #[error("the system random number generator failed")]
-    Rng,
-    /// The bytes are not a PKCS#8 private key of a supported algorithm (Ed25519 or P-256).
-    #[error("not a valid Ed25519 or P-256 PKCS#8 private key")]
-    InvalidPkcs8,
-    /// The text is not a PEM `PRIVATE KEY` block.
-    #[error("not a PEM \"PRIVATE KEY\" block")]
-    InvalidPem,
-    /// A JWK or JWKS is not valid JSON or lacks a required member.
-    #[error("invalid JWK: {reason}")]
-    InvalidJwk {
-        /// What is wrong (never contains key material).
-        reason: &'static str,
-    },
-    /// The JWK's key type or curve is not OKP/Ed25519 or EC/P-256.
-    #[error("unsupported key type: expected OKP/Ed25519 or EC/P-256")]
-    UnsupportedKeyType,
-    /// The JWK's `alg` does not match its key type.
-    #[error("JWK alg {found} does not match the key type (expected {expected})")]
-    AlgorithmMismatch {
-        /// The algorithm the key type requires.
-        expected: &'static str,
-        /// The `alg` member found.
-        found: Quoted,
-    },
-    /// The JWK's `use` or `key_ops` is not for signature verification.
-    #[error("JWK is not a signature key (use must be \"sig\", key_ops only \"verify\")")]
-    NotASignatureKey,
-    /// The JWK's `kid` is not the RFC 7638 thumbprint of the key.
-    #[error("JWK kid {found} is not the RFC 7638 thumbprint of the key")]
-    KidMismatch {
-        /// The `kid` member found.
-        found: Quoted,
-    },
-    /// A public key set contains a private key member (`d`, `p`, `q`, `k`, ...).
-    #[error("a public key set must not contain private key material (member \"{member}\")")]
-    PrivatePartInPublicSet {
-        /// The offending member name.
-        member: &'static str,
-    },
-    /// Two keys in one set have the same `kid`.
-    #[error("duplicate key id {kid} in key set")]
-    DuplicateKid {
-        /// The repeated key id.
-        kid: Quoted,
-    },
-    /// The private and public parts of a key do not belong together, or a point is not on the curve.
-    #[error("the key material is inconsistent or not on the curve")]
-    InconsistentKey,
-    /// The key set has no keys.
-    #[error("the key set is empty")]
-    EmptyKeySet,
-}
-
-impl KeyError {
-    /// The stable machine-readable code of this error.
-    pub fn code(&self) -> &'static str {
-        match self {
-            KeyError::Rng => "rng_failure",
-            KeyError::InvalidPkcs8 => "invalid_pkcs8",
-            KeyError::InvalidPem => "invalid_pem",
-            KeyError::InvalidJwk { .. } => "invalid_jwk",
-            KeyError::UnsupportedKeyType => "unsupported_key_type",
-            KeyError::AlgorithmMismatch { .. } => "jwk_alg_mismatch",
-            KeyError::NotASignatureKey => "not_a_signature_key",
-            KeyError::KidMismatch { .. } => "kid_mismatch",
-            KeyError::PrivatePartInPublicSet { .. } => "private_key_in_public_set",
-            KeyError::DuplicateKid { .. } => "duplicate_kid",
-            KeyError::InconsistentKey => "inconsistent_key",
-            KeyError::EmptyKeySet => "empty_key_set",
-        }
-    }
-}
-
-/// Why the issuer refused to mint a launch token.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum IssueError {
-    /// The plugin is not active: inactive plugins never get tokens.
-    #[error("plugin is inactive")]
-    PluginInactive,
-    /// The viewer's role may not see this plugin (the menu rule), so it gets no token.
-    #[error("plugin is not shown to role {role}")]
-    NotVisibleToViewer {
-        /// The viewer's role.
-        role: crate::Role,
-    },
-    /// The clock reads a time outside the range a token can carry.
-    #[error("the clock reads a time a token cannot carry")]
-    ClockOutOfRange,
-    /// The random generator failed while drawing a `jti`.
-    #[error("the system random number generator failed")]
-    Rng,
-    /// The signing operation failed.
-    #[error("signing failed")]
-    Signing,
-}
-
-impl IssueError {
-    /// The stable machine-readable code of this error.
-    pub fn code(&self) -> &'static str {
-        match self {
-            IssueError::PluginInactive => "plugin_inactive",
-            IssueError::NotVisibleToViewer { .. } => "not_visible_to_viewer",
-            IssueError::ClockOutOfRange => "clock_out_of_range",
-            IssueError::Rng => "rng_failure",
-            IssueError::Signing => "signing_failed",
-        }
-    }
-}
+use crate::keys::KeysFailure;
+use crate::quoted::Quoted;
+use crate::replay::StoreFailure;
+use crate::wire::{IssuerId, PluginId};
 
 /// The part of a compact JWS a structural error refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Segment {
     /// The protected header (first segment).
     Header,
@@ -253,10 +95,10 @@ pub enum VerifyError {
         kid: Quoted,
     },
     /// The header has no `typ`.
-    #[error("the header has no typ; expected \"{}\"", crate::claims::TOKEN_TYPE)]
+    #[error("the header has no typ; expected \"{}\"", crate::wire::TOKEN_TYPE)]
     MissingTyp,
     /// The header's `typ` is not the launch-token type.
-    #[error("typ {found} is not \"{}\"", crate::claims::TOKEN_TYPE)]
+    #[error("typ {found} is not \"{}\"", crate::wire::TOKEN_TYPE)]
     WrongTyp {
         /// The `typ` found (excerpt).
         found: Quoted,
@@ -271,12 +113,22 @@ pub enum VerifyError {
     /// The signature does not verify with the key.
     #[error("the signature does not verify")]
     BadSignature,
-    /// `iss` is not the expected issuer.
-    #[error("wrong issuer")]
-    WrongIssuer,
-    /// `aud` is not this plugin's id.
-    #[error("wrong audience: the token is for another plugin")]
-    WrongAudience,
+    /// `iss` is not the expected issuer (compared exactly: a trailing slash makes another issuer).
+    #[error("wrong issuer: expected \"{expected}\", found {found}")]
+    WrongIssuer {
+        /// The issuer the verifier expects.
+        expected: IssuerId,
+        /// The `iss` found (excerpt, head and tail kept).
+        found: Quoted,
+    },
+    /// `aud` is not this plugin's id: the token is for another plugin.
+    #[error("wrong audience: expected \"{expected}\", found {found}")]
+    WrongAudience {
+        /// The plugin id the verifier expects.
+        expected: PluginId,
+        /// The `aud` found (excerpt).
+        found: Quoted,
+    },
     /// `exp` has passed (beyond the leeway).
     #[error("token expired {seconds_ago} s ago (leeway {leeway} s)")]
     Expired {
@@ -323,16 +175,19 @@ pub enum VerifyError {
         claim: &'static str,
     },
     /// `role` is not `cliente`, `sindico` or `gestor`.
-    #[error("unknown role; expected cliente, sindico or gestor")]
-    UnknownRole,
+    #[error("unknown role {found}; expected cliente, sindico or gestor")]
+    UnknownRole {
+        /// The `role` found (excerpt).
+        found: Quoted,
+    },
     /// The token's `jti` was already accepted: a replay.
     #[error("token already used")]
     Replayed,
     /// The replay store could not answer (unreachable, timed out): verification fails closed.
-    #[error("replay store unavailable: {reason}")]
+    #[error("replay store unavailable: {failure}")]
     ReplayStoreUnavailable {
-        /// What went wrong (no secrets).
-        reason: String,
+        /// What went wrong (never a secret or a URL).
+        failure: StoreFailure,
     },
     /// The in-memory replay guard is full of live tokens: verification fails closed.
     #[error("replay guard is at capacity ({capacity} live tokens)")]
@@ -340,11 +195,14 @@ pub enum VerifyError {
         /// The configured capacity.
         capacity: usize,
     },
-    /// The key cache has never obtained a key set (every fetch so far failed).
-    #[error("no key set is available: {reason}")]
+    /// The key cache has never obtained a key set (every fetch so far failed, or none was made).
+    #[error("no key set is available: {}", match last_failure {
+        Some(failure) => failure as &dyn std::fmt::Display,
+        None => &"no fetch has completed yet",
+    })]
     KeysUnavailable {
-        /// Why (no secrets).
-        reason: String,
+        /// What the last fetch failed with, if one was made (never a URL or a credential).
+        last_failure: Option<KeysFailure>,
     },
 }
 
@@ -365,19 +223,29 @@ impl VerifyError {
             VerifyError::WrongTyp { .. } => "wrong_typ",
             VerifyError::ForbiddenHeader { .. } => "forbidden_header",
             VerifyError::BadSignature => "bad_signature",
-            VerifyError::WrongIssuer => "wrong_issuer",
-            VerifyError::WrongAudience => "wrong_audience",
+            VerifyError::WrongIssuer { .. } => "wrong_issuer",
+            VerifyError::WrongAudience { .. } => "wrong_audience",
             VerifyError::Expired { .. } => "expired",
             VerifyError::NotYetValid { .. } => "not_yet_valid",
             VerifyError::IssuedInFuture { .. } => "issued_in_future",
             VerifyError::LifetimeTooLong { .. } => "lifetime_too_long",
             VerifyError::InvalidClaim { .. } => "invalid_claim",
             VerifyError::MissingClaim { .. } => "missing_claim",
-            VerifyError::UnknownRole => "unknown_role",
+            VerifyError::UnknownRole { .. } => "unknown_role",
             VerifyError::Replayed => "replayed",
             VerifyError::ReplayStoreUnavailable { .. } => "replay_store_unavailable",
             VerifyError::ReplayCapacityExceeded { .. } => "replay_capacity_exceeded",
             VerifyError::KeysUnavailable { .. } => "keys_unavailable",
+        }
+    }
+
+    /// Whose fault the failure is, and so how to answer it.
+    pub fn fault(&self) -> Fault {
+        match self {
+            VerifyError::ReplayStoreUnavailable { .. }
+            | VerifyError::ReplayCapacityExceeded { .. }
+            | VerifyError::KeysUnavailable { .. } => Fault::Unavailable,
+            _ => Fault::Token,
         }
     }
 
@@ -411,6 +279,39 @@ impl VerifyError {
         "replay_store_unavailable",
         "replay_capacity_exceeded",
     ];
+}
+
+/// Whose fault a failed verification is: what a vendor answers, and whether to retry.
+///
+/// ```
+/// use cv_portal_plugin::Fault;
+/// # fn answer(error: cv_portal_plugin::VerifyError) -> u16 {
+/// match error.fault() {
+///     Fault::Token => 401,       // refuse this token; the person opens the plugin again
+///     Fault::Unavailable => 503, // our keys or replay store are down; the token may verify later
+///     _ => 500,
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Fault {
+    /// The token presented is at fault (malformed, forged, expired, replayed, for another issuer or
+    /// plugin): answer 401 (RFC 6750 `invalid_token`); the same token will never verify.
+    Token,
+    /// The verifier could not decide: it has no key set, or its replay store cannot answer or is
+    /// full. Answer 503; the token was not consumed and may verify once the service recovers.
+    Unavailable,
+}
+
+impl Fault {
+    /// The HTTP status that fits: 401 for [`Fault::Token`], 503 for [`Fault::Unavailable`].
+    pub fn http_status(self) -> u16 {
+        match self {
+            Fault::Token => 401,
+            Fault::Unavailable => 503,
+        }
+    }
 }
 
 /// Why a [`Verifier`](crate::Verifier) could not be built.
@@ -456,14 +357,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quoted_truncates_and_sanitizes() {
-        assert_eq!(Quoted::new("EdDSA").as_str(), "EdDSA");
-        assert_eq!(Quoted::new("a\nb\u{7f}é").as_str(), "a?b??");
-        let long = "x".repeat(100);
-        assert_eq!(Quoted::new(&long).as_str(), format!("{}…", "x".repeat(32)));
-    }
-
-    #[test]
     fn all_codes_lists_exactly_the_codes_of_the_variants() {
         let q = || Quoted::new("x");
         let every_variant = [
@@ -483,9 +376,7 @@ mod tests {
             VerifyError::WrongTyp { found: q() },
             VerifyError::MissingKid,
             VerifyError::UnknownKid { kid: q() },
-            VerifyError::KeysUnavailable {
-                reason: String::new(),
-            },
+            VerifyError::KeysUnavailable { last_failure: None },
             VerifyError::AlgMismatch {
                 expected: "EdDSA",
                 found: "ES256",
@@ -493,9 +384,15 @@ mod tests {
             VerifyError::BadSignature,
             VerifyError::MissingClaim { claim: "exp" },
             VerifyError::InvalidClaim { claim: "exp" },
-            VerifyError::UnknownRole,
-            VerifyError::WrongIssuer,
-            VerifyError::WrongAudience,
+            VerifyError::UnknownRole { found: q() },
+            VerifyError::WrongIssuer {
+                expected: IssuerId::new("https://a").unwrap(),
+                found: q(),
+            },
+            VerifyError::WrongAudience {
+                expected: PluginId::new("a").unwrap(),
+                found: q(),
+            },
             VerifyError::LifetimeTooLong {
                 lifetime: 1,
                 max: 0,
@@ -514,12 +411,25 @@ mod tests {
             },
             VerifyError::Replayed,
             VerifyError::ReplayStoreUnavailable {
-                reason: String::new(),
+                failure: StoreFailure::new("SET", crate::replay::StoreCause::Timeout),
             },
             VerifyError::ReplayCapacityExceeded { capacity: 1 },
         ];
         let codes: Vec<&str> = every_variant.iter().map(VerifyError::code).collect();
         assert_eq!(codes, VerifyError::ALL_CODES, "ALL_CODES is in check order");
+        let unavailable: Vec<&str> = every_variant
+            .iter()
+            .filter(|e| e.fault() == Fault::Unavailable)
+            .map(VerifyError::code)
+            .collect();
+        assert_eq!(
+            unavailable,
+            [
+                "keys_unavailable",
+                "replay_store_unavailable",
+                "replay_capacity_exceeded"
+            ]
+        );
     }
 
     #[test]

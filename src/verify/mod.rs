@@ -1,0 +1,478 @@
+//! The vendor side: strict verification of a launch token.
+//!
+//! [`Verifier::verify`] runs the checks of PROTOCOL.md §6 in order and stops at the first failure,
+//! returning a [`VerifyError`] with a stable code and the [`Fault`] it is. Checks 1
+//! to 10 (structure, base64url, header) are [`UntrustedToken::parse`]; the rest need the portal's
+//! key and happen here. The signature is checked by jsonwebtoken through the crate's own ring
+//! provider, called directly (never the process-wide one, which another crate may have chosen),
+//! with the algorithm pinned to the key, never the one the header asks for.
+
+mod error;
+mod token;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use error::{Fault, Segment, VerifierConfigError, VerifyError};
+pub use token::UntrustedToken;
+
+use crate::clock::{Clock, SystemClock};
+use crate::keys::{Algorithm, KeyCache, KeySet, PublicKey};
+use crate::quoted::Quoted;
+use crate::replay::{InMemoryReplayGuard, ReplayEntry, ReplayGuard};
+use crate::wire::{
+    IssuerId, LaunchClaims, MAX_LIFETIME_SECS, MAX_TOKEN_LEN, PluginId, Role, SubjectId, TokenId,
+};
+use token::{RawClaims, parse_claims};
+
+/// The default clock leeway: 30 seconds.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
+/// The largest leeway a verifier accepts, through
+/// [`VerifierBuilder::dangerous_extended_leeway`]: 5 minutes.
+pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
+/// The least maximum token length a verifier accepts: 256 bytes.
+pub const MIN_MAX_TOKEN_LEN: usize = 256;
+/// The largest maximum token length, through [`VerifierBuilder::dangerous_max_token_len`]: 64 KiB.
+pub const DANGEROUS_MAX_TOKEN_LEN: usize = 65_536;
+
+enum Keys {
+    Set(Arc<KeySet>),
+    Cache(Arc<KeyCache>),
+}
+
+/// Verifies launch tokens for one plugin of one portal.
+///
+/// Build it once at start-up and share it (it is `Send + Sync`); `verify` does no work that does
+/// not depend on the token.
+pub struct Verifier {
+    issuer: IssuerId,
+    plugin: PluginId,
+    keys: Keys,
+    leeway: i64,
+    max_len: usize,
+    replay: Option<Arc<dyn ReplayGuard>>,
+    clock: Arc<dyn Clock>,
+}
+
+/// Configures a [`Verifier`].
+pub struct VerifierBuilder {
+    issuer: IssuerId,
+    plugin: PluginId,
+    keys: Option<Keys>,
+    leeway: Duration,
+    leeway_max: Duration,
+    max_len: usize,
+    max_len_cap: usize,
+    replay: Option<Arc<dyn ReplayGuard>>,
+    replay_disabled: bool,
+    clock: Arc<dyn Clock>,
+}
+
+impl VerifierBuilder {
+    /// Verify with a fixed key set.
+    pub fn key_set(mut self, keys: KeySet) -> Self {
+        self.keys = Some(Keys::Set(Arc::new(keys)));
+        self
+    }
+
+    /// Verify with a self-refreshing [`KeyCache`] (refetches on an unknown `kid`).
+    pub fn key_cache(mut self, cache: Arc<KeyCache>) -> Self {
+        self.keys = Some(Keys::Cache(cache));
+        self
+    }
+
+    /// A leeway for clock differences of at most the default 30 seconds (tightening only).
+    /// Times are whole seconds: a fraction of a second is dropped.
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self.leeway_max = DEFAULT_LEEWAY;
+        self
+    }
+
+    /// A leeway above the default, up to 5 minutes. It widens the window in which an expired
+    /// token is still accepted, hence the name.
+    pub fn dangerous_extended_leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self.leeway_max = MAX_LEEWAY;
+        self
+    }
+
+    /// A maximum token length below the protocol's 4096 bytes (accepted: 256 to 4096).
+    pub fn max_token_len(mut self, max: usize) -> Self {
+        self.max_len = max;
+        self.max_len_cap = MAX_TOKEN_LEN;
+        self
+    }
+
+    /// A maximum token length above the protocol's 4096 bytes, up to 64 KiB. PROTOCOL.md §2 says
+    /// a portal never sends more than 4096 bytes, so this only widens what an attacker may make
+    /// the verifier read, hence the name.
+    pub fn dangerous_max_token_len(mut self, max: usize) -> Self {
+        self.max_len = max;
+        self.max_len_cap = DANGEROUS_MAX_TOKEN_LEN;
+        self
+    }
+
+    /// The replay guard to use instead of the default in-memory one (for example a shared store
+    /// across instances).
+    pub fn replay_guard(mut self, guard: Arc<dyn ReplayGuard>) -> Self {
+        self.replay = Some(guard);
+        self.replay_disabled = false;
+        self
+    }
+
+    /// Turns single use off: the same token then verifies until it expires. Only for benchmarks,
+    /// or for vendors that enforce single use elsewhere.
+    pub fn dangerous_disable_replay_guard(mut self) -> Self {
+        self.replay = None;
+        self.replay_disabled = true;
+        self
+    }
+
+    /// The clock (tests inject a [`FixedClock`](crate::FixedClock)).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Builds the verifier.
+    pub fn build(self) -> Result<Verifier, VerifierConfigError> {
+        let keys = self.keys.ok_or(VerifierConfigError::NoKeys)?;
+        if self.leeway > self.leeway_max {
+            return Err(VerifierConfigError::LeewayTooLarge {
+                seconds: self.leeway.as_secs(),
+                max: self.leeway_max.as_secs(),
+            });
+        }
+        if !(MIN_MAX_TOKEN_LEN..=self.max_len_cap).contains(&self.max_len) {
+            return Err(VerifierConfigError::MaxTokenLength {
+                len: self.max_len,
+                min: MIN_MAX_TOKEN_LEN,
+                max: self.max_len_cap,
+            });
+        }
+        let replay = match (self.replay, self.replay_disabled) {
+            (_, true) => None,
+            (Some(guard), false) => Some(guard),
+            (None, false) => Some(Arc::new(InMemoryReplayGuard::new()) as Arc<dyn ReplayGuard>),
+        };
+        Ok(Verifier {
+            issuer: self.issuer,
+            plugin: self.plugin,
+            keys,
+            // At most MAX_LEEWAY, so the cast cannot truncate.
+            leeway: self.leeway.as_secs() as i64,
+            max_len: self.max_len,
+            replay,
+            clock: self.clock,
+        })
+    }
+}
+
+impl Verifier {
+    /// Starts configuring a verifier that accepts tokens of `issuer` for `plugin`.
+    ///
+    /// Defaults: 30 s leeway, 4 KiB maximum length, an in-memory replay guard, the system clock.
+    /// A key set or key cache is required.
+    pub fn builder(issuer: IssuerId, plugin: PluginId) -> VerifierBuilder {
+        VerifierBuilder {
+            issuer,
+            plugin,
+            keys: None,
+            leeway: DEFAULT_LEEWAY,
+            leeway_max: DEFAULT_LEEWAY,
+            max_len: MAX_TOKEN_LEN,
+            max_len_cap: MAX_TOKEN_LEN,
+            replay: None,
+            replay_disabled: false,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Verifies `token` and, if every check passes, consumes its single use and returns its claims.
+    pub fn verify(&self, token: &str) -> Result<LaunchClaims, VerifyError> {
+        self.verify_untrusted(UntrustedToken::parse_bounded(token, self.max_len)?)
+    }
+
+    /// Verifies a token already parsed (for example to route it by its issuer) exactly as
+    /// [`verify`](Self::verify) does, consuming its single use.
+    pub fn verify_untrusted(&self, token: UntrustedToken<'_>) -> Result<LaunchClaims, VerifyError> {
+        if token.len() > self.max_len {
+            return Err(VerifyError::TooLarge {
+                len: token.len(),
+                max: self.max_len,
+            });
+        }
+        let now = self.clock.now_unix();
+        let claims = self.check(&token, now)?;
+        if let Some(guard) = &self.replay {
+            guard.check_and_insert(&ReplayEntry {
+                issuer: claims.iss.as_str(),
+                audience: claims.aud.as_str(),
+                jti: claims.jti.as_str(),
+                expires_at: claims.exp.saturating_add(self.leeway),
+                now,
+            })?;
+        }
+        Ok(claims)
+    }
+
+    /// The issuer whose tokens this verifier accepts.
+    pub fn issuer(&self) -> &IssuerId {
+        &self.issuer
+    }
+
+    /// The plugin whose tokens this verifier accepts.
+    pub fn plugin(&self) -> &PluginId {
+        &self.plugin
+    }
+
+    fn check(&self, token: &UntrustedToken<'_>, now: i64) -> Result<LaunchClaims, VerifyError> {
+        let key_set;
+        let key = match &self.keys {
+            Keys::Set(set) => set.get(token.kid()),
+            Keys::Cache(cache) => {
+                key_set = cache
+                    .key_set_for(token.kid())
+                    .map_err(|last_failure| VerifyError::KeysUnavailable { last_failure })?;
+                key_set.get(token.kid())
+            }
+        }
+        .ok_or_else(|| VerifyError::UnknownKid {
+            kid: Quoted::new(token.kid()),
+        })?;
+        check_signature(
+            key,
+            token.algorithm(),
+            token.signing_input(),
+            token.signature(),
+        )?;
+        let claims = parse_claims(token.payload())?;
+        self.check_claims(claims, now)
+    }
+
+    fn check_claims(&self, raw: RawClaims<'_>, now: i64) -> Result<LaunchClaims, VerifyError> {
+        let iss = raw.iss.string("iss")?;
+        let aud = raw.aud.string("aud")?;
+        let sub = raw.sub.string("sub")?;
+        let role = raw.role.string("role")?;
+        let iat = raw.iat.time("iat")?;
+        let nbf = raw.nbf.time("nbf")?;
+        let exp = raw.exp.time("exp")?;
+        let jti = raw.jti.string("jti")?;
+
+        let role = role.parse::<Role>().map_err(|_| VerifyError::UnknownRole {
+            found: Quoted::new(&role),
+        })?;
+        if iss != self.issuer.as_str() {
+            return Err(VerifyError::WrongIssuer {
+                expected: self.issuer.clone(),
+                found: Quoted::new(&iss),
+            });
+        }
+        if aud != self.plugin.as_str() {
+            return Err(VerifyError::WrongAudience {
+                expected: self.plugin.clone(),
+                found: Quoted::new(&aud),
+            });
+        }
+        let sub = SubjectId::new(sub.into_owned())
+            .map_err(|_| VerifyError::InvalidClaim { claim: "sub" })?;
+        let jti = TokenId::parse(&jti).ok_or(VerifyError::InvalidClaim { claim: "jti" })?;
+        if exp <= iat {
+            return Err(VerifyError::InvalidClaim { claim: "exp" });
+        }
+        if exp - iat > MAX_LIFETIME_SECS {
+            return Err(VerifyError::LifetimeTooLong {
+                lifetime: exp - iat,
+                max: MAX_LIFETIME_SECS,
+            });
+        }
+        let leeway = self.leeway;
+        // Claim times are bounded to [0, MAX_TIMESTAMP]; the clock is not, so saturate.
+        let horizon = now.saturating_add(leeway);
+        if iat > horizon {
+            return Err(VerifyError::IssuedInFuture {
+                seconds_ahead: iat.saturating_sub(now),
+                leeway,
+            });
+        }
+        if nbf > horizon {
+            return Err(VerifyError::NotYetValid {
+                seconds_ahead: nbf.saturating_sub(now),
+                leeway,
+            });
+        }
+        if now >= exp + leeway {
+            return Err(VerifyError::Expired {
+                seconds_ago: now.saturating_sub(exp),
+                leeway,
+            });
+        }
+        Ok(LaunchClaims {
+            iss: self.issuer.clone(),
+            aud: self.plugin.clone(),
+            sub,
+            role,
+            iat,
+            nbf,
+            exp,
+            jti,
+        })
+    }
+}
+
+impl fmt::Debug for VerifierBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifierBuilder")
+            .field("issuer", &self.issuer)
+            .field("plugin", &self.plugin)
+            .field("has_keys", &self.keys.is_some())
+            .field("leeway", &self.leeway)
+            .field("max_len", &self.max_len)
+            .field("replay_disabled", &self.replay_disabled)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("issuer", &self.issuer)
+            .field("plugin", &self.plugin)
+            .field("leeway", &self.leeway)
+            .field("max_len", &self.max_len)
+            .field("single_use", &self.replay.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks the signature with the algorithm pinned to the key, through the crate's own provider.
+fn check_signature(
+    key: &PublicKey,
+    alg: Algorithm,
+    signing_input: &str,
+    signature: &[u8],
+) -> Result<(), VerifyError> {
+    if alg != key.algorithm() {
+        return Err(VerifyError::AlgMismatch {
+            expected: key.algorithm().as_str(),
+            found: alg.as_str(),
+        });
+    }
+    // Both algorithms have 64-byte signatures (ES256 is raw r || s, never DER).
+    if signature.len() != 64 {
+        return Err(VerifyError::BadSignature);
+    }
+    if crate::provider::verify_signature(key, signing_input.as_bytes(), signature) {
+        Ok(())
+    } else {
+        Err(VerifyError::BadSignature)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::b64;
+    use crate::clock::FixedClock;
+    use crate::keys::SigningKey;
+
+    const NOW: i64 = 1_764_288_000;
+    const ISSUER: &str = "https://portal.construtora.com.br";
+
+    /// Signs raw header and claims JSON, as an attacker or another implementation might write it.
+    fn token(key: &SigningKey, header: &str, claims: &str) -> String {
+        let mut token = b64::encode(header.as_bytes());
+        token.push('.');
+        b64::encode_into(claims.as_bytes(), &mut token);
+        let signature = key.sign(token.as_bytes()).unwrap();
+        token.push('.');
+        b64::encode_into(&signature, &mut token);
+        token
+    }
+
+    fn verifier(key: &SigningKey) -> Verifier {
+        Verifier::builder(
+            IssuerId::new(ISSUER).unwrap(),
+            "financeiro".parse().unwrap(),
+        )
+        .key_set(KeySet::new([key.public_key()]).unwrap())
+        .clock(Arc::new(FixedClock::new(NOW)))
+        .build()
+        .unwrap()
+    }
+
+    fn claims(sub: &str, jti: &str) -> String {
+        format!(
+            r#"{{"iss":"https:\/\/portal.construtora.com.br","aud":"financeiro","sub":"{sub}","role":"cliente","iat":{NOW},"nbf":{NOW},"exp":{},"jti":"{jti}"}}"#,
+            NOW + 300
+        )
+    }
+
+    #[test]
+    fn escaped_strings_are_read_like_plain_ones() {
+        // JSON escapes take the owned-string path of the parser; plain strings are borrowed.
+        for alg in [Algorithm::EdDSA, Algorithm::ES256] {
+            let key = SigningKey::generate(alg).unwrap();
+            let verifier = verifier(&key);
+            let header = format!(
+                r#"{{"alg":"{alg}","typ":"cv-plugin-launch\u002bjwt","kid":"{}"}}"#,
+                key.kid()
+            );
+            let escaped = token(
+                &key,
+                &header,
+                &claims(r"48\u00321\u0033", r"AAAAAAAAAAAAAAAAAAAA\u0041A"),
+            );
+            let verified = verifier.verify(&escaped).unwrap();
+            assert_eq!(verified.subject().as_str(), "48213");
+            assert_eq!(verified.token_id().as_str(), "AAAAAAAAAAAAAAAAAAAAAA");
+            assert_eq!(verified.issuer().as_str(), ISSUER);
+
+            // An escaped member name is the same member: a repeat is still a repeat.
+            let repeated = claims("48213", "BBBBBBBBBBBBBBBBBBBBBB").replace(
+                r#""role":"cliente""#,
+                r#""role":"cliente","s\u0075b":"48213""#,
+            );
+            let error = verifier
+                .verify(&token(&key, &header, &repeated))
+                .unwrap_err();
+            assert_eq!(error.code(), "duplicate_member");
+
+            // An escaped typ that decodes to another value is still the wrong typ.
+            let wrong = header.replace(r"\u002b", r"\u002d");
+            let error = verifier
+                .verify(&token(
+                    &key,
+                    &wrong,
+                    &claims("48213", "CCCCCCCCCCCCCCCCCCCCCC"),
+                ))
+                .unwrap_err();
+            assert_eq!(error.code(), "wrong_typ");
+        }
+    }
+
+    #[test]
+    fn a_signature_of_another_key_or_length_is_bad_signature() {
+        let key = SigningKey::generate(Algorithm::ES256).unwrap();
+        let other = SigningKey::generate(Algorithm::ES256).unwrap();
+        let verifier = verifier(&key);
+        let header = format!(
+            r#"{{"alg":"ES256","typ":"cv-plugin-launch+jwt","kid":"{}"}}"#,
+            key.kid()
+        );
+        let good = token(&key, &header, &claims("48213", "DDDDDDDDDDDDDDDDDDDDDD"));
+        let (input, _) = good.rsplit_once('.').unwrap();
+        let forged = token(&other, &header, &claims("48213", "DDDDDDDDDDDDDDDDDDDDDD"));
+        let (_, forged_signature) = forged.rsplit_once('.').unwrap();
+        for signature in [forged_signature.to_owned(), b64::encode(&[0u8; 63])] {
+            let error = verifier
+                .verify(&format!("{input}.{signature}"))
+                .unwrap_err();
+            assert_eq!(error.code(), "bad_signature");
+        }
+        assert!(verifier.verify(&good).is_ok());
+    }
+}
