@@ -15,7 +15,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use common::*;
-use cv_portal_plugin::{Algorithm, KeySet, SigningKey, Verifier, VerifyError};
+use cv_portal_plugin::{Algorithm, KeySet, SigningKey, Verifier};
 
 const TYP: &str = "cv-plugin-launch+jwt";
 
@@ -556,7 +556,8 @@ fn cases(k: &Keys) -> Vec<Case> {
             with_claims(&format!("{ok}x")),
         ),
         // serde_json skips ignored strings without validating them; the crate checks the whole
-        // segment, so claims that are not UTF-8 JSON (PROTOCOL.md §2, §4) are refused.
+        // segment, so claims that are not UTF-8 JSON (PROTOCOL.md §2, §4) are refused (also
+        // pinned alone, by the test SECURITY.md names, below).
         case(
             "an unknown claim that is not UTF-8",
             "malformed",
@@ -889,7 +890,13 @@ fn a_malleated_ecdsa_signature_is_still_single_use() {
     assert!(fresh.verify(&malleated).is_ok());
     // ...but after the first spelling was used, it is a replay.
     assert!(verifier.verify(&token).is_ok());
-    assert_eq!(verifier.verify(&malleated), Err(VerifyError::Replayed));
+    assert_eq!(
+        verifier
+            .verify(&malleated)
+            .map(|_| ())
+            .map_err(|e| e.code()),
+        Err("replayed")
+    );
 }
 
 #[test]
@@ -902,6 +909,26 @@ fn deeply_nested_unknown_claims_are_ignored() {
     assert!(token.len() > 50_000);
     let claims = verifier_with_max_len(&keys, 65_536).verify(&token).unwrap();
     assert_eq!(claims.subject().as_str(), "48213");
+}
+
+#[test]
+// serde_json skips ignored strings without validating them; the crate checks the whole segment
+// so claims that are not UTF-8 JSON (PROTOCOL.md §2), which PyJWT and jose refuse, are refused.
+fn claims_that_are_not_utf8_are_malformed_even_in_an_unknown_claim() {
+    let keys = keys();
+    let claims = claims(1).replacen('{', "{\"ext\":\"\u{1}\",", 1);
+    let bytes: Vec<u8> = claims
+        .bytes()
+        .map(|b| if b == 1 { 0xff } else { b })
+        .collect();
+    assert!(std::str::from_utf8(&bytes).is_err());
+    let token = sign_segments(
+        &keys.ed,
+        &b64(header_json("EdDSA", keys.ed.kid()).as_bytes()),
+        &b64(&bytes),
+    );
+    let got = verifier_with_max_len(&keys, 4096).verify(&token);
+    assert_eq!(got.map(|_| ()).map_err(|e| e.code()), Err("malformed"));
 }
 
 /// Where each case is in the conformance vectors (vectors/launch-tokens.json), so that PyJWT,
