@@ -1,6 +1,7 @@
 // CV plugin launch tokens in Node with `jose`: the vendor's recipe, proved on the vectors.
 //
 //     cd conformance && npm ci && node verify_vectors.mjs ../vectors/launch-tokens.json [--mint minted.json]
+//         [--crate-minted crate.json] [--library-alone jose-alone.json]
 //
 // (Run it from this folder: a script elsewhere cannot `import 'jose'` from conformance/node_modules.)
 //
@@ -14,7 +15,9 @@
 // The script then checks the conformance vectors: every valid vector verifies with the expected
 // claims, every invalid one is refused with its error code, and the ones marked
 // `"standard": true` are refused by jose alone. With `--mint` it also mints tokens the way the
-// portal does (both algorithms, the vectors' TEST keys) for the Rust crate to verify.
+// portal does (both algorithms, the vectors' TEST keys) for the Rust crate to verify; with
+// `--crate-minted` it verifies tokens the crate minted; with `--library-alone` it writes what jose
+// alone did with each invalid vector (conformance/standard_flags.py reads it).
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -23,6 +26,7 @@ import * as jose from 'jose';
 
 const TYP = 'cv-plugin-launch+jwt';
 const CLAIMS = ['iss', 'aud', 'sub', 'role', 'iat', 'nbf', 'exp', 'jti'];
+const TIMES = ['iat', 'nbf', 'exp'];
 const ROLES = ['cliente', 'sindico', 'gestor'];
 const SUB = /^[A-Za-z0-9._:-]{1,128}$/;
 const JTI = /^[A-Za-z0-9_-]{16,128}$/;
@@ -49,35 +53,43 @@ function b64urlDecode(segment) {
   return bytes;
 }
 
-/** The member names of a JSON object's top level, repeats included. JSON.parse keeps the last of
- *  two equal names silently, so they are listed here (on text JSON.parse already accepted). */
-function topLevelNames(text) {
-  const names = [];
-  const colon = /\s*:/y;
+/** The top-level members of a JSON object's text, as [name, value text] pairs, repeats
+ *  included, read on text JSON.parse already accepted. JSON.parse keeps the last of two equal
+ *  names silently, and reads 1.0, 1e3 and -0 as integers: the names and the numbers' spelling
+ *  are checked on these pairs. */
+function topLevelMembers(text) {
+  const members = [];
   let depth = 0;
+  let name; // the member whose value is being read, once past its colon
+  let pending; // the last name read, before its colon
+  let start = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (c === '"') {
       let end = i + 1;
       while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
-      colon.lastIndex = end + 1;
-      if (depth === 1 && colon.test(text)) names.push(JSON.parse(text.slice(i, end + 1)));
+      if (depth === 1 && name === undefined) pending = JSON.parse(text.slice(i, end + 1));
       i = end;
+    } else if (c === ':' && depth === 1 && name === undefined) {
+      [name, start] = [pending, i + 1];
     } else if (c === '{' || c === '[') {
       depth++;
-    } else if (c === '}' || c === ']') {
-      depth--;
+    } else if ((c === ',' && depth === 1) || ((c === '}' || c === ']') && depth-- === 1)) {
+      if (name !== undefined) members.push([name, text.slice(start, i).trim()]);
+      name = undefined;
     }
   }
-  return names;
+  return members;
 }
 
-/** A JSON object without repeated member names (§2). */
+/** A JSON object without repeated member names (§2), and its members' text. */
 function jsonObject(bytes, part) {
   let text;
   let value;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // fatal: bytes that are not UTF-8 are an error, not U+FFFD; ignoreBOM: a byte-order mark
+    // stays in the text, where JSON.parse refuses it, instead of being dropped.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
     value = JSON.parse(text);
   } catch {
     throw new LaunchTokenError('malformed', `the ${part} is not JSON`);
@@ -85,9 +97,11 @@ function jsonObject(bytes, part) {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new LaunchTokenError('malformed', `the ${part} is not a JSON object`);
   }
-  const names = topLevelNames(text);
-  if (new Set(names).size !== names.length) throw new LaunchTokenError('duplicate_member', part);
-  return value;
+  const members = topLevelMembers(text);
+  if (new Set(members.map(([name]) => name)).size !== members.length) {
+    throw new LaunchTokenError('duplicate_member', part);
+  }
+  return { value, text: Object.fromEntries(members) };
 }
 
 /** The portal's JWKS as Map(kid => {alg, key}); each key's algorithm is pinned by its type (§7). */
@@ -115,14 +129,14 @@ function codeOf(error) {
 /** Every check of PROTOCOL.md §6 but single use; resolves to the claims or throws
  *  LaunchTokenError. `keys` comes from `keySet`; `now` is a Date (tests pin it). */
 export async function verifyLaunchToken(token, keys, { issuer, plugin, leeway = 30, maxLen = 4096, now = new Date() }) {
-  // 1-3. Size before anything else, three segments, canonical base64url.
-  if (token.length > maxLen) throw new LaunchTokenError('token_too_large');
+  // 1-3. Size (in bytes) before anything else, three segments, canonical base64url.
+  if (Buffer.byteLength(token) > maxLen) throw new LaunchTokenError('token_too_large');
   const segments = token.split('.');
   if (segments.length !== 3) throw new LaunchTokenError('malformed', 'not three segments');
   const [headerBytes, claimsBytes] = segments.map(b64urlDecode);
 
   // 4-9. The header is exactly {alg, typ, kid}; the kid picks the key; the key fixes the alg.
-  const header = jsonObject(headerBytes, 'header');
+  const header = jsonObject(headerBytes, 'header').value;
   const { alg } = header;
   if (typeof alg === 'string' && alg.toLowerCase() === 'none') throw new LaunchTokenError('alg_none');
   if (alg !== 'EdDSA' && alg !== 'ES256') throw new LaunchTokenError('unsupported_alg');
@@ -135,32 +149,41 @@ export async function verifyLaunchToken(token, keys, { issuer, plugin, leeway = 
   if (key === undefined) throw new LaunchTokenError('unknown_kid');
   if (key.alg !== alg) throw new LaunchTokenError('alg_mismatch');
 
-  // 10, 12, 14, 15, 18-20. The library: signature, required claims, issuer, audience, times.
+  // 10, 12, 14, 15, 19, 20. The library: signature, required claims, issuer, audience, times.
   try {
     await jose.jwtVerify(token, key.key, {
       algorithms: [key.alg], // the key's algorithm, never the header's
       issuer,
       audience: plugin,
-      requiredClaims: CLAIMS.filter((c) => c !== 'role'),
+      requiredClaims: CLAIMS,
       clockTolerance: leeway,
       currentDate: now,
     });
   } catch (error) {
+    if (error instanceof jose.errors.JWSSignatureVerificationFailed) throw new LaunchTokenError('bad_signature');
+    // The signature is good (jose checks it first). §6 puts our checks 11-18 before the time
+    // checks, so when jose refuses the claims, ours answer first.
+    checkClaims(claimsBytes, { issuer, plugin, leeway, now });
     throw new LaunchTokenError(codeOf(error), error.message);
   }
+  return checkClaims(claimsBytes, { issuer, plugin, leeway, now });
+}
 
-  // 11-13, 16-18. What jose lets through: repeated members, role, an `aud` array, the formats of
-  // sub and jti, the lifetime, an iat in the future. Unknown claims are ignored.
-  const claims = jsonObject(claimsBytes, 'claims');
+/** Checks 11-18 on a verified claims segment: what jose lets through (repeated members, a time
+ *  written 1.0, 1e9 or -0, role, an `aud` array, the formats of sub and jti, the lifetime, an
+ *  iat in the future). Unknown claims are ignored. Returns the claims. */
+function checkClaims(claimsBytes, { issuer, plugin, leeway, now }) {
+  const { value: claims, text } = jsonObject(claimsBytes, 'claims');
   for (const name of CLAIMS) {
     if (!(name in claims)) throw new LaunchTokenError('missing_claim', name);
   }
-  for (const name of ['iat', 'nbf', 'exp']) {
-    const value = claims[name];
-    if (!Number.isSafeInteger(value) || value < 0 || value > MAX_TIME) throw new LaunchTokenError('invalid_claim', name);
-  }
-  for (const name of ['iss', 'aud', 'sub', 'role', 'jti']) {
-    if (typeof claims[name] !== 'string') throw new LaunchTokenError('invalid_claim', name);
+  for (const name of CLAIMS) {
+    if (TIMES.includes(name)) {
+      // A plain integer as written: JSON.parse cannot tell 1764288240.0 from 1764288240.
+      if (!/^(0|[1-9][0-9]*)$/.test(text[name]) || claims[name] > MAX_TIME) throw new LaunchTokenError('invalid_claim', name);
+    } else if (typeof claims[name] !== 'string') {
+      throw new LaunchTokenError('invalid_claim', name);
+    }
   }
   if (!ROLES.includes(claims.role)) throw new LaunchTokenError('unknown_role');
   if (claims.iss !== issuer) throw new LaunchTokenError('wrong_issuer');
@@ -194,20 +217,15 @@ export async function mint(privateJwk, { issuer, plugin, sub, role, now, lifetim
 
 // ---- The conformance run (a test harness, not part of the recipe) ---------------------------
 
-// Vectors this recipe cannot refuse, and why. A JavaScript vendor accepts these; see PROTOCOL.md §4.
-const KNOWN_GAPS = {
-  'exp-float': 'JSON.parse reads 1764288240.0 as the integer 1764288240',
-  'exp-exponent': 'JSON.parse reads 1.76428824e9 as the integer 1764288240',
-};
-
-/** jose alone, configured as §6 says standard libraries can be: key by kid, an explicit
- *  algorithm list, required claims, issuer, audience, leeway, a maximum age. Throws on refusal. */
+/** jose alone, configured as §6 says standard libraries can be: the key its `kid` names in the
+ *  key set (jose's own lookup), an explicit algorithm list, all eight claims required, issuer,
+ *  audience, leeway, a maximum age. Throws on refusal. */
 async function libraryOnly(token, jwks, { issuer, plugin, leeway, now }) {
   return jose.jwtVerify(token, jose.createLocalJWKSet(jwks), {
     algorithms: ['EdDSA', 'ES256'],
     issuer,
     audience: plugin,
-    requiredClaims: CLAIMS.filter((c) => c !== 'role'),
+    requiredClaims: CLAIMS,
     clockTolerance: leeway,
     maxTokenAge: MAX_LIFETIME, // makes jose refuse an iat in the future
     currentDate: now,
@@ -216,20 +234,27 @@ async function libraryOnly(token, jwks, { issuer, plugin, leeway, now }) {
 
 async function main() {
   const args = process.argv.slice(2);
-  const mintIndex = args.indexOf('--mint');
-  const mintPath = mintIndex >= 0 ? args.splice(mintIndex, 2)[1] : undefined;
-  if (args.length !== 1 || (mintIndex >= 0 && !mintPath)) {
-    console.error('usage: node verify_vectors.mjs VECTORS.json [--mint OUT.json]');
+  const options = {};
+  for (const flag of ['--mint', '--crate-minted', '--library-alone']) {
+    const index = args.indexOf(flag);
+    if (index >= 0) [, options[flag]] = args.splice(index, 2);
+  }
+  if (args.length !== 1 || Object.values(options).includes(undefined)) {
+    console.error('usage: node verify_vectors.mjs VECTORS.json [--mint OUT.json] [--crate-minted FILE.json] [--library-alone OUT.json]');
     return 2;
   }
   const vectors = JSON.parse(readFileSync(args[0], 'utf8'));
   const keys = await keySet(vectors.jwks);
   const now = new Date(vectors.now * 1000);
   const config = { issuer: vectors.issuer, plugin: vectors.plugin, leeway: vectors.leeway, now };
+  const joseVersion = createRequire(import.meta.url)('jose/package.json').version;
   let passed = 0;
   const failures = [];
   const check = (ok, message) => (ok ? passed++ : failures.push(message));
-  const sameClaims = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  // Equal as JSON values, whatever the order of the members.
+  const byName = ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0);
+  const sorted = (_, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(byName)) : v);
+  const sameClaims = (a, b) => JSON.stringify(a, sorted) === JSON.stringify(b, sorted);
 
   for (const v of vectors.valid) {
     try {
@@ -238,30 +263,58 @@ async function main() {
     } catch (error) {
       check(false, `${v.name}: valid vector refused: ${error.message}`);
     }
+    try {
+      await libraryOnly(v.token, vectors.jwks, config);
+      check(true, '');
+    } catch (error) {
+      check(false, `${v.name}: valid vector refused by jose alone: ${error.message}`);
+    }
   }
 
-  const seenGaps = new Set();
+  // Every invalid vector is refused with its code; jose alone refuses the "standard" ones.
+  const alone = {};
   for (const v of vectors.invalid) {
     try {
       await verifyLaunchToken(v.token, keys, { ...config, maxLen: vectors.max_token_len });
-      if (v.name in KNOWN_GAPS) seenGaps.add(v.name);
-      else check(false, `${v.name}: invalid vector accepted (expected ${v.error})`);
+      check(false, `${v.name}: invalid vector accepted (expected ${v.error})`);
     } catch (error) {
       check(error.code === v.error, `${v.name}: refused as ${error.code ?? error.message}, expected ${v.error}`);
     }
-    if (v.standard) {
+    try {
+      await libraryOnly(v.token, vectors.jwks, config);
+      alone[v.name] = null;
+    } catch (error) {
+      alone[v.name] = `${error.code ?? error.name}: ${error.message}`;
+    }
+    if (v.standard) check(alone[v.name] !== null, `${v.name}: marked standard, but jose alone accepts it`);
+  }
+  if (options['--library-alone']) {
+    writeFileSync(options['--library-alone'], JSON.stringify({ library: `jose ${joseVersion}`, refused: alone }, null, 2));
+  }
+
+  // The other direction: tokens the crate minted (Issuer::mint) verify here, with their claims.
+  if (options['--crate-minted']) {
+    const minted = JSON.parse(readFileSync(options['--crate-minted'], 'utf8'));
+    const algs = new Set();
+    for (const entry of minted.tokens) {
+      algs.add(entry.alg);
       try {
-        await libraryOnly(v.token, vectors.jwks, config);
-        check(false, `${v.name}: marked standard, but jose alone accepts it`);
-      } catch {
+        const claims = await verifyLaunchToken(entry.token, keys, config);
+        check(sameClaims(claims, entry.claims), `crate-minted ${entry.alg}: claims differ: ${JSON.stringify(claims)}`);
+      } catch (error) {
+        check(false, `crate-minted ${entry.alg} token refused: ${error.message}`);
+      }
+      try {
+        await libraryOnly(entry.token, vectors.jwks, config);
         check(true, '');
+      } catch (error) {
+        check(false, `crate-minted ${entry.alg} token refused by jose alone: ${error.message}`);
       }
     }
+    check(algs.size === 2 && algs.has('EdDSA') && algs.has('ES256'), `crate-minted tokens cover ${[...algs]}, not both algorithms`);
   }
-  const stale = Object.keys(KNOWN_GAPS).filter((name) => !seenGaps.has(name));
-  check(stale.length === 0, `KNOWN_GAPS lists vectors this recipe refuses now: ${stale}`);
 
-  if (mintPath) {
+  if (options['--mint']) {
     const tokens = [];
     const roles = { EdDSA: ['cliente', 'gestor'], ES256: ['sindico', 'cliente'] };
     for (const privateJwk of vectors.test_private_keys) {
@@ -278,12 +331,11 @@ async function main() {
         tokens.push(minted);
       }
     }
-    const joseVersion = createRequire(import.meta.url)('jose/package.json').version;
-    writeFileSync(mintPath, JSON.stringify({ minted_by: `jose ${joseVersion}`, tokens }, null, 2));
+    writeFileSync(options['--mint'], JSON.stringify({ minted_by: `jose ${joseVersion}`, tokens }, null, 2));
   }
 
   for (const message of failures) console.log(`FAIL ${message}`);
-  console.log(`jose: ${passed} passed, ${failures.length} failed`);
+  console.log(`jose ${joseVersion}: ${passed} passed, ${failures.length} failed`);
   return failures.length === 0 ? 0 : 1;
 }
 

@@ -2,6 +2,7 @@
 """CV plugin launch tokens in Python with PyJWT: the vendor's recipe, proved on the vectors.
 
     python3 verify_vectors.py ../vectors/launch-tokens.json [--mint minted.json]
+        [--crate-minted crate.json] [--library-alone pyjwt-alone.json]
 
 If you are an ERP vendor, read `verify_launch_token` below: it is the whole of PROTOCOL.md §6.
 PyJWT checks the signature, `iss`, `aud`, the required claims and the times; the few lines around
@@ -14,7 +15,9 @@ instances, and refuse it the second time.
 The script then checks the conformance vectors: every valid vector verifies with the expected
 claims, every invalid one is refused with its error code, and the ones marked `"standard": true`
 are refused by PyJWT alone. With `--mint` it also mints tokens the way the portal does (both
-algorithms, the vectors' TEST keys) for the Rust crate to verify (tests/vectors.rs).
+algorithms, the vectors' TEST keys) for the Rust crate to verify (tests/vectors.rs); with
+`--crate-minted` it verifies tokens the crate minted; with `--library-alone` it writes what PyJWT
+alone did with each invalid vector (conformance/standard_flags.py reads it).
 """
 
 import argparse
@@ -73,9 +76,16 @@ def json_object(data, part):
     def no_constants(name):
         raise ValueError(f"{name} is not JSON")
 
+    def plain_int(text):
+        # Python reads -0 as the integer 0; as a float, the integer checks below refuse it (§4).
+        return -0.0 if text == "-0" else int(text)
+
     try:
         value = json.loads(
-            data.decode("utf-8"), object_pairs_hook=no_repeats, parse_constant=no_constants
+            data.decode("utf-8"),
+            object_pairs_hook=no_repeats,
+            parse_constant=no_constants,
+            parse_int=plain_int,
         )
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise LaunchTokenError("malformed", f"the {part} is not JSON") from None
@@ -92,8 +102,8 @@ def key_set(jwks):
 def verify_launch_token(token, keys, *, issuer, plugin, leeway=30, max_len=4096):
     """Every check of PROTOCOL.md §6 but single use; returns the claims or raises
     LaunchTokenError. `keys` comes from `key_set`."""
-    # 1-3. Size before anything else, three segments, canonical base64url.
-    if len(token) > max_len:
+    # 1-3. Size (in bytes) before anything else, three segments, canonical base64url.
+    if len(token.encode()) > max_len:
         raise LaunchTokenError("token_too_large")
     segments = token.split(".")
     if len(segments) != 3:
@@ -131,35 +141,47 @@ def verify_launch_token(token, keys, *, issuer, plugin, leeway=30, max_len=4096)
             issuer=issuer,
             audience=plugin,
             leeway=leeway,
-            options={"require": [c for c in CLAIMS if c != "role"]},
+            options={"require": list(CLAIMS), "strict_aud": True},
         )
     except jwt.InvalidSignatureError:
         raise LaunchTokenError("bad_signature") from None
-    except jwt.ExpiredSignatureError:
-        raise LaunchTokenError("expired") from None
-    except jwt.ImmatureSignatureError as e:
-        raise LaunchTokenError("issued_in_future" if "(iat)" in str(e) else "not_yet_valid") from None
-    except jwt.InvalidIssuerError:
-        raise LaunchTokenError("wrong_issuer") from None
-    except jwt.InvalidAudienceError:
-        raise LaunchTokenError("wrong_audience") from None
-    except jwt.MissingRequiredClaimError as e:
-        raise LaunchTokenError("missing_claim", e.claim) from None
     except jwt.PyJWTError as e:
-        raise LaunchTokenError("invalid_claim", str(e)) from None
+        # The signature is good (PyJWT checks it first). §6 puts our checks 11-17 before the
+        # time checks, so when PyJWT refuses the claims, ours answer first.
+        check_claims(claims_bytes, issuer=issuer, plugin=plugin)
+        raise LaunchTokenError(library_code(e), str(e)) from None
+    return check_claims(claims_bytes, issuer=issuer, plugin=plugin)
 
-    # 11-13, 16, 17. What PyJWT lets through: repeated members, a string or float time (it calls
-    # int() on them), role, the formats of sub and jti, the lifetime. Unknown claims are ignored.
+
+def library_code(error):
+    """PyJWT's errors, as PROTOCOL.md §6 codes."""
+    if isinstance(error, jwt.ExpiredSignatureError):
+        return "expired"
+    if isinstance(error, jwt.ImmatureSignatureError):
+        return "issued_in_future" if "(iat)" in str(error) else "not_yet_valid"
+    if isinstance(error, jwt.InvalidIssuerError):
+        return "wrong_issuer"
+    if isinstance(error, jwt.InvalidAudienceError):
+        return "wrong_audience"
+    if isinstance(error, jwt.MissingRequiredClaimError):
+        return "missing_claim"
+    return "invalid_claim"
+
+
+def check_claims(claims_bytes, *, issuer, plugin):
+    """Checks 11-17 on a verified claims segment: what PyJWT lets through (repeated members, a
+    string, float or boolean time, which it reads with int(), role, the formats of sub and jti,
+    the lifetime). Unknown claims are ignored. Returns the claims."""
     claims = json_object(claims_bytes, "claims")
     for name in CLAIMS:
         if name not in claims:
             raise LaunchTokenError("missing_claim", name)
-    for name in TIMES:
+    for name in CLAIMS:
         value = claims[name]
-        if type(value) is not int or not 0 <= value <= MAX_TIME:  # bool is an int in Python
-            raise LaunchTokenError("invalid_claim", name)
-    for name in ("iss", "aud", "sub", "role", "jti"):
-        if not isinstance(claims[name], str):
+        if name in TIMES:
+            if type(value) is not int or not 0 <= value <= MAX_TIME:  # bool is an int subclass
+                raise LaunchTokenError("invalid_claim", name)
+        elif not isinstance(value, str):
             raise LaunchTokenError("invalid_claim", name)
     if claims["role"] not in ROLES:
         raise LaunchTokenError("unknown_role")
@@ -206,12 +228,6 @@ def mint(private_jwk, *, issuer, plugin, sub, role, now, lifetime=300):
 
 # ---- The conformance run (a test harness, not part of the recipe) ---------------------------
 
-# Where this recipe reports another code than the crate, and why. The token is refused either way.
-KNOWN_CODE_DIFFERENCES = {
-    # PyJWT's required-claims check treats null as absent.
-    "nbf-null": "missing_claim",
-}
-
 
 class PinnedClock(datetime.datetime):
     """PyJWT reads the wall clock; the vectors were made for one fixed instant."""
@@ -223,11 +239,12 @@ class PinnedClock(datetime.datetime):
         return datetime.datetime.fromtimestamp(cls.pinned, tz)
 
 
-def library_only(token, keys, *, issuer, plugin, leeway):
-    """PyJWT alone, configured as §6 says standard libraries can be: key by kid, the key's
-    algorithm, required claims, issuer, audience, leeway. Raises on refusal."""
+def library_only(token, jwks, *, issuer, plugin, leeway):
+    """PyJWT alone, configured as §6 says standard libraries can be: the key its `kid` names in
+    the key set (PyJWT's own lookup), that key's algorithm, all eight claims required, issuer,
+    audience (a single string: `strict_aud`), leeway. Raises on refusal."""
     kid = jwt.get_unverified_header(token).get("kid")
-    key = keys[kid]  # KeyError: no such key
+    key = jwt.PyJWKSet.from_dict(jwks)[kid]  # KeyError: no such key
     return jwt.decode(
         token,
         key,
@@ -235,7 +252,7 @@ def library_only(token, keys, *, issuer, plugin, leeway):
         issuer=issuer,
         audience=plugin,
         leeway=leeway,
-        options={"require": [c for c in CLAIMS if c != "role"]},
+        options={"require": list(CLAIMS), "strict_aud": True},
     )
 
 
@@ -243,6 +260,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("vectors", help="vectors/launch-tokens.json")
     parser.add_argument("--mint", metavar="OUT", help="write freshly minted tokens to OUT")
+    parser.add_argument(
+        "--crate-minted",
+        metavar="FILE",
+        help="also verify the tokens cv-portal-plugin minted (tests/vectors.rs writes FILE)",
+    )
+    parser.add_argument(
+        "--library-alone",
+        metavar="OUT",
+        help="write whether PyJWT alone refuses each invalid vector to OUT",
+    )
     args = parser.parse_args()
     with open(args.vectors, encoding="utf-8") as f:
         vectors = json.load(f)
@@ -266,25 +293,49 @@ def main():
             check(claims == v["claims"], f"{v['name']}: claims differ: {claims}")
         except LaunchTokenError as e:
             check(False, f"{v['name']}: valid vector refused: {e}")
+        try:
+            library_only(v["token"], vectors["jwks"], **config)
+            check(True, "")
+        except Exception as e:  # noqa: BLE001 (any refusal of a valid vector is a failure)
+            check(False, f"{v['name']}: valid vector refused by PyJWT alone: {e!r}")
 
-    seen_differences = set()
+    # Every invalid vector is refused with its code; PyJWT alone refuses the "standard" ones.
+    alone = {}
     for v in vectors["invalid"]:
         try:
             verify_launch_token(v["token"], keys, max_len=vectors["max_token_len"], **config)
             check(False, f"{v['name']}: invalid vector accepted (expected {v['error']})")
         except LaunchTokenError as e:
-            expected = KNOWN_CODE_DIFFERENCES.get(v["name"], v["error"])
-            if v["name"] in KNOWN_CODE_DIFFERENCES:
-                seen_differences.add(v["name"])
-            check(e.code == expected, f"{v['name']}: refused as {e.code}, expected {expected}")
+            check(e.code == v["error"], f"{v['name']}: refused as {e.code}, expected {v['error']}")
+        try:
+            library_only(v["token"], vectors["jwks"], **config)
+            alone[v["name"]] = None
+        except Exception as e:  # noqa: BLE001 (what PyJWT alone says, whatever it raises)
+            alone[v["name"]] = f"{type(e).__name__}: {e}"
         if v["standard"]:
+            check(alone[v["name"]] is not None, f"{v['name']}: marked standard, but PyJWT alone accepts it")
+    if args.library_alone:
+        with open(args.library_alone, "w", encoding="utf-8") as f:
+            json.dump({"library": f"PyJWT {jwt.__version__}", "refused": alone}, f, indent=2)
+
+    # The other direction: tokens the crate minted (Issuer::mint) verify here, with their claims.
+    if args.crate_minted:
+        with open(args.crate_minted, encoding="utf-8") as f:
+            minted = json.load(f)
+        algs = set()
+        for entry in minted["tokens"]:
+            algs.add(entry["alg"])
             try:
-                library_only(v["token"], keys, **config)
-                check(False, f"{v['name']}: marked standard, but PyJWT alone accepts it")
-            except (jwt.PyJWTError, KeyError):
+                claims = verify_launch_token(entry["token"], keys, **config)
+                check(claims == entry["claims"], f"crate-minted {entry['alg']}: claims differ: {claims}")
+            except LaunchTokenError as e:
+                check(False, f"crate-minted {entry['alg']} token refused: {e}")
+            try:
+                library_only(entry["token"], vectors["jwks"], **config)
                 check(True, "")
-    stale = set(KNOWN_CODE_DIFFERENCES) - seen_differences
-    check(not stale, f"KNOWN_CODE_DIFFERENCES names no vector: {sorted(stale)}")
+            except Exception as e:  # noqa: BLE001
+                check(False, f"crate-minted {entry['alg']} token refused by PyJWT alone: {e!r}")
+        check(algs == {"EdDSA", "ES256"}, f"crate-minted tokens cover {sorted(algs)}, not both algorithms")
 
     if args.mint:
         tokens = []

@@ -3,6 +3,10 @@
 //!
 //! Keys are the fixed TEST keys of the conformance vectors (RFC 8037 §A.1, RFC 7515 §A.3), so a
 //! failing case can be reproduced byte for byte (ECDSA signatures aside).
+//!
+//! Every case is also a conformance vector (vectors/launch-tokens.json), which PyJWT, jose and
+//! vendors check, unless `SHARED` at the end says why it cannot be one; a new case must be added
+//! to `SHARED` (and, usually, to the vector generator in tests/vectors.rs).
 
 mod common;
 
@@ -11,7 +15,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use common::*;
-use cv_portal_plugin::{Algorithm, KeySet, SigningKey, Verifier, VerifyError};
+use cv_portal_plugin::{Algorithm, KeySet, SigningKey, Verifier};
 
 const TYP: &str = "cv-plugin-launch+jwt";
 
@@ -555,6 +559,18 @@ fn cases(k: &Keys) -> Vec<Case> {
             "malformed",
             with_claims(&format!("{ok}x")),
         ),
+        // serde_json skips ignored strings without validating them; the crate checks the whole
+        // segment, so claims that are not UTF-8 JSON (PROTOCOL.md §2, §4) are refused (also
+        // pinned alone, by the test SECURITY.md names, below).
+        case(
+            "an unknown claim that is not UTF-8",
+            "malformed",
+            sign_segments(ed, &good_header_b64, &{
+                let mut bytes = b"{\"ext\":\"\xff\",".to_vec();
+                bytes.extend_from_slice(&ok.as_bytes()[1..]);
+                b64(&bytes)
+            }),
+        ),
         // Check 10: the signature.
         case(
             "empty signature",
@@ -878,7 +894,13 @@ fn a_malleated_ecdsa_signature_is_still_single_use() {
     assert!(fresh.verify(&malleated).is_ok());
     // ...but after the first spelling was used, it is a replay.
     assert!(verifier.verify(&token).is_ok());
-    assert_eq!(verifier.verify(&malleated), Err(VerifyError::Replayed));
+    assert_eq!(
+        verifier
+            .verify(&malleated)
+            .map(|_| ())
+            .map_err(|e| e.code()),
+        Err("replayed")
+    );
 }
 
 #[test]
@@ -911,4 +933,283 @@ fn claims_that_are_not_utf8_are_malformed_even_in_an_unknown_claim() {
     );
     let got = verifier_with_max_len(&keys, 4096).verify(&token);
     assert_eq!(got.map(|_| ()).map_err(|e| e.code()), Err("malformed"));
+}
+
+/// Where each case is in the conformance vectors (vectors/launch-tokens.json), so that PyJWT,
+/// jose and every vendor see it too: the vector with the same defect (the same code, the token
+/// built the same way or its mirror image), or why it stays a Rust-only case. The tests after
+/// the suite are Rust-only too: a malleated ECDSA signature is refused only as the second
+/// presentation (single use, which one vector cannot show), and deeply nested unknown claims
+/// need the maximum raised.
+enum Shared {
+    Vector(&'static str),
+    RustOnly(&'static str),
+}
+use Shared::{RustOnly, Vector};
+
+const MEGABYTE: &str = "The same check 1 as token-too-large; a megabyte token would make the vectors file megabytes long for nothing a vendor does differently.";
+const RAISED_MAXIMUM: &str =
+    "Needs a verifier whose maximum length is raised to 64 KiB; the vectors fix it at 4096 bytes.";
+
+const SHARED: &[(&str, Shared)] = &[
+    ("alg none", Vector("alg-none")),
+    ("alg None", Vector("alg-none-capitalized")),
+    ("alg NONE", Vector("alg-none-upper-case")),
+    (
+        "alg nOnE with a real signature",
+        Vector("alg-none-with-a-signature"),
+    ),
+    (
+        "HS256 keyed with the raw Ed25519 public key",
+        Vector("hs256-keyed-with-the-ed25519-public-key"),
+    ),
+    (
+        "HS256 keyed with the public JWK text",
+        Vector("hs256-keyed-with-the-p256-jwk"),
+    ),
+    (
+        "HS512 keyed with the JWKS document",
+        Vector("hs512-keyed-with-the-jwks"),
+    ),
+    ("RS256", Vector("alg-rs256")),
+    ("PS256", Vector("alg-ps256")),
+    ("alg eddsa in lower case", Vector("alg-eddsa-lower-case")),
+    (
+        "alg Ed25519 (the fully specified name)",
+        Vector("alg-ed25519"),
+    ),
+    ("alg missing", Vector("alg-missing")),
+    ("alg a number", Vector("alg-number")),
+    ("alg null", Vector("alg-null")),
+    (
+        "ES256 header on the Ed25519 key",
+        Vector("es256-header-on-ed25519-key"),
+    ),
+    (
+        "EdDSA header on the P-256 key",
+        Vector("eddsa-header-on-p256-key"),
+    ),
+    ("kid path traversal", Vector("kid-path-traversal")),
+    ("kid SQL", Vector("kid-sql")),
+    ("kid empty", Vector("kid-empty")),
+    ("kid with a NUL", Vector("kid-with-a-nul")),
+    (
+        "kid in another letter case",
+        Vector("kid-other-letter-case"),
+    ),
+    ("kid a number", Vector("kid-number")),
+    (
+        "kid of an unpublished key, signed by it",
+        Vector("kid-of-an-unpublished-key"),
+    ),
+    ("kid missing", Vector("kid-missing")),
+    (
+        "embedded jwk of the attacker's key",
+        Vector("header-jwk-of-an-unpublished-key"),
+    ),
+    ("jku", Vector("header-jku")),
+    ("x5u", Vector("header-x5u")),
+    ("x5c", Vector("header-x5c")),
+    ("x5t", Vector("header-x5t")),
+    ("crit", Vector("header-crit")),
+    ("cty", Vector("header-cty")),
+    ("b64 false", Vector("header-b64-false")),
+    ("zip", Vector("header-zip")),
+    ("typ missing", Vector("typ-missing")),
+    ("typ JWT", Vector("typ-jwt")),
+    ("typ at+jwt (an access token)", Vector("typ-at-jwt")),
+    ("typ in upper case", Vector("typ-upper-case")),
+    (
+        "typ with application/",
+        Vector("typ-with-media-type-prefix"),
+    ),
+    ("typ of a future version", Vector("typ-future-version")),
+    ("typ null", Vector("typ-null")),
+    ("exp a string", Vector("exp-string")),
+    ("exp a float", Vector("exp-float")),
+    ("exp in exponent notation", Vector("exp-exponent")),
+    ("iat negative", Vector("iat-negative")),
+    ("nbf null", Vector("nbf-null")),
+    ("nbf minus zero", Vector("nbf-minus-zero")),
+    ("iat true", Vector("iat-true")),
+    ("exp an object", Vector("exp-object")),
+    ("exp 2^64", Vector("exp-beyond-64-bits")),
+    ("exp after 9999-12-31", Vector("exp-after-year-9999")),
+    ("sub twice", Vector("claims-duplicate-sub")),
+    (
+        "exp twice, the second later",
+        Vector("claims-duplicate-exp"),
+    ),
+    (
+        "sub twice, once escaped",
+        Vector("claims-duplicate-sub-escaped"),
+    ),
+    ("alg twice", Vector("header-duplicate-alg")),
+    ("kid twice", Vector("header-duplicate-kid")),
+    ("header padded with =", Vector("base64-padding")),
+    (
+        "signature padded with ==",
+        Vector("base64-signature-padding"),
+    ),
+    (
+        "signature in the standard alphabet",
+        Vector("base64-standard-alphabet"),
+    ),
+    ("a space inside the claims", Vector("base64-space")),
+    (
+        "a line break inside the signature",
+        Vector("base64-crlf-in-signature"),
+    ),
+    (
+        "non-zero trailing bits in the signature",
+        Vector("base64-trailing-bits"),
+    ),
+    (
+        "a segment of 4n+1 characters",
+        Vector("base64-impossible-length"),
+    ),
+    (
+        "a non-ASCII character in the header",
+        Vector("base64-non-ascii"),
+    ),
+    (
+        "a percent-encoded signature",
+        Vector("base64-percent-encoded"),
+    ),
+    ("two segments", Vector("two-segments")),
+    ("four segments", Vector("four-segments")),
+    ("empty", Vector("empty-token")),
+    ("only dots", Vector("only-dots")),
+    ("header a JSON array", Vector("header-json-array")),
+    ("header a JSON string", Vector("header-json-string")),
+    (
+        "header with a byte-order mark",
+        Vector("header-byte-order-mark"),
+    ),
+    ("claims null", Vector("claims-null")),
+    ("claims not UTF-8", Vector("claims-not-utf8")),
+    (
+        "claims with trailing garbage",
+        Vector("claims-trailing-garbage"),
+    ),
+    (
+        "an unknown claim that is not UTF-8",
+        Vector("claims-not-utf8-in-an-unknown-claim"),
+    ),
+    ("empty signature", Vector("empty-signature")),
+    ("DER ECDSA signature", Vector("es256-der-signature")),
+    (
+        "tampered claims, original signature",
+        Vector("tampered-claims"),
+    ),
+    ("tampered role, original signature", Vector("tampered-role")),
+    ("64 zero bytes", Vector("signature-all-zero")),
+    ("ECDSA r = s = 0", Vector("es256-signature-r-and-s-zero")),
+    (
+        "signed by another key under the published kid",
+        Vector("signed-by-unpublished-key"),
+    ),
+    (
+        "signature truncated to 63 bytes",
+        Vector("signature-truncated"),
+    ),
+    (
+        "signature with a 65th byte",
+        Vector("signature-with-a-65th-byte"),
+    ),
+    (
+        "header swapped for the P-256 key's, Ed25519 signature kept",
+        Vector("header-swapped-after-signing"),
+    ),
+    ("a valid token for another plugin", Vector("wrong-audience")),
+    ("audience as an array", Vector("aud-array")),
+    ("a valid token of another issuer", Vector("wrong-issuer")),
+    (
+        "issuer with a trailing slash",
+        Vector("issuer-with-a-trailing-slash"),
+    ),
+    ("expired", Vector("expired")),
+    ("not yet valid", Vector("not-yet-valid")),
+    ("issued in the future", Vector("issued-in-future")),
+    (
+        "lifetime of an hour and a second",
+        Vector("lifetime-over-one-hour"),
+    ),
+    ("exp equal to iat", Vector("exp-not-after-iat")),
+    ("exp before iat", Vector("exp-before-iat")),
+    ("role admin", Vector("unknown-role")),
+    ("role Cliente", Vector("role-capitalized")),
+    ("sub an e-mail", Vector("sub-is-an-email")),
+    ("sub of 129 bytes", Vector("sub-too-long")),
+    ("jti too short", Vector("jti-too-short")),
+    ("jti with a dot", Vector("jti-with-a-dot")),
+    ("just over 4096 bytes", Vector("token-just-over-the-limit")),
+    ("iss missing", Vector("missing-iss")),
+    ("aud missing", Vector("missing-aud")),
+    ("sub missing", Vector("missing-sub")),
+    ("role missing", Vector("missing-role")),
+    ("iat missing", Vector("missing-iat")),
+    ("nbf missing", Vector("missing-nbf")),
+    ("exp missing", Vector("missing-exp")),
+    ("jti missing", Vector("missing-jti")),
+    ("a megabyte of A", RustOnly(MEGABYTE)),
+    ("a megabyte of claims", RustOnly(MEGABYTE)),
+    (
+        "a megabyte with the maximum raised",
+        RustOnly(RAISED_MAXIMUM),
+    ),
+    ("header a 20000-deep array", RustOnly(RAISED_MAXIMUM)),
+    ("claims a 20000-deep array", RustOnly(RAISED_MAXIMUM)),
+    ("kid a 20000-deep array", RustOnly(RAISED_MAXIMUM)),
+    (
+        "an unknown header member 20000 deep",
+        RustOnly(RAISED_MAXIMUM),
+    ),
+    ("exp a 20000-deep array", RustOnly(RAISED_MAXIMUM)),
+    (
+        "an unknown claim of 7000 nested objects, and role admin",
+        RustOnly(RAISED_MAXIMUM),
+    ),
+];
+
+#[test]
+fn every_case_is_a_conformance_vector_or_says_why_not() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/vectors/launch-tokens.json"
+    ))
+    .unwrap();
+    let vectors: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let codes: std::collections::HashMap<&str, &str> = vectors["invalid"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["name"].as_str().unwrap(), v["error"].as_str().unwrap()))
+        .collect();
+    let keys = keys();
+    let cases = cases(&keys);
+    let mut failures = Vec::new();
+    for c in &cases {
+        match SHARED.iter().find(|(name, _)| *name == c.name) {
+            None => failures.push(format!(
+                "{}: neither a vector nor a reason in SHARED",
+                c.name
+            )),
+            Some((_, Vector(vector))) => match codes.get(vector) {
+                None => failures.push(format!("{}: no vector {vector}", c.name)),
+                Some(&code) if code != c.code => failures.push(format!(
+                    "{}: vector {vector} is {code}, the case {}",
+                    c.name, c.code
+                )),
+                Some(_) => {}
+            },
+            Some((_, RustOnly(reason))) => assert!(!reason.is_empty()),
+        }
+    }
+    for (name, _) in SHARED {
+        if !cases.iter().any(|c| c.name == *name) {
+            failures.push(format!("SHARED names no case {name}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
 }

@@ -851,6 +851,171 @@ fn a_stale_key_set_keeps_serving_known_keys_when_the_portal_is_down() {
     assert_eq!(cache.last_error().unwrap().kind(), "connection_refused");
 }
 
+// The tests below compare the crate with independent work: values published in RFC 8037
+// (Ed25519) and RFC 7515 (ES256), checked by a signer that is anchored on those values, and
+// tokens minted by PyJWT and jose. (`.ci/conformance.sh` adds the other direction: PyJWT and
+// jose verify tokens the crate mints.)
+
+/// RFC 8037 §A.1's Ed25519 key (a published TEST key).
+const RFC8037_PRIVATE_JWK: &str = r#"{"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+/// The same key's seed and public key in hex, as RFC 8032 §7.1 (TEST 1) prints them.
+const RFC8032_TEST1_SECRET: &str =
+    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+const RFC8032_TEST1_PUBLIC: &str =
+    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+/// RFC 8037 §A.3: the key's JWK thumbprint.
+const RFC8037_THUMBPRINT: &str = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
+/// RFC 8037 §A.4: the JWS of "Example of Ed25519 signing" under `{"alg":"EdDSA"}`.
+const RFC8037_A4_INPUT: &str = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";
+const RFC8037_A4_SIGNATURE: &str =
+    "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg";
+
+/// RFC 7515 §A.3's P-256 key (a published TEST key): the private JWK and the public point.
+const RFC7515_A3_PRIVATE_JWK: &str = r#"{"kty":"EC","crv":"P-256","d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#;
+const RFC7515_A3_X: &str = "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU";
+const RFC7515_A3_Y: &str = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0";
+/// RFC 7515 §A.3.1: the ES256 JWS made with that key (ECDSA is randomized: any valid
+/// signature would do, this one is published).
+const RFC7515_A3_INPUT: &str = "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
+const RFC7515_A3_SIGNATURE: &str =
+    "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
+
+fn hex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// The P-256 public point of RFC 7515 §A.3, `0x04 || x || y`, from the RFC's text.
+fn rfc7515_point() -> Vec<u8> {
+    [
+        vec![0x04],
+        base64_decode(RFC7515_A3_X),
+        base64_decode(RFC7515_A3_Y),
+    ]
+    .concat()
+}
+
+/// A launch token minted by the crate with `key` at `NOW`, split into signing input and
+/// signature bytes.
+fn mint_with(key: SigningKey) -> (String, Vec<u8>) {
+    let issuer = Issuer::builder(issuer_id(), key)
+        .clock(clock())
+        .build()
+        .unwrap();
+    let launch = cliente_opens(&issuer);
+    let (input, signature) = launch.token().rsplit_once('.').unwrap();
+    (input.to_owned(), base64_decode(signature))
+}
+
+#[test]
+fn eddsa_signature_is_byte_for_byte_the_rfc_8037_signers() {
+    // A reference signer made from the RFC's bytes alone (ring, not the crate), checked first
+    // against RFC 8037 §A.4's published signature. Ed25519 is deterministic, so the crate's
+    // signature of a launch token must be exactly the reference signer's.
+    let jwk: serde_json::Value = serde_json::from_str(RFC8037_PRIVATE_JWK).unwrap();
+    let seed = base64_decode(jwk["d"].as_str().unwrap());
+    assert_eq!(seed, hex(RFC8032_TEST1_SECRET));
+    let reference = ring::signature::Ed25519KeyPair::from_seed_and_public_key(
+        &seed,
+        &hex(RFC8032_TEST1_PUBLIC),
+    )
+    .unwrap();
+    assert_eq!(
+        reference.sign(RFC8037_A4_INPUT.as_bytes()).as_ref(),
+        base64_decode(RFC8037_A4_SIGNATURE)
+    );
+
+    let key = SigningKey::from_jwk(RFC8037_PRIVATE_JWK).unwrap();
+    assert_eq!(key.public_key().as_bytes(), hex(RFC8032_TEST1_PUBLIC));
+    assert_eq!(key.kid(), RFC8037_THUMBPRINT);
+    let (input, signature) = mint_with(key);
+    assert_eq!(signature, reference.sign(input.as_bytes()).as_ref());
+    // The header names the RFC's key by its RFC thumbprint.
+    let header: serde_json::Value =
+        serde_json::from_slice(&base64_decode(input.split('.').next().unwrap())).unwrap();
+    assert_eq!(
+        header,
+        serde_json::json!({"alg": "EdDSA", "typ": "cv-plugin-launch+jwt", "kid": RFC8037_THUMBPRINT})
+    );
+}
+
+#[test]
+fn es256_key_verifies_the_rfc_7515_jws_and_signs_raw_r_s() {
+    let key = SigningKey::from_jwk(RFC7515_A3_PRIVATE_JWK).unwrap();
+    // The crate reads the RFC's key to the RFC's point, and that point verifies the RFC's own
+    // published JWS (ring, not the crate).
+    assert_eq!(key.public_key().as_bytes(), rfc7515_point());
+    let verifies_the_rfc_jws = |point: &[u8]| {
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, point)
+            .verify(
+                RFC7515_A3_INPUT.as_bytes(),
+                &base64_decode(RFC7515_A3_SIGNATURE),
+            )
+            .is_ok()
+    };
+    assert!(verifies_the_rfc_jws(key.public_key().as_bytes()));
+    // A launch token the crate mints carries a 64-byte r || s signature (never DER) that the
+    // RFC's point verifies.
+    let (input, signature) = mint_with(key);
+    assert_eq!(signature.len(), 64);
+    ring::signature::UnparsedPublicKey::new(
+        &ring::signature::ECDSA_P256_SHA256_FIXED,
+        rfc7515_point(),
+    )
+    .verify(input.as_bytes(), &signature)
+    .unwrap();
+}
+
+#[test]
+fn tokens_minted_by_pyjwt_and_jose_verify() {
+    // Minted once, with the RFC keys above, by PyJWT 2.15.1 (EdDSA; `jwt.encode` with
+    // headers {typ, kid}) and jose 6.2.18 (ES256; `SignJWT` with `calculateJwkThumbprint`), at
+    // NOW - 60 with a five-minute lifetime. The crate must verify them with the claims written
+    // here, from keys published as the RFCs give them.
+    const PYJWT_EDDSA: &str = "eyJhbGciOiJFZERTQSIsImtpZCI6ImtQcktfcW14VldhWVZBOXd3QkY2SXVvM3ZWeno3VHhIQ1R3WEJ5Z3JTNGsiLCJ0eXAiOiJjdi1wbHVnaW4tbGF1bmNoK2p3dCJ9.eyJpc3MiOiJodHRwczovL3BvcnRhbC5jb25zdHJ1dG9yYS5jb20uYnIiLCJhdWQiOiJmaW5hbmNlaXJvIiwic3ViIjoicHlqd3Q6cmZjODAzNyIsInJvbGUiOiJjbGllbnRlIiwiaWF0IjoxNzY0Mjg3OTQwLCJuYmYiOjE3NjQyODc5NDAsImV4cCI6MTc2NDI4ODI0MCwianRpIjoibWludGVkLWJ5LXB5and0LWVkZHNhIn0.8hPj2ypAC0ZpfXAxuMelB5iKEx3o5MfCY2KnHmJFd-K-jA4B4OA1FOHBvDiTL5BiyT6zLiOxhPBjBdtgT11tBw";
+    const JOSE_ES256: &str = "eyJhbGciOiJFUzI1NiIsInR5cCI6ImN2LXBsdWdpbi1sYXVuY2grand0Iiwia2lkIjoib0tJeXd2R1VwVFZUeXhNUTNid0lJZVFVdWRmcl9Da0xNakNFMTlFQ0QtVSJ9.eyJpc3MiOiJodHRwczovL3BvcnRhbC5jb25zdHJ1dG9yYS5jb20uYnIiLCJhdWQiOiJmaW5hbmNlaXJvIiwic3ViIjoiam9zZTpyZmM3NTE1Iiwicm9sZSI6InNpbmRpY28iLCJpYXQiOjE3NjQyODc5NDAsIm5iZiI6MTc2NDI4Nzk0MCwiZXhwIjoxNzY0Mjg4MjQwLCJqdGkiOiJtaW50ZWQtYnktam9zZS1lczI1NiJ9.ICkmRI5EB4nWKn5Dj0yUymgsG4acl5x6Fb314WQtmePSLet4ss_c4kxRRKf9L48xrQHc5JKNeshzTzI6MZtOWQ";
+    // The published set: the RFCs' public values, and the thumbprints jose computed.
+    let jwks = format!(
+        r#"{{"keys":[
+            {{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"{RFC8037_THUMBPRINT}"}},
+            {{"kty":"EC","crv":"P-256","x":"{RFC7515_A3_X}","y":"{RFC7515_A3_Y}","kid":"oKIywvGUpTVTyxMQ3bwIIeQUudfr_CkLMjCE19ECD-U"}}
+        ]}}"#
+    );
+    let keys = KeySet::from_jwks_json(&jwks).unwrap();
+    let verifier = verifier(&keys, clock());
+    for (token, sub, role, jti) in [
+        (
+            PYJWT_EDDSA,
+            "pyjwt:rfc8037",
+            Role::Cliente,
+            "minted-by-pyjwt-eddsa",
+        ),
+        (
+            JOSE_ES256,
+            "jose:rfc7515",
+            Role::Sindico,
+            "minted-by-jose-es256",
+        ),
+    ] {
+        let claims = verifier
+            .verify(token)
+            .unwrap_or_else(|e| panic!("{sub}: {e} [{}]", e.code()));
+        assert_eq!(claims.issuer().as_str(), ISSUER);
+        assert_eq!(claims.plugin().as_str(), PLUGIN);
+        assert_eq!(claims.subject().as_str(), sub);
+        assert_eq!(claims.role(), role);
+        assert_eq!(claims.issued_at(), NOW - 60);
+        assert_eq!(claims.not_before(), NOW - 60);
+        assert_eq!(claims.expires_at(), NOW + 240);
+        assert_eq!(claims.token_id().as_str(), jti);
+        // One change to the signed bytes and the same token fails.
+        let tampered = token.replacen("eyJpc3Mi", "eyJpc3MI", 1);
+        assert_eq!(code(verifier.verify(&tampered)), "bad_signature");
+    }
+}
+
 #[test]
 fn extreme_clocks_are_errors_not_panics() {
     let (issuer, keys, clock) = setup(Algorithm::EdDSA);

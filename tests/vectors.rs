@@ -11,18 +11,23 @@
 //! CV_REGENERATE_VECTORS=1 cargo test --test vectors vectors_file_is_up_to_date
 //! ```
 //!
-//! `foreign_minted_tokens_verify` checks tokens minted by PyJWT and node `jose`
-//! (conformance/); `.ci/conformance.sh` runs it with `CV_FOREIGN_TOKENS` set.
+//! Two ignored tests join the conformance run (`.ci/conformance.sh`), one per direction:
+//! `crate_minted_tokens_for_foreign_verifiers` writes tokens the crate mints, for PyJWT and node
+//! `jose` (conformance/) to verify, and `foreign_minted_tokens_verify` checks the tokens they
+//! minted.
 
 mod common;
 
 use std::collections::{BTreeSet, HashMap};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use common::{sign_raw, test_key, test_p256_jwk};
-use cv_portal_plugin::{Algorithm, FixedClock, IssuerId, KeySet, SigningKey, Verifier};
+use common::{sign_raw, test_key};
+use cv_portal_plugin::{
+    Algorithm, FixedClock, Issuer, IssuerId, KeySet, Role, SigningKey, Verifier,
+};
 use serde_json::{Value, json};
 
 const VECTORS_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/vectors/launch-tokens.json");
@@ -128,6 +133,11 @@ impl Generator {
 }
 
 fn header_for(alg: Algorithm, kid: &str) -> String {
+    header_json(alg.as_str(), kid)
+}
+
+/// The protocol's header with any `alg` text (e.g. `"none"`, `"RS256"`).
+fn header_json(alg: &str, kid: &str) -> String {
     format!(r#"{{"alg":"{alg}","typ":"{TYP}","kid":"{kid}"}}"#)
 }
 
@@ -203,7 +213,17 @@ struct Invalid {
 }
 
 fn valid_vectors(g: &Generator) -> Vec<Value> {
-    let cases: [(&str, Algorithm, String, &str); 7] = [
+    // The longest token allowed: an unknown claim pads it to exactly the maximum length.
+    let at_the_limit = (2500..3000)
+        .map(|n| {
+            claims(json!({
+                "jti": "valid-eddsa-exactly-4096-bytes",
+                "padding": "x".repeat(n),
+            }))
+        })
+        .find(|claims| g.token(Algorithm::EdDSA, claims).len() == MAX_TOKEN_LEN)
+        .expect("a padding for which the token is 4096 bytes");
+    let cases: [(&str, Algorithm, String, &str); 8] = [
         (
             "eddsa-cliente",
             Algorithm::EdDSA,
@@ -248,6 +268,12 @@ fn valid_vectors(g: &Generator) -> Vec<Value> {
             claims(json!({"iat": NOW - 329, "nbf": NOW - 329, "exp": NOW - 29})),
             "exp passed 29 s ago: inside the 30 s leeway, still accepted.",
         ),
+        (
+            "eddsa-exactly-4096-bytes",
+            Algorithm::EdDSA,
+            at_the_limit,
+            "Exactly 4096 bytes, the maximum length (an unknown claim holds the padding): still accepted.",
+        ),
     ];
     cases
         .into_iter()
@@ -288,21 +314,34 @@ fn invalid_vectors(g: &Generator, es256_valid: &str) -> Vec<Invalid> {
     let jwks_text = KeySet::new([ed.public_key(), p256.public_key()])
         .unwrap()
         .to_jwks_json();
-    let hs256 = {
+    // HMAC "signed" with public material an attacker can read: the classic algorithm confusion.
+    let hmac = |alg: &str, kid: &str, secret: &[u8]| {
+        let algorithm = match alg {
+            "HS256" => ring::hmac::HMAC_SHA256,
+            "HS512" => ring::hmac::HMAC_SHA512,
+            _ => unreachable!("{alg}"),
+        };
         let input = format!(
             "{}.{good_claims_b64}",
-            b64(format!(r#"{{"alg":"HS256","typ":"{TYP}","kid":"{ed_kid}"}}"#).as_bytes())
+            b64(header_json(alg, kid).as_bytes())
         );
-        let mac_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, jwks_text.as_bytes());
-        let tag = ring::hmac::sign(&mac_key, input.as_bytes());
+        let tag = ring::hmac::sign(&ring::hmac::Key::new(algorithm, secret), input.as_bytes());
         format!("{input}.{}", b64(tag.as_ref()))
     };
     let none = |alg: &str| {
         format!(
             "{}.{good_claims_b64}.",
-            b64(format!(r#"{{"alg":"{alg}","typ":"{TYP}","kid":"{ed_kid}"}}"#).as_bytes())
+            b64(header_json(alg, ed_kid).as_bytes())
         )
     };
+    // The usual header with one more member.
+    let header_with = |extra: &str| {
+        with_header(&format!(
+            r#"{{"alg":"EdDSA","typ":"{TYP}","kid":"{ed_kid}",{extra}}}"#
+        ))
+    };
+    let good_signature_bytes = URL_SAFE_NO_PAD.decode(good_signature).unwrap();
+    let with_signature_bytes = |bytes: &[u8]| format!("{good_input}.{}", b64(bytes));
     // A signature segment whose last character has non-zero unused bits: 64 bytes encode to 86
     // characters, and the last one carries 4 unused bits; setting the lowest gives another
     // spelling of the same 64 bytes.
@@ -316,6 +355,12 @@ fn invalid_vectors(g: &Generator, es256_valid: &str) -> Vec<Invalid> {
     };
     let tampered_claims = b64(claims(json!({"sub": "1"})).as_bytes());
     let oversized = with_claims(&claims(json!({"padding": "x".repeat(3000)})));
+    // Off by one: the shortest token of a padding series that is over the maximum. (4098 bytes:
+    // with this header, base64url lengths skip 4097.)
+    let just_over = (2500..3000)
+        .map(|n| with_claims(&claims(json!({"padding": "x".repeat(n)}))))
+        .find(|t| t.len() > MAX_TOKEN_LEN)
+        .unwrap();
 
     vec![
         Invalid {
@@ -335,12 +380,116 @@ fn invalid_vectors(g: &Generator, es256_valid: &str) -> Vec<Invalid> {
             note: "\"none\" in any letter case is never valid.",
         },
         Invalid {
+            name: "alg-none-capitalized",
+            token: none("None"),
+            error: "alg_none",
+            check: 5,
+            standard: true,
+            note: "\"None\", unsigned.",
+        },
+        Invalid {
+            name: "alg-none-upper-case",
+            token: none("NONE"),
+            error: "alg_none",
+            check: 5,
+            standard: true,
+            note: "\"NONE\", unsigned.",
+        },
+        Invalid {
+            name: "alg-none-with-a-signature",
+            token: with_header(&header_json("nOnE", ed_kid)),
+            error: "alg_none",
+            check: 5,
+            standard: true,
+            note: "alg \"nOnE\" over a real Ed25519 signature: still never valid.",
+        },
+        Invalid {
             name: "hs256-keyed-with-the-jwks",
-            token: hs256,
+            token: hmac("HS256", ed_kid, jwks_text.as_bytes()),
             error: "unsupported_alg",
             check: 5,
             standard: true,
             note: "Algorithm confusion: HMAC-SHA256 keyed with the public JWKS text. No HMAC in this protocol.",
+        },
+        Invalid {
+            name: "hs256-keyed-with-the-ed25519-public-key",
+            token: hmac("HS256", ed_kid, ed.public_key().as_bytes()),
+            error: "unsupported_alg",
+            check: 5,
+            standard: true,
+            note: "Algorithm confusion: HMAC-SHA256 keyed with the 32 bytes of the published Ed25519 key.",
+        },
+        Invalid {
+            name: "hs256-keyed-with-the-p256-jwk",
+            token: hmac("HS256", p256_kid, p256.public_key().to_jwk().as_bytes()),
+            error: "unsupported_alg",
+            check: 5,
+            standard: true,
+            note: "Algorithm confusion: HMAC-SHA256 keyed with the published P-256 JWK text, under its kid.",
+        },
+        Invalid {
+            name: "hs512-keyed-with-the-jwks",
+            token: hmac("HS512", ed_kid, jwks_text.as_bytes()),
+            error: "unsupported_alg",
+            check: 5,
+            standard: true,
+            note: "Algorithm confusion: HMAC-SHA512 keyed with the public JWKS text.",
+        },
+        Invalid {
+            name: "alg-rs256",
+            token: with_header(&header_json("RS256", ed_kid)),
+            error: "unsupported_alg",
+            check: 5,
+            standard: true,
+            note: "RSA is not part of the protocol (an Ed25519 signature under an RS256 label).",
+        },
+        Invalid {
+            name: "alg-ps256",
+            token: with_header(&header_json("PS256", ed_kid)),
+            error: "unsupported_alg",
+            check: 5,
+            standard: true,
+            note: "RSA-PSS is not part of the protocol either.",
+        },
+        Invalid {
+            name: "alg-eddsa-lower-case",
+            token: with_header(&header_json("eddsa", ed_kid)),
+            error: "unsupported_alg",
+            check: 5,
+            standard: true,
+            note: "Algorithm names are case-sensitive: \"eddsa\" is not \"EdDSA\".",
+        },
+        Invalid {
+            name: "alg-ed25519",
+            token: with_header(&header_json("Ed25519", ed_kid)),
+            error: "unsupported_alg",
+            check: 5,
+            standard: true,
+            note: "The fully specified name \"Ed25519\" (RFC 9864) is not the protocols \"EdDSA\", even over a valid Ed25519 signature.",
+        },
+        Invalid {
+            name: "alg-missing",
+            token: with_header(&format!(r#"{{"typ":"{TYP}","kid":"{ed_kid}"}}"#)),
+            error: "unsupported_alg",
+            check: 5,
+            standard: true,
+            note: "No alg at all.",
+        },
+        Invalid {
+            name: "alg-number",
+            token: with_header(&format!(r#"{{"alg":1,"typ":"{TYP}","kid":"{ed_kid}"}}"#)),
+            error: "unsupported_alg",
+            check: 5,
+            standard: true,
+            note: "alg is a number.",
+        },
+        Invalid {
+            name: "alg-null",
+            token: with_header(&format!(r#"{{"alg":null,"typ":"{TYP}","kid":"{ed_kid}"}}"#)),
+            error: "unsupported_alg",
+            check: 5,
+            standard: true,
+            note: "alg is null.",
         },
         Invalid {
             name: "es256-header-on-ed25519-key",
@@ -375,6 +524,50 @@ fn invalid_vectors(g: &Generator, es256_valid: &str) -> Vec<Invalid> {
             note: "A kid is only ever looked up in the key set, never used in a query.",
         },
         Invalid {
+            name: "kid-empty",
+            token: with_header(&header_json("EdDSA", "")),
+            error: "unknown_kid",
+            check: 8,
+            standard: true,
+            note: "An empty kid names no key.",
+        },
+        Invalid {
+            name: "kid-with-a-nul",
+            token: with_header(&header_json("EdDSA", &format!("{ed_kid}\\u0000"))),
+            error: "unknown_kid",
+            check: 8,
+            standard: true,
+            note: "The published kid followed by a NUL character: kids are never compared as C strings.",
+        },
+        Invalid {
+            name: "kid-other-letter-case",
+            token: with_header(&header_json("EdDSA", &ed_kid.to_ascii_lowercase())),
+            error: "unknown_kid",
+            check: 8,
+            standard: true,
+            note: "kids are compared exactly, never ignoring case.",
+        },
+        Invalid {
+            name: "kid-number",
+            token: with_header(&format!(r#"{{"alg":"EdDSA","typ":"{TYP}","kid":7}}"#)),
+            error: "unknown_kid",
+            check: 8,
+            standard: true,
+            note: "kid is a number, so it names no key. Some libraries then treat the token as having no kid and pick the only key of the right type.",
+        },
+        Invalid {
+            name: "kid-of-an-unpublished-key",
+            token: g.sign(
+                &g.stranger,
+                &header_for(Algorithm::EdDSA, g.stranger.kid()),
+                &ok_claims,
+            ),
+            error: "unknown_kid",
+            check: 8,
+            standard: true,
+            note: "Validly signed by a key the portal never published, under that key's own kid.",
+        },
+        Invalid {
             name: "kid-missing",
             token: with_header(&format!(r#"{{"alg":"EdDSA","typ":"{TYP}"}}"#)),
             error: "missing_kid",
@@ -392,6 +585,22 @@ fn invalid_vectors(g: &Generator, es256_valid: &str) -> Vec<Invalid> {
             check: 6,
             standard: false,
             note: "A token must never carry or point to its own key. Libraries ignore the member, so the vendor checks the header members.",
+        },
+        Invalid {
+            name: "header-jwk-of-an-unpublished-key",
+            token: g.sign(
+                &g.stranger,
+                &format!(
+                    r#"{{"alg":"EdDSA","typ":"{TYP}","kid":"{}","jwk":{}}}"#,
+                    g.stranger.kid(),
+                    g.stranger.public_key().to_jwk()
+                ),
+                &ok_claims,
+            ),
+            error: "forbidden_header",
+            check: 6,
+            standard: true,
+            note: "The attack behind embedded keys: signed by the attacker's own key, which the header carries (jwk and its kid).",
         },
         Invalid {
             name: "header-jku",
@@ -424,6 +633,14 @@ fn invalid_vectors(g: &Generator, es256_valid: &str) -> Vec<Invalid> {
             note: "x5c is not allowed (only alg, typ, kid).",
         },
         Invalid {
+            name: "header-x5t",
+            token: header_with(r#""x5t":"AAAA""#),
+            error: "forbidden_header",
+            check: 6,
+            standard: false,
+            note: "x5t is not allowed (only alg, typ, kid).",
+        },
+        Invalid {
             name: "header-crit",
             token: with_header(&format!(
                 r#"{{"alg":"EdDSA","typ":"{TYP}","kid":"{ed_kid}","crit":["exp"],"exp":1}}"#
@@ -432,6 +649,30 @@ fn invalid_vectors(g: &Generator, es256_valid: &str) -> Vec<Invalid> {
             check: 6,
             standard: true,
             note: "crit naming an extension the verifier does not understand: RFC 7515 §4.1.11 requires rejection.",
+        },
+        Invalid {
+            name: "header-cty",
+            token: header_with(r#""cty":"JWT""#),
+            error: "forbidden_header",
+            check: 6,
+            standard: false,
+            note: "cty is not allowed: a launch token never nests another JWT.",
+        },
+        Invalid {
+            name: "header-b64-false",
+            token: header_with(r#""b64":false"#),
+            error: "forbidden_header",
+            check: 6,
+            standard: false,
+            note: "b64 (RFC 7797, unencoded payload) is not allowed.",
+        },
+        Invalid {
+            name: "header-zip",
+            token: header_with(r#""zip":"DEF""#),
+            error: "forbidden_header",
+            check: 6,
+            standard: false,
+            note: "zip is not allowed: a JWS is never compressed.",
         },
         Invalid {
             name: "typ-missing",
@@ -462,14 +703,61 @@ fn invalid_vectors(g: &Generator, es256_valid: &str) -> Vec<Invalid> {
             note: "typ must be exactly cv-plugin-launch+jwt; some libraries strip \"application/\" before comparing.",
         },
         Invalid {
+            name: "typ-at-jwt",
+            token: with_header(&format!(
+                r#"{{"alg":"EdDSA","typ":"at+jwt","kid":"{ed_kid}"}}"#
+            )),
+            error: "wrong_typ",
+            check: 7,
+            standard: false,
+            note: "An OAuth access token (RFC 9068) signed by the same key is not a launch token.",
+        },
+        Invalid {
+            name: "typ-upper-case",
+            token: with_header(&format!(
+                r#"{{"alg":"EdDSA","typ":"{}","kid":"{ed_kid}"}}"#,
+                TYP.to_uppercase()
+            )),
+            error: "wrong_typ",
+            check: 7,
+            standard: false,
+            note: "typ is compared exactly, letter case included; some libraries ignore case.",
+        },
+        Invalid {
+            name: "typ-future-version",
+            token: with_header(&format!(
+                r#"{{"alg":"EdDSA","typ":"cv-plugin-launch-v2+jwt","kid":"{ed_kid}"}}"#
+            )),
+            error: "wrong_typ",
+            check: 7,
+            standard: false,
+            note: "A token of another protocol version is never read as version 1.",
+        },
+        Invalid {
+            name: "typ-null",
+            token: with_header(&format!(r#"{{"alg":"EdDSA","typ":null,"kid":"{ed_kid}"}}"#)),
+            error: "wrong_typ",
+            check: 7,
+            standard: false,
+            note: "typ is present but null.",
+        },
+        Invalid {
             name: "header-duplicate-alg",
             token: with_header(&format!(
                 r#"{{"alg":"EdDSA","alg":"EdDSA","typ":"{TYP}","kid":"{ed_kid}"}}"#
             )),
             error: "duplicate_member",
-            check: 4,
+            check: 6,
             standard: false,
             note: "A repeated member: parsers disagree on which one wins, so it is rejected.",
+        },
+        Invalid {
+            name: "header-duplicate-kid",
+            token: header_with(&format!(r#""kid":"{p256_kid}""#)),
+            error: "duplicate_member",
+            check: 6,
+            standard: true,
+            note: "Two kids, the second naming the other published key: parsers disagree on which key to use.",
         },
         Invalid {
             name: "claims-duplicate-sub",
@@ -487,12 +775,41 @@ fn invalid_vectors(g: &Generator, es256_valid: &str) -> Vec<Invalid> {
             note: "Two sub claims: one parser reads 48213, another reads 1.",
         },
         Invalid {
+            name: "claims-duplicate-exp",
+            token: with_claims(&ok_claims.replace(
+                &format!(r#""exp":{}"#, NOW + 240),
+                &format!(r#""exp":{},"exp":1999999999"#, NOW + 240),
+            )),
+            error: "duplicate_member",
+            check: 11,
+            standard: false,
+            note: "Two exp claims, the second years later: one parser sees a five-minute token, another a long-lived one.",
+        },
+        Invalid {
+            name: "claims-duplicate-sub-escaped",
+            token: with_claims(
+                &ok_claims.replace(r#""sub":"48213""#, r#""sub":"48213","s\u0075b":"1""#),
+            ),
+            error: "duplicate_member",
+            check: 11,
+            standard: false,
+            note: "The second sub is spelled with a JSON escape (\\u0075 is u): the same name once decoded.",
+        },
+        Invalid {
             name: "base64-padding",
             token: g.sign_segments(ed, &format!("{good_header_b64}="), good_claims_b64),
             error: "non_canonical_base64",
             check: 3,
+            standard: true,
+            note: "The header segment ends with '=' padding, signed over the text as sent.",
+        },
+        Invalid {
+            name: "base64-signature-padding",
+            token: format!("{good}=="),
+            error: "non_canonical_base64",
+            check: 3,
             standard: false,
-            note: "The header segment ends with '=' padding. Signed over the text as sent, so only the vendor's base64 check catches it.",
+            note: "The signature segment ends with '==' padding.",
         },
         Invalid {
             name: "base64-standard-alphabet",
@@ -504,7 +821,7 @@ fn invalid_vectors(g: &Generator, es256_valid: &str) -> Vec<Invalid> {
             ),
             error: "non_canonical_base64",
             check: 3,
-            standard: false,
+            standard: true,
             note: "The signature in the standard alphabet (+ and /) instead of base64url.",
         },
         Invalid {
@@ -520,12 +837,60 @@ fn invalid_vectors(g: &Generator, es256_valid: &str) -> Vec<Invalid> {
             note: "A line break inside the claims segment, signed as sent.",
         },
         Invalid {
+            name: "base64-space",
+            token: g.sign_segments(
+                ed,
+                good_header_b64,
+                &format!("{} {}", &good_claims_b64[..8], &good_claims_b64[8..]),
+            ),
+            error: "non_canonical_base64",
+            check: 3,
+            standard: false,
+            note: "A space inside the claims segment, signed as sent.",
+        },
+        Invalid {
+            name: "base64-crlf-in-signature",
+            token: format!(
+                "{good_input}.{}\r\n{}",
+                &good_signature[..40],
+                &good_signature[40..]
+            ),
+            error: "non_canonical_base64",
+            check: 3,
+            standard: false,
+            note: "A CR LF inside the signature segment.",
+        },
+        Invalid {
             name: "base64-trailing-bits",
             token: format!("{good_input}.{trailing_bits_signature}"),
             error: "non_canonical_base64",
             check: 3,
             standard: false,
             note: "The signature's last character has non-zero unused bits: a second spelling of the same bytes.",
+        },
+        Invalid {
+            name: "base64-impossible-length",
+            token: format!("{good}AAA"),
+            error: "non_canonical_base64",
+            check: 3,
+            standard: true,
+            note: "A signature segment of 4n+1 characters, a length no byte string encodes to.",
+        },
+        Invalid {
+            name: "base64-non-ascii",
+            token: format!("é{good}"),
+            error: "non_canonical_base64",
+            check: 3,
+            standard: true,
+            note: "A non-ASCII character before the header segment.",
+        },
+        Invalid {
+            name: "base64-percent-encoded",
+            token: format!("{good_input}.%41{good_signature}"),
+            error: "non_canonical_base64",
+            check: 3,
+            standard: true,
+            note: "A percent-encoded character in the signature segment: the token is used as received, never URL-decoded a second time.",
         },
         Invalid {
             name: "two-segments",
@@ -542,6 +907,82 @@ fn invalid_vectors(g: &Generator, es256_valid: &str) -> Vec<Invalid> {
             check: 2,
             standard: true,
             note: "A fourth segment.",
+        },
+        Invalid {
+            name: "empty-token",
+            token: String::new(),
+            error: "malformed",
+            check: 2,
+            standard: true,
+            note: "The empty string.",
+        },
+        Invalid {
+            name: "only-dots",
+            token: "..".to_owned(),
+            error: "malformed",
+            check: 4,
+            standard: true,
+            note: "Three empty segments: the header is not JSON.",
+        },
+        Invalid {
+            name: "header-json-array",
+            token: with_header("[]"),
+            error: "malformed",
+            check: 4,
+            standard: true,
+            note: "The header is a JSON array, not an object.",
+        },
+        Invalid {
+            name: "header-json-string",
+            token: with_header(r#""EdDSA""#),
+            error: "malformed",
+            check: 4,
+            standard: true,
+            note: "The header is a JSON string, not an object.",
+        },
+        Invalid {
+            name: "header-byte-order-mark",
+            token: with_header(&format!("\u{feff}{ed_header}")),
+            error: "malformed",
+            check: 4,
+            standard: false,
+            note: "The header starts with a UTF-8 byte-order mark, which JSON text in a JWS must not (RFC 8259 §8.1). Some decoders drop it silently.",
+        },
+        Invalid {
+            name: "claims-null",
+            token: with_claims("null"),
+            error: "malformed",
+            check: 11,
+            standard: true,
+            note: "The claims are JSON null, validly signed.",
+        },
+        Invalid {
+            name: "claims-not-utf8",
+            token: g.sign_segments(ed, good_header_b64, &b64(b"{\"iss\":\"\xff\"}")),
+            error: "malformed",
+            check: 11,
+            standard: true,
+            note: "The claims are not UTF-8 (a 0xff byte in a string), validly signed.",
+        },
+        Invalid {
+            name: "claims-not-utf8-in-an-unknown-claim",
+            token: {
+                let mut bytes = b"{\"ext\":\"\xff\",".to_vec();
+                bytes.extend_from_slice(&ok_claims.as_bytes()[1..]);
+                g.sign_segments(ed, good_header_b64, &b64(&bytes))
+            },
+            error: "malformed",
+            check: 11,
+            standard: true,
+            note: "The eight claims are fine, but an unknown claim holds a 0xff byte: the whole segment must be UTF-8 (PROTOCOL.md §4), even what the verifier skips. Some decoders put U+FFFD in its place.",
+        },
+        Invalid {
+            name: "claims-trailing-garbage",
+            token: with_claims(&format!("{ok_claims}x")),
+            error: "malformed",
+            check: 11,
+            standard: true,
+            note: "A character after the claims object, validly signed.",
         },
         Invalid {
             name: "empty-signature",
@@ -573,6 +1014,70 @@ fn invalid_vectors(g: &Generator, es256_valid: &str) -> Vec<Invalid> {
             note: "sub changed to 1, original signature kept.",
         },
         Invalid {
+            name: "tampered-role",
+            token: format!(
+                "{good_header_b64}.{}.{good_signature}",
+                b64(claims(json!({"role": "gestor"})).as_bytes())
+            ),
+            error: "bad_signature",
+            check: 10,
+            standard: true,
+            note: "role raised to gestor, original signature kept.",
+        },
+        Invalid {
+            name: "signature-all-zero",
+            token: with_signature_bytes(&[0; 64]),
+            error: "bad_signature",
+            check: 10,
+            standard: true,
+            note: "64 zero bytes: not an Ed25519 signature of anything.",
+        },
+        Invalid {
+            name: "es256-signature-r-and-s-zero",
+            token: format!(
+                "{}.{good_claims_b64}.{}",
+                b64(header_for(Algorithm::ES256, p256_kid).as_bytes()),
+                b64(&[0; 64])
+            ),
+            error: "bad_signature",
+            check: 10,
+            standard: true,
+            note: "ECDSA with r = s = 0, which one verifier once accepted for any message (CVE-2022-21449).",
+        },
+        Invalid {
+            name: "signature-truncated",
+            token: with_signature_bytes(&good_signature_bytes[..63]),
+            error: "bad_signature",
+            check: 10,
+            standard: true,
+            note: "The valid signature less its last byte.",
+        },
+        Invalid {
+            name: "signature-with-a-65th-byte",
+            token: with_signature_bytes(&[&good_signature_bytes[..], &[0]].concat()),
+            error: "bad_signature",
+            check: 10,
+            standard: true,
+            note: "The valid signature and one more byte.",
+        },
+        Invalid {
+            name: "header-swapped-after-signing",
+            token: format!(
+                "{good_input}.{}",
+                g.signature(
+                    ed,
+                    &format!(
+                        "{}.{good_claims_b64}",
+                        b64(header_for(Algorithm::ES256, p256_kid).as_bytes())
+                    )
+                )
+            ),
+            error: "bad_signature",
+            check: 10,
+            standard: true,
+            note: "Signed over the same claims under another header (ES256, the P-256 kid), then given the Ed25519 header: the header is signed too.",
+        },
+        Invalid {
             name: "signed-by-unpublished-key",
             token: g.sign(&g.stranger, &ed_header, &ok_claims),
             error: "bad_signature",
@@ -587,6 +1092,14 @@ fn invalid_vectors(g: &Generator, es256_valid: &str) -> Vec<Invalid> {
             check: 14,
             standard: true,
             note: "Signed by the right key but for another portal.",
+        },
+        Invalid {
+            name: "issuer-with-a-trailing-slash",
+            token: with_claims(&claims(json!({"iss": format!("{}/", common::ISSUER)}))),
+            error: "wrong_issuer",
+            check: 14,
+            standard: true,
+            note: "iss is compared exactly: with a trailing slash it is another issuer.",
         },
         Invalid {
             name: "wrong-audience",
@@ -655,6 +1168,16 @@ fn invalid_vectors(g: &Generator, es256_valid: &str) -> Vec<Invalid> {
             note: "exp == iat: a token that was never valid.",
         },
         Invalid {
+            name: "exp-before-iat",
+            token: with_claims(&claims(
+                json!({"iat": NOW + 20, "nbf": NOW, "exp": NOW + 10}),
+            )),
+            error: "invalid_claim",
+            check: 16,
+            standard: false,
+            note: "exp 10 s before iat (both within the leeway of now).",
+        },
+        Invalid {
             name: "exp-string",
             token: with_claims(&claims_raw(&format!(r#""exp":"{}""#, NOW + 240))),
             error: "invalid_claim",
@@ -699,8 +1222,32 @@ fn invalid_vectors(g: &Generator, es256_valid: &str) -> Vec<Invalid> {
             token: with_claims(&claims_raw(r#""nbf":null"#)),
             error: "invalid_claim",
             check: 12,
-            standard: false,
+            standard: true,
             note: "null is not a time, and must not mean \"no nbf\".",
+        },
+        Invalid {
+            name: "nbf-minus-zero",
+            token: with_claims(&claims_raw(r#""nbf":-0"#)),
+            error: "invalid_claim",
+            check: 12,
+            standard: false,
+            note: "-0 is not a plain integer; the portal never writes it.",
+        },
+        Invalid {
+            name: "iat-true",
+            token: with_claims(&claims_raw(r#""iat":true"#)),
+            error: "invalid_claim",
+            check: 12,
+            standard: false,
+            note: "A boolean is not a time (some languages read true as 1).",
+        },
+        Invalid {
+            name: "exp-object",
+            token: with_claims(&claims(json!({"exp": {"$gt": 0}}))),
+            error: "invalid_claim",
+            check: 12,
+            standard: true,
+            note: "An object is not a time.",
         },
         Invalid {
             name: "exp-after-year-9999",
@@ -735,12 +1282,68 @@ fn invalid_vectors(g: &Generator, es256_valid: &str) -> Vec<Invalid> {
             note: "All eight claims are required; a token without exp never expires.",
         },
         Invalid {
+            name: "missing-iss",
+            token: with_claims(&claims(json!({"iss": null}))),
+            error: "missing_claim",
+            check: 12,
+            standard: true,
+            note: "Without iss there is no issuer to check.",
+        },
+        Invalid {
+            name: "missing-aud",
+            token: with_claims(&claims(json!({"aud": null}))),
+            error: "missing_claim",
+            check: 12,
+            standard: true,
+            note: "Without aud the token would open any plugin.",
+        },
+        Invalid {
+            name: "missing-sub",
+            token: with_claims(&claims(json!({"sub": null}))),
+            error: "missing_claim",
+            check: 12,
+            standard: true,
+            note: "Without sub there is no person.",
+        },
+        Invalid {
+            name: "missing-role",
+            token: with_claims(&claims(json!({"role": null}))),
+            error: "missing_claim",
+            check: 12,
+            standard: true,
+            note: "Without role there is nothing to grant.",
+        },
+        Invalid {
+            name: "missing-iat",
+            token: with_claims(&claims(json!({"iat": null}))),
+            error: "missing_claim",
+            check: 12,
+            standard: true,
+            note: "Without iat there is no lifetime to check.",
+        },
+        Invalid {
+            name: "missing-nbf",
+            token: with_claims(&claims(json!({"nbf": null}))),
+            error: "missing_claim",
+            check: 12,
+            standard: true,
+            note: "All eight claims are required, nbf too.",
+        },
+        Invalid {
             name: "unknown-role",
             token: with_claims(&claims(json!({"role": "admin"}))),
             error: "unknown_role",
             check: 13,
             standard: false,
             note: "role is cliente, sindico or gestor.",
+        },
+        Invalid {
+            name: "role-capitalized",
+            token: with_claims(&claims(json!({"role": "Cliente"}))),
+            error: "unknown_role",
+            check: 13,
+            standard: false,
+            note: "Roles are compared exactly: \"Cliente\" is not \"cliente\".",
         },
         Invalid {
             name: "sub-is-an-email",
@@ -751,6 +1354,14 @@ fn invalid_vectors(g: &Generator, es256_valid: &str) -> Vec<Invalid> {
             note: "sub is an opaque id (A-Z a-z 0-9 - _ . :), never personal data.",
         },
         Invalid {
+            name: "sub-too-long",
+            token: with_claims(&claims(json!({"sub": "1".repeat(129)}))),
+            error: "invalid_claim",
+            check: 16,
+            standard: false,
+            note: "sub is at most 128 characters.",
+        },
+        Invalid {
             name: "jti-too-short",
             token: with_claims(&claims(json!({"jti": "abc"}))),
             error: "invalid_claim",
@@ -759,12 +1370,28 @@ fn invalid_vectors(g: &Generator, es256_valid: &str) -> Vec<Invalid> {
             note: "jti is 16 to 128 of A-Z a-z 0-9 - _.",
         },
         Invalid {
+            name: "jti-with-a-dot",
+            token: with_claims(&claims(json!({"jti": "AAAAAAAAAAAAAAAA."}))),
+            error: "invalid_claim",
+            check: 16,
+            standard: false,
+            note: "jti is A-Z a-z 0-9 - _ only: a dot is not allowed.",
+        },
+        Invalid {
             name: "token-too-large",
             token: oversized,
             error: "token_too_large",
             check: 1,
             standard: false,
             note: "Over 4096 bytes (an unknown claim holds the padding); rejected before parsing.",
+        },
+        Invalid {
+            name: "token-just-over-the-limit",
+            token: just_over,
+            error: "token_too_large",
+            check: 1,
+            standard: false,
+            note: "The shortest token of its padding series over the 4096-byte maximum (4098 bytes; no token with this header is 4097 bytes long).",
         },
     ]
 }
@@ -924,11 +1551,37 @@ fn valid_vectors_verify_with_their_claims() {
     );
 }
 
+/// The §6 checks that can answer each code, as PROTOCOL.md §6 lists them.
+const CHECKS_OF_CODE: &[(&str, &[u64])] = &[
+    ("token_too_large", &[1]),
+    ("malformed", &[2, 4, 11]),
+    ("non_canonical_base64", &[3]),
+    ("alg_none", &[5]),
+    ("unsupported_alg", &[5]),
+    ("duplicate_member", &[6, 11]),
+    ("forbidden_header", &[6]),
+    ("missing_typ", &[7]),
+    ("wrong_typ", &[7]),
+    ("missing_kid", &[8]),
+    ("unknown_kid", &[8]),
+    ("alg_mismatch", &[9]),
+    ("bad_signature", &[10]),
+    ("missing_claim", &[12]),
+    ("invalid_claim", &[12, 16]),
+    ("unknown_role", &[13]),
+    ("wrong_issuer", &[14]),
+    ("wrong_audience", &[15]),
+    ("lifetime_too_long", &[17]),
+    ("issued_in_future", &[18]),
+    ("not_yet_valid", &[19]),
+    ("expired", &[20]),
+];
+
 #[test]
 fn invalid_vectors_fail_with_their_code() {
     let vectors = load();
     let invalid = vectors["invalid"].as_array().unwrap();
-    assert!(invalid.len() >= 40, "{} invalid vectors", invalid.len());
+    assert!(invalid.len() >= 110, "{} invalid vectors", invalid.len());
     let mut names = BTreeSet::new();
     let mut failures = Vec::new();
     for vector in invalid {
@@ -940,16 +1593,68 @@ fn invalid_vectors_fail_with_their_code() {
             "{name}: {expected} is not a verification code"
         );
         let check = vector["check"].as_u64().unwrap();
-        assert!((1..=21).contains(&check), "{name}");
+        let (_, checks) = CHECKS_OF_CODE
+            .iter()
+            .find(|(code, _)| *code == expected)
+            .unwrap_or_else(|| panic!("{name}: {expected} is not a code of a single token"));
+        assert!(
+            checks.contains(&check),
+            "{name}: {expected} is check {checks:?} of PROTOCOL.md §6, not {check}"
+        );
         assert!(vector["standard"].is_boolean(), "{name}");
         // A fresh verifier per vector, so single use never hides the expected error.
-        let got = verifier_for(&vectors).verify(vector["token"].as_str().unwrap());
-        match got {
-            Err(e) if e.code() == expected => {}
-            other => failures.push(format!("{name}: expected {expected}, got {other:?}")),
+        let token = vector["token"].as_str().unwrap();
+        let verifier = verifier_for(&vectors);
+        match catch_unwind(AssertUnwindSafe(|| verifier.verify(token))) {
+            Err(_) => failures.push(format!("{name}: PANICKED")),
+            Ok(Err(e)) if e.code() == expected => {
+                // The message never quotes the signature (a bearer credential).
+                let text = format!("{e} {e:?}");
+                if let Some((_, signature)) = token.rsplit_once('.')
+                    && signature.len() > 40
+                    && text.contains(signature)
+                {
+                    failures.push(format!("{name}: the error quotes the signature"));
+                }
+            }
+            Ok(other) => failures.push(format!("{name}: expected {expected}, got {other:?}")),
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// The raw public key of each key of a JWKS, read from its JSON members (not by the crate):
+/// `x` for Ed25519, `0x04 || x || y` for P-256.
+fn raw_public_keys(jwks: &Value) -> HashMap<String, (Algorithm, Vec<u8>)> {
+    let decode = |member: &Value| URL_SAFE_NO_PAD.decode(member.as_str().unwrap()).unwrap();
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|jwk| {
+            let kid = jwk["kid"].as_str().unwrap().to_owned();
+            match jwk["kty"].as_str().unwrap() {
+                "OKP" => (kid, (Algorithm::EdDSA, decode(&jwk["x"]))),
+                "EC" => {
+                    let point = [vec![0x04], decode(&jwk["x"]), decode(&jwk["y"])].concat();
+                    (kid, (Algorithm::ES256, point))
+                }
+                other => panic!("unexpected kty {other}"),
+            }
+        })
+        .collect()
+}
+
+/// Whether `signature` is `key`'s signature of `input` (ring directly, not the crate).
+fn signature_verifies(key: &(Algorithm, Vec<u8>), input: &str, signature: &[u8]) -> bool {
+    let algorithm: &dyn ring::signature::VerificationAlgorithm = match key.0 {
+        Algorithm::EdDSA => &ring::signature::ED25519,
+        Algorithm::ES256 => &ring::signature::ECDSA_P256_SHA256_FIXED,
+        other => panic!("no vector key for {other}"),
+    };
+    ring::signature::UnparsedPublicKey::new(algorithm, &key.1)
+        .verify(input.as_bytes(), signature)
+        .is_ok()
 }
 
 #[test]
@@ -958,8 +1663,8 @@ fn invalid_vectors_past_the_signature_are_validly_signed() {
     // every vector that is not about the signature, the algorithm, the key or the structure
     // carries a signature that verifies over its signing input with the key its kid names.
     let vectors = load();
-    let g = Generator::new(None);
-    let keys: HashMap<&str, &SigningKey> = [(g.ed.kid(), &g.ed), (g.p256.kid(), &g.p256)].into();
+    let keys = raw_public_keys(&vectors["jwks"]);
+    let mut checked = 0;
     for vector in vectors["invalid"].as_array().unwrap() {
         let check = vector["check"].as_u64().unwrap();
         if check <= 10 {
@@ -974,19 +1679,15 @@ fn invalid_vectors_past_the_signature_are_validly_signed() {
                 .unwrap(),
         )
         .unwrap();
-        let key = keys[header["kid"].as_str().unwrap()];
-        let algorithm: &dyn ring::signature::VerificationAlgorithm = match key.algorithm() {
-            Algorithm::EdDSA => &ring::signature::ED25519,
-            Algorithm::ES256 => &ring::signature::ECDSA_P256_SHA256_FIXED,
-            other => panic!("no vector key for {other}"),
-        };
-        ring::signature::UnparsedPublicKey::new(algorithm, key.public_key().as_bytes())
-            .verify(
-                input.as_bytes(),
-                &URL_SAFE_NO_PAD.decode(signature).unwrap(),
-            )
-            .unwrap_or_else(|_| panic!("{name}: signature does not verify"));
+        let key = &keys[header["kid"].as_str().unwrap()];
+        assert_eq!(header["alg"], key.0.as_str(), "{name}");
+        assert!(
+            signature_verifies(key, input, &URL_SAFE_NO_PAD.decode(signature).unwrap()),
+            "{name}: signature does not verify"
+        );
+        checked += 1;
     }
+    assert!(checked >= 40, "{checked}");
 }
 
 #[test]
@@ -998,20 +1699,57 @@ fn test_private_keys_are_the_published_keys_and_match_the_jwks() {
             .unwrap()
             .starts_with("TEST KEYS ONLY")
     );
-    let jwks = KeySet::from_jwks_json(&vectors["jwks"].to_string()).unwrap();
+    // The keys are the RFCs' own: the members below are copied from RFC 8037 §A.1 and
+    // RFC 7515 §A.3.
+    let rfc_keys = [
+        json!({
+            "kty": "OKP", "crv": "Ed25519",
+            "d": "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",
+            "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+        }),
+        json!({
+            "kty": "EC", "crv": "P-256",
+            "d": "jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI",
+            "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+        }),
+    ];
     let private = vectors["test_private_keys"].as_array().unwrap();
-    assert_eq!(private.len(), jwks.len());
-    for jwk in private {
-        let key = SigningKey::from_jwk(&jwk.to_string()).unwrap();
-        assert_eq!(jwks.get(key.kid()).unwrap(), &key.public_key());
+    let public = vectors["jwks"]["keys"].as_array().unwrap();
+    assert_eq!(private.len(), rfc_keys.len());
+    assert_eq!(public.len(), rfc_keys.len());
+    for ((rfc, private), public) in rfc_keys.iter().zip(private).zip(public) {
+        for (member, value) in rfc.as_object().unwrap() {
+            assert_eq!(&private[member], value, "{member}");
+            if member != "d" {
+                assert_eq!(&public[member], value, "{member}");
+            }
+        }
+        assert!(public.get("d").is_none(), "the JWKS holds a private key");
+        assert_eq!(private["kid"], public["kid"]);
+        // kid is the RFC 7638 thumbprint, computed here from its definition: SHA-256 of the
+        // required members in lexicographic order, without whitespace.
+        let canonical = match rfc["kty"].as_str().unwrap() {
+            "OKP" => format!(r#"{{"crv":"Ed25519","kty":"OKP","x":{}}}"#, rfc["x"]),
+            _ => format!(
+                r#"{{"crv":"P-256","kty":"EC","x":{},"y":{}}}"#,
+                rfc["x"], rfc["y"]
+            ),
+        };
+        let thumbprint =
+            b64(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()).as_ref());
+        assert_eq!(public["kid"], thumbprint.as_str());
+        // The crate reads the private JWK to the same key.
+        let key = SigningKey::from_jwk(&private.to_string()).unwrap();
+        assert_eq!(key.kid(), thumbprint);
     }
-    // The P-256 key is RFC 7515 §A.3's; the Ed25519 key is RFC 8037 §A.1's (PROTOCOL.md's kid).
-    let p256 = SigningKey::from_jwk(test_p256_jwk()).unwrap();
-    assert!(jwks.get(p256.kid()).is_some());
-    assert!(
-        jwks.get("kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k")
-            .is_some()
+    // RFC 8037 §A.3 publishes the Ed25519 key's thumbprint (PROTOCOL.md's example kid).
+    assert_eq!(
+        public[0]["kid"],
+        "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
     );
+    let jwks = KeySet::from_jwks_json(&vectors["jwks"].to_string()).unwrap();
+    assert_eq!(jwks.len(), rfc_keys.len());
 }
 
 /// Tokens minted by other JWT libraries following PROTOCOL.md (conformance/*.py, *.mjs) verify
@@ -1056,4 +1794,51 @@ fn foreign_minted_tokens_verify() {
         );
     }
     assert!(checked > 0, "no foreign tokens found");
+}
+
+/// Tokens the crate mints (`Issuer::mint`, with the vectors' TEST keys at the vectors' `now`),
+/// written to the file `CV_CRATE_MINTED` names, for PyJWT and jose to verify
+/// (`.ci/conformance.sh`): the other direction of `foreign_minted_tokens_verify`. The file
+/// holds `{"minted_by": ..., "tokens": [{"alg", "token", "claims"}]}`.
+#[test]
+#[ignore = "writes the file conformance/ reads: run by .ci/conformance.sh"]
+fn crate_minted_tokens_for_foreign_verifiers() {
+    let path = std::env::var_os("CV_CRATE_MINTED")
+        .expect("set CV_CRATE_MINTED to the file to write the crate's tokens to");
+    let vectors = load();
+    let clock = Arc::new(FixedClock::new(vectors["now"].as_i64().unwrap()));
+    let mut tokens = Vec::new();
+    for jwk in vectors["test_private_keys"].as_array().unwrap() {
+        let key = SigningKey::from_jwk(&jwk.to_string()).unwrap();
+        let alg = key.algorithm();
+        let issuer = Issuer::builder(
+            IssuerId::new(vectors["issuer"].as_str().unwrap()).unwrap(),
+            key,
+        )
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+        for role in [Role::Cliente, Role::Sindico, Role::Gestor] {
+            let launch = issuer
+                .mint(
+                    &common::plugin(vectors["plugin"].as_str().unwrap()),
+                    &common::viewer(role),
+                )
+                .unwrap();
+            tokens.push(json!({
+                "alg": alg.as_str(),
+                "token": launch.token(),
+                "claims": claims_as_json(launch.claims()),
+            }));
+        }
+    }
+    let minted = json!({
+        "minted_by": format!("cv-portal-plugin {}", env!("CARGO_PKG_VERSION")),
+        "tokens": tokens,
+    });
+    std::fs::write(&path, serde_json::to_string_pretty(&minted).unwrap()).unwrap();
+    println!(
+        "{} tokens written",
+        minted["tokens"].as_array().unwrap().len()
+    );
 }
