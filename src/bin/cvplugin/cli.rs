@@ -167,7 +167,7 @@ pub struct MintArgs {
     /// The portal's private key: a private JWK, or PKCS#8 (PEM `PRIVATE KEY` block or DER).
     #[arg(long, value_name = "KEYFILE")]
     pub key: PathBuf,
-    /// The issuer id (`iss`), e.g. https://portal.example.com.br.
+    /// The issuer id (`iss`), e.g. `https://portal.example.com.br`.
     #[arg(long, value_name = "ISS")]
     pub issuer: String,
     /// The plugin id (`aud`).

@@ -7,7 +7,7 @@
 //! | the byte `0x30` (not text above) | PKCS#8 DER |
 //!
 //! Anything else, including an empty file, is `error[key]`; a recognized but invalid key is the
-//! library's [`KeyError`](cv_portal_plugin::KeyError) code (`invalid_jwk`, `invalid_pem`, ...).
+//! library's [`KeyError`] code (`invalid_jwk`, `invalid_pem`, ...).
 //! Errors never quote the file's content.
 
 use std::path::Path;
