@@ -323,6 +323,42 @@ fn every_subcommand_has_help_with_an_example() {
 }
 
 #[test]
+fn help_subcommand_prints_the_same_help_as_the_flag() {
+    let dir = TempDir::new("help-subcommand");
+    let top = run(&dir, &["help"]);
+    assert!(top.ok().contains("Exit status"), "{top:#?}");
+    assert!(top.stderr.is_empty());
+    for sub in [
+        vec!["keygen"],
+        vec!["jwks"],
+        vec!["mint"],
+        vec!["verify"],
+        vec!["inspect"],
+        vec!["config"],
+        vec!["config", "check"],
+        vec!["launch-url"],
+    ] {
+        let mut help_args = vec!["help"];
+        help_args.extend(&sub);
+        let mut flag_args = sub.clone();
+        flag_args.push("--help");
+        let by_subcommand = run(&dir, &help_args);
+        assert_eq!(
+            by_subcommand.ok(),
+            run(&dir, &flag_args).ok(),
+            "{help_args:?}"
+        );
+        assert!(by_subcommand.stderr.is_empty());
+    }
+    let nested = run(&dir, &["config", "help", "check"]);
+    assert!(
+        nested.ok().contains("Usage: cvplugin config check"),
+        "{nested:#?}"
+    );
+    run(&dir, &["help", "frobnicate"]).fails(2, "usage");
+}
+
+#[test]
 fn usage_errors_exit_2_with_error_usage() {
     let dir = TempDir::new("usage");
     run(&dir, &[] as &[&str]).fails(2, "usage");

@@ -38,12 +38,7 @@ Round trip:
 
 /// Keys, launch tokens and plugin configurations of the CV portal plugin protocol.
 #[derive(Debug, Parser)]
-#[command(
-    name = "cvplugin",
-    version,
-    after_help = EXIT_CODES_HELP,
-    disable_help_subcommand = true
-)]
+#[command(name = "cvplugin", version, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
