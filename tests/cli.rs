@@ -867,6 +867,49 @@ fn non_utf8_arguments_are_handled() {
 }
 
 // ------------------------------------------------------------------------------------------------
+// Diagnostics people can act on (issue 10)
+
+#[test]
+fn verify_says_on_stderr_that_the_token_verified() {
+    let dir = TempDir::new("verified");
+    for alg in ["EdDSA", "ES256"] {
+        let kid = keygen(&dir, alg, "k.jwk");
+        jwks_file(&dir, &["k.jwk"], "jwks.json");
+        let token = mint(&dir, "k.jwk", &["--ttl", "60"]);
+        let out = verify(&dir, &token, &[]);
+        // stdout stays the claims JSON alone, so scripts keep working.
+        assert_eq!(out.json()["sub"], "48213");
+        assert_eq!(out.stderr.lines().count(), 1, "{out:#?}");
+        let line = out.first_stderr_line();
+        let prefix = format!(
+            "verified: signed with kid \"{kid}\" ({alg}); issuer, audience and times are as \
+             expected; expires in "
+        );
+        let seconds = line
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(" s"))
+            .unwrap_or_else(|| panic!("{line}"));
+        assert!(
+            (55..=60).contains(&seconds.parse::<i64>().unwrap()),
+            "{line}"
+        );
+        fs::remove_file(dir.path("k.jwk")).unwrap();
+    }
+
+    // Accepted within the leeway after exp: said so.
+    keygen(&dir, "EdDSA", "k.jwk");
+    jwks_file(&dir, &["k.jwk"], "jwks.json");
+    let late = token_at(&dir, "k.jwk", now() - 310, PLUGIN);
+    let out = verify(&dir, &late, &[]);
+    assert_eq!(out.json()["aud"], PLUGIN);
+    assert!(
+        out.first_stderr_line()
+            .ends_with(" s ago, accepted within the leeway"),
+        "{out:#?}"
+    );
+}
+
+// ------------------------------------------------------------------------------------------------
 // mint and key files
 
 #[test]

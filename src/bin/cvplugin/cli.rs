@@ -87,10 +87,13 @@ Example:
     /// Verify a launch token as a vendor would, and print its claims as JSON.
     #[command(after_help = "\
 The token is read from TOKEN, or from stdin when TOKEN is absent or `-` (surrounding whitespace is
-ignored). Every check of PROTOCOL.md §6 runs; on rejection the exit status is 1 and the first line
-on stderr is `error[CODE]: message` with the protocol's code (expired, bad_signature,
-wrong_audience, ...). Single use is enforced only within this one process, so running verify twice
-on the same token does not report `replayed`.
+ignored).
+
+Every check of PROTOCOL.md §6 runs. On success stdout is the claims JSON only, and stderr says
+`verified: ...` with the key that signed. On rejection the exit status is 1 and the first line on
+stderr is `error[CODE]: message` with the protocol's code (expired, bad_signature, wrong_issuer,
+...). Single use is enforced only within this one process, so running verify twice on the same
+token does not report `replayed`.
 
 A leeway above the default 30 seconds (up to 300) widens the window in which an expired token is
 still accepted.
