@@ -870,6 +870,105 @@ fn non_utf8_arguments_are_handled() {
 // Diagnostics people can act on (issue 10)
 
 #[test]
+fn wrong_issuer_and_audience_show_expected_and_found_down_to_a_trailing_slash() {
+    let dir = TempDir::new("near-miss");
+    keygen(&dir, "EdDSA", "k.jwk");
+    jwks_file(&dir, &["k.jwk"], "jwks.json");
+    let mint_as = |issuer: &str| {
+        let args = [
+            "mint",
+            "--key",
+            "k.jwk",
+            "--issuer",
+            issuer,
+            "--plugin",
+            PLUGIN,
+            "--subject",
+            "48213",
+            "--role",
+            "cliente",
+        ];
+        run(&dir, &args).ok().trim().to_owned()
+    };
+    let verify_as = |issuer: &str, plugin: &str, token: &str| {
+        let args = [
+            "verify",
+            "--jwks",
+            "jwks.json",
+            "--issuer",
+            issuer,
+            "--plugin",
+            plugin,
+            token,
+        ];
+        run(&dir, &args)
+    };
+    let second_line = |out: &Run| out.stderr.lines().nth(1).unwrap_or_default().to_owned();
+
+    // The portal mints with a trailing slash; the vendor expects none.
+    let slashed = format!("{ISS}/");
+    let out = verify_as(ISS, PLUGIN, &mint_as(&slashed));
+    let line = out.fails(1, "wrong_issuer");
+    assert_eq!(
+        line,
+        format!("error[wrong_issuer]: wrong issuer: expected \"{ISS}\", found \"{ISS}/\"")
+    );
+    assert_eq!(
+        second_line(&out),
+        "hint: the token's issuer ends with a slash and --issuer does not; issuer ids are \
+         compared exactly, so pass --issuer as the portal writes it, slash included"
+    );
+    assert!(out.stdout.is_empty());
+
+    // The other way round.
+    let out = verify_as(&slashed, PLUGIN, &mint_as(ISS));
+    let line = out.fails(1, "wrong_issuer");
+    assert_eq!(
+        line,
+        format!("error[wrong_issuer]: wrong issuer: expected \"{ISS}/\", found \"{ISS}\"")
+    );
+    assert_eq!(
+        second_line(&out),
+        "hint: --issuer ends with a slash and the token's issuer does not; issuer ids are \
+         compared exactly"
+    );
+
+    // A long issuer is quoted by head and tail, so the slash still shows, and so does the hint.
+    let long = format!("https://portal-{}.construtora.com.br", "x".repeat(100));
+    let out = verify_as(&long, PLUGIN, &mint_as(&format!("{long}/")));
+    let line = out.fails(1, "wrong_issuer");
+    assert!(
+        line.contains(&format!("expected \"{long}\", found \"https://")),
+        "{line}"
+    );
+    assert!(
+        line.contains('…') && line.ends_with(".construtora.com.br/\""),
+        "the tail of the found issuer is kept: {line}"
+    );
+    assert!(second_line(&out).contains("ends with a slash"), "{out:#?}");
+
+    // Any other difference is shown without a hint.
+    let out = verify_as("https://outra.example.com.br", PLUGIN, &mint_as(ISS));
+    out.fails(1, "wrong_issuer");
+    assert_eq!(out.stderr.lines().count(), 1, "{out:#?}");
+    let out = verify_as(&ISS.replace("https", "http"), PLUGIN, &mint_as(ISS));
+    out.fails(1, "wrong_issuer");
+    assert!(second_line(&out).contains("http against https"), "{out:#?}");
+
+    // The audience: expected and found, and a hint when only the letter case differs.
+    let out = verify_as(ISS, "Financeiro", &mint_as(ISS));
+    let line = out.fails(1, "wrong_audience");
+    assert_eq!(
+        line,
+        "error[wrong_audience]: wrong audience: expected \"Financeiro\", found \"financeiro\""
+    );
+    assert_eq!(
+        second_line(&out),
+        "hint: they differ only in letter case; plugin ids are compared exactly"
+    );
+}
+
+#[test]
 fn verify_says_on_stderr_that_the_token_verified() {
     let dir = TempDir::new("verified");
     for alg in ["EdDSA", "ES256"] {

@@ -15,7 +15,8 @@ Exit status:
   1  the token or the plugin configuration was rejected
   2  usage, I/O or key-file error
 
-On failure the first line on stderr is `error[CODE]: message`. With exit status 1, CODE is the
+On failure the first line on stderr is `error[CODE]: message`; lines after it may start with
+`hint:` (what was most likely done wrong, and the fix). With exit status 1, CODE is the
 library's stable code (`expired`, `bad_signature`, `wrong_audience`, `link.not_https`, ...). With
 exit status 2, CODE is one of:
   usage                      a bad command line or argument value (including --issuer, --subject)
