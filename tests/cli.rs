@@ -18,7 +18,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cv_portal_plugin::config::{Dimension, Icon, PluginConfig, VisibleTo};
 use cv_portal_plugin::{
     Algorithm, Clock as _, FixedClock, Issuer, IssuerId, Role, SigningKey, SubjectId, SystemClock,
-    Viewer,
+    UntrustedToken, Viewer,
 };
 use serde_json::Value;
 
@@ -583,11 +583,23 @@ fn keygen_jwks_mint_verify_round_trip_for_both_algorithms() {
             "--plugin",
             PLUGIN,
         ];
-        let claims2 = run_stdin(&dir, &stdin_args, format!("\n  {token}\r\n\n").as_bytes()).json();
-        assert_eq!(claims2, claims);
+        let padded = run_stdin(&dir, &stdin_args, format!("\n  {token}\r\n\n").as_bytes());
+        assert_eq!(padded.json(), claims);
+        assert!(
+            padded
+                .first_stderr_line()
+                .starts_with("warning: ignored the whitespace"),
+            "{padded:#?}"
+        );
         let mut dash = stdin_args.to_vec();
         dash.push("-");
         assert_eq!(run_stdin(&dir, &dash, token.as_bytes()).json(), claims);
+        let piped = run_stdin(&dir, &dash, format!("{token}\n").as_bytes());
+        assert_eq!(piped.json(), claims);
+        assert!(
+            piped.first_stderr_line().starts_with("verified: "),
+            "the line end of stdin is no warning: {piped:#?}"
+        );
 
         // Another role and lifetime.
         let token = mint(
@@ -966,6 +978,127 @@ fn wrong_issuer_and_audience_show_expected_and_found_down_to_a_trailing_slash() 
         second_line(&out),
         "hint: they differ only in letter case; plugin ids are compared exactly"
     );
+}
+
+#[test]
+fn pasted_token_mistakes_are_refused_with_a_hint_naming_them() {
+    let dir = TempDir::new("pasted");
+    keygen(&dir, "EdDSA", "k.jwk");
+    jwks_file(&dir, &["k.jwk"], "jwks.json");
+    let token = mint(&dir, "k.jwk", &[]);
+    let verify_args = [
+        "verify",
+        "--jwks",
+        "jwks.json",
+        "--issuer",
+        ISS,
+        "--plugin",
+        PLUGIN,
+    ];
+    let cases = [
+        (format!("\"{token}\""), "hint: the token is in quotes"),
+        (format!("'{token}'"), "hint: the token is in quotes"),
+        (
+            format!("Bearer {token}"),
+            "hint: remove the `Bearer ` prefix",
+        ),
+        (
+            format!("Authorization: Bearer {token}"),
+            "hint: this is a whole Authorization header",
+        ),
+        (
+            format!("https://erp.example.com/x?empresa=7&token={token}"),
+            "hint: this is a whole launch URL",
+        ),
+        (format!("token={token}"), "hint: this is a form body"),
+        (
+            format!("empresa=7&token={token}"),
+            "hint: this is a form body",
+        ),
+        (
+            format!("{}\n{}", &token[..40], &token[40..]),
+            "hint: the token has a space or line break inside",
+        ),
+        (r#"{"sub":"48213"}"#.to_owned(), "hint: this is JSON"),
+    ];
+    for (pasted, hint) in &cases {
+        // The code stays the library's own: what a vendor's server logs for the same text.
+        let code = UntrustedToken::parse(pasted).unwrap_err().code();
+        assert!(
+            matches!(code, "malformed" | "non_canonical_base64"),
+            "{pasted:?}: {code}"
+        );
+        let as_argument = run(&dir, &[&verify_args[..], &[pasted.as_str()]].concat());
+        let from_stdin = run_stdin(&dir, &verify_args, format!("{pasted}\n").as_bytes());
+        for out in [as_argument, from_stdin] {
+            out.fails(1, code);
+            let lines: Vec<&str> = out.stderr.lines().collect();
+            assert_eq!(lines.len(), 2, "{pasted:?}: {out:#?}");
+            assert!(lines[1].starts_with(hint), "{pasted:?}: {out:#?}");
+            assert!(out.stdout.is_empty());
+            assert!(!out.stderr.contains(&token), "the token is not echoed");
+        }
+        let out = run(&dir, &["inspect", pasted]);
+        assert_eq!(out.code, 1, "{out:#?}");
+        assert!(
+            out.stderr
+                .lines()
+                .nth(1)
+                .unwrap_or_default()
+                .starts_with(hint),
+            "inspect {pasted:?}: {out:#?}"
+        );
+    }
+
+    // Nothing to verify: an empty stdin (the command before the pipe failed) or argument.
+    for stdin in [&b""[..], b" \n\n"] {
+        let out = run_stdin(&dir, &verify_args, stdin);
+        out.fails(1, "malformed");
+        assert!(
+            out.stderr.contains("\nhint: stdin was empty"),
+            "{stdin:?}: {out:#?}"
+        );
+        let out = run_stdin(&dir, &["inspect"], stdin);
+        out.fails(1, "malformed");
+        assert!(out.stderr.contains("\nhint: stdin was empty"), "{out:#?}");
+    }
+    let out = run(&dir, &[&verify_args[..], &[""]].concat());
+    out.fails(1, "malformed");
+    assert!(
+        out.stderr
+            .contains("\nhint: the TOKEN argument is empty: is the shell variable set?"),
+        "{out:#?}"
+    );
+
+    // A malformed token with no recognizable mistake gets no hint.
+    let out = verify(&dir, "garbage", &[]);
+    out.fails(1, "malformed");
+    assert_eq!(out.stderr.lines().count(), 1, "{out:#?}");
+}
+
+#[test]
+fn whitespace_around_a_token_is_ignored_with_a_warning() {
+    let dir = TempDir::new("whitespace");
+    keygen(&dir, "EdDSA", "k.jwk");
+    jwks_file(&dir, &["k.jwk"], "jwks.json");
+    let warning = "warning: ignored the whitespace around the token; the library refuses a token \
+                   with it (non_canonical_base64), so a server must pass the bare token";
+
+    let token = mint(&dir, "k.jwk", &[]);
+    let out = verify(&dir, &format!("  {token}\n"), &[]);
+    assert_eq!(out.json()["aud"], PLUGIN);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{out:#?}");
+    assert_eq!(lines[0], warning);
+    assert!(lines[1].starts_with("verified: "), "{out:#?}");
+
+    let out = run(&dir, &["inspect", &format!(" {token} ")]);
+    assert_eq!(out.json()["verified"], false);
+    assert_eq!(out.stderr, format!("{warning}\n"));
+    // The line end of stdin is how a pipe delivers a line: no warning.
+    let out = run_stdin(&dir, &["inspect"], format!("{token}\r\n").as_bytes());
+    assert_eq!(out.json()["verified"], false);
+    assert!(out.stderr.is_empty(), "{out:#?}");
 }
 
 #[test]

@@ -87,8 +87,11 @@ Example:
 
     /// Verify a launch token as a vendor would, and print its claims as JSON.
     #[command(after_help = "\
-The token is read from TOKEN, or from stdin when TOKEN is absent or `-` (surrounding whitespace is
-ignored).
+The token is read from TOKEN, or from stdin when TOKEN is absent or `-`. Surrounding whitespace is
+ignored, with a `warning:` line on stderr unless it is the line end of stdin, since the library
+refuses it. Nothing else is repaired: a token in quotes, after `Bearer `, inside a launch URL or a
+form body (`token=...`), or an empty stdin is rejected like any malformed token, and a `hint:`
+line names the mistake.
 
 Every check of PROTOCOL.md §6 runs. On success stdout is the claims JSON only, and stderr says
 `verified: ...` with the key that signed. On rejection the exit status is 1 and the first line on
@@ -110,7 +113,8 @@ Examples:
 The output is marked `\"verified\": false`: nothing is checked (not the signature, the issuer, the
 audience nor the times, nor repeated JSON members, of which only the last is shown). Use it for
 debugging only; use `cvplugin verify` to trust a token. A token that cannot be decoded exits 1 with
-`error[malformed]` or `error[non_canonical_base64]`.
+`error[malformed]` or `error[non_canonical_base64]`; the token is read as verify reads it (same
+whitespace rule, same hints).
 
 Examples:
   cvplugin inspect \"$TOKEN\"

@@ -63,7 +63,8 @@ pub fn mint(args: MintArgs) -> Result<(), CliError> {
 }
 
 /// `cvplugin verify`: verifies a token and prints its claims as JSON, the only output on stdout.
-/// stderr then says that the token verified, and with which key.
+/// stderr then says that the token verified, and with which key (after the whitespace warning
+/// of [`TokenInput`](crate::token_input::TokenInput), if any).
 pub fn verify(args: VerifyArgs) -> Result<(), CliError> {
     let issuer = issuer_arg(&args.issuer)?;
     let plugin = plugin_arg(&args.plugin)?;
@@ -78,10 +79,10 @@ pub fn verify(args: VerifyArgs) -> Result<(), CliError> {
         };
     }
     let verifier = builder.build().map_err(|e| CliError::verifier_config(&e))?;
-    let token = read_token(args.token)?;
+    let input = read_token(args.token)?;
     // Parsed first only to name the key in the success line; verify_untrusted runs every check
     // that verify would.
-    let untrusted = UntrustedToken::parse(&token).map_err(|e| CliError::verify(&e))?;
+    let untrusted = UntrustedToken::parse(input.token()).map_err(|e| input.rejected(&e))?;
     let signed_with = format!(
         "kid \"{}\" ({})",
         excerpt(untrusted.kid()),
@@ -89,7 +90,7 @@ pub fn verify(args: VerifyArgs) -> Result<(), CliError> {
     );
     let claims = verifier
         .verify_untrusted(untrusted)
-        .map_err(|e| CliError::verify(&e))?;
+        .map_err(|e| input.rejected(&e))?;
     print_json(&claims)?;
     let remaining = claims.expires_at().saturating_sub(SystemClock.now_unix());
     let expiry = if remaining >= 0 {
@@ -100,9 +101,11 @@ pub fn verify(args: VerifyArgs) -> Result<(), CliError> {
             remaining.saturating_neg()
         )
     };
-    write_stderr_lines(&[format!(
+    let mut lines: Vec<String> = input.warning().map(str::to_owned).into_iter().collect();
+    lines.push(format!(
         "verified: signed with {signed_with}; issuer, audience and times are as expected; {expiry}"
-    )]);
+    ));
+    write_stderr_lines(&lines);
     Ok(())
 }
 
@@ -175,9 +178,13 @@ fn decode_unverified(token: &str) -> Result<Inspection, VerifyError> {
 
 /// `cvplugin inspect`: prints a token's header and claims, marked unverified.
 pub fn inspect(args: InspectArgs) -> Result<(), CliError> {
-    let token = read_token(args.token)?;
-    let inspection = decode_unverified(&token).map_err(|e| CliError::verify(&e))?;
-    print_json(&inspection)
+    let input = read_token(args.token)?;
+    let inspection = decode_unverified(input.token()).map_err(|e| input.rejected(&e))?;
+    print_json(&inspection)?;
+    if let Some(warning) = input.warning() {
+        write_stderr_lines(&[warning.to_owned()]);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
