@@ -789,10 +789,16 @@ fn verify_key_set_errors_exit_2() {
     dir.write("binary.json", noise(300, 1));
     verify_with("binary.json").fails(2, "invalid_jwk");
     // A private key is not a JWKS, and a JWKS must not carry private keys.
-    verify_with("k.jwk").fails(2, "invalid_jwk");
+    verify_with("k.jwk").fails(2, "private_key_in_public_set");
     let private = fs::read_to_string(dir.path("k.jwk")).unwrap();
     dir.write("private-set.json", format!("{{\"keys\":[{private}]}}"));
-    verify_with("private-set.json").fails(2, "private_key_in_public_set");
+    let out = verify_with("private-set.json");
+    out.fails(2, "private_key_in_public_set");
+    assert_eq!(
+        out.stderr.lines().nth(1),
+        Some("hint: a published JWKS holds only public keys; make one with cvplugin jwks KEYFILE"),
+        "{out:#?}"
+    );
     dir.write("none.json", r#"{"keys":[]}"#);
     verify_with("none.json").fails(2, "empty_key_set");
     fs::create_dir(dir.path("dir.json")).unwrap();
@@ -1141,6 +1147,67 @@ fn verify_says_on_stderr_that_the_token_verified() {
     );
 }
 
+#[test]
+fn verify_jwks_accepts_one_public_jwk_and_names_a_private_key() {
+    let dir = TempDir::new("verify-jwk");
+    keygen(&dir, "ES256", "k.jwk");
+    let token = mint(&dir, "k.jwk", &[]);
+    let verify_with = |jwks: &str| {
+        run(
+            &dir,
+            &[
+                "verify", "--jwks", jwks, "--issuer", ISS, "--plugin", PLUGIN, &token,
+            ],
+        )
+    };
+    // One public JWK, as `cvplugin jwks` reads it.
+    let set = run(&dir, &["jwks", "k.jwk"]).json();
+    dir.write("public.jwk", set["keys"][0].to_string());
+    assert_eq!(verify_with("public.jwk").json()["sub"], "48213");
+    let mut wrong_kid = set["keys"][0].clone();
+    wrong_kid["kid"] = "not-the-thumbprint".into();
+    dir.write("wrong-kid.jwk", wrong_kid.to_string());
+    verify_with("wrong-kid.jwk").fails(2, "kid_mismatch");
+
+    // A private key, in any format: named as such, nothing of it echoed.
+    let private = fs::read_to_string(dir.path("k.jwk")).unwrap();
+    let key = SigningKey::from_jwk(&private).unwrap();
+    dir.write("k.pem", key.to_pkcs8_pem());
+    dir.write("k.der", key.to_pkcs8_der());
+    dir.write(
+        "sec1.pem",
+        "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n",
+    );
+    let d = serde_json::from_str::<Value>(&private).unwrap()["d"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for file in ["k.jwk", "k.pem", "k.der", "sec1.pem"] {
+        let out = verify_with(file);
+        let line = out.fails(2, "private_key_in_public_set");
+        assert_eq!(
+            line,
+            format!(
+                "error[private_key_in_public_set]: {file}: this is a private key; give the JWKS \
+                 the portal publishes (cvplugin jwks KEYFILE)"
+            )
+        );
+        assert!(!out.stderr.contains(&d[..8]), "{out:#?}");
+    }
+
+    // Other PEM blocks are not read, with a hint.
+    dir.write(
+        "public.pem",
+        "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n",
+    );
+    let out = verify_with("public.pem");
+    out.fails(2, "invalid_jwk");
+    assert!(
+        out.stderr.contains("\nhint: a PEM block is not read here"),
+        "{out:#?}"
+    );
+}
+
 // ------------------------------------------------------------------------------------------------
 // mint and key files
 
@@ -1222,11 +1289,43 @@ fn mint_validates_ttl_and_key_files() {
         .unwrap()["keys"][0]
         .to_string();
     dir.write("public.jwk", &public);
-    mint_key("public.jwk").fails(2, "invalid_jwk");
+    let line = mint_key("public.jwk").fails(2, "invalid_jwk").to_owned();
+    assert!(
+        line.starts_with("error[invalid_jwk]: public.jwk: this is a public key; signing needs"),
+        "the public key is named as such, not as a missing coordinate: {line}"
+    );
     let mut wrong_kid: Value = serde_json::from_str(&private).unwrap();
     wrong_kid["kid"] = "not-the-thumbprint".into();
     dir.write("wrong-kid.jwk", wrong_kid.to_string());
     mint_key("wrong-kid.jwk").fails(2, "kid_mismatch");
+    dir.write(
+        "public.pem",
+        "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n",
+    );
+    let line = mint_key("public.pem").fails(2, "invalid_pem").to_owned();
+    assert!(line.contains("public.pem: this is a public key"), "{line}");
+    dir.write(
+        "sec1.pem",
+        "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n",
+    );
+    let out = mint_key("sec1.pem");
+    out.fails(2, "invalid_pem");
+    let hint = out.stderr.lines().nth(1).unwrap_or_default();
+    assert!(
+        hint.starts_with("hint: this is a SEC1 \"EC PRIVATE KEY\" block")
+            && hint.contains("openssl pkcs8 -topk8 -nocrypt"),
+        "{out:#?}"
+    );
+    dir.write(
+        "encrypted.pem",
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n",
+    );
+    let out = mint_key("encrypted.pem");
+    out.fails(2, "invalid_pem");
+    assert!(
+        out.stderr.contains("\nhint: the key is encrypted"),
+        "{out:#?}"
+    );
     dir.write(
         "bad.pem",
         "-----BEGIN PRIVATE KEY-----\nnot base64!\n-----END PRIVATE KEY-----\n",

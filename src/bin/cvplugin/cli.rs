@@ -190,7 +190,7 @@ pub struct MintArgs {
 /// `cvplugin verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The portal's public keys: a JWKS document.
+    /// The portal's public keys: the JWKS it publishes, or one public JWK.
     #[arg(long, value_name = "FILE")]
     pub jwks: PathBuf,
     /// The expected issuer id (`iss`).

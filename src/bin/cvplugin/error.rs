@@ -72,11 +72,13 @@ impl CliError {
 
     /// `error[key]`: a key file in no recognized format (exit 2).
     pub fn unrecognized_key(path: &Path, what: &str) -> Self {
-        CliError::new(
-            Status::Failed,
-            "key",
-            format!("{}: {what}", show_path(path)),
-        )
+        CliError::key_file(path, "key", what)
+    }
+
+    /// A key file of the wrong kind for the command (a public key to sign with, a private key to
+    /// verify with), with `code` and what the file is (exit 2).
+    pub fn key_file(path: &Path, code: &'static str, what: &str) -> Self {
+        CliError::new(Status::Failed, code, format!("{}: {what}", show_path(path)))
     }
 
     /// A key or JWKS file the library rejected, with the library's code (exit 2).
