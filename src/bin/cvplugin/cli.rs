@@ -24,7 +24,8 @@ exit status 2, CODE is one of:
                              not UTF-8, already exists, ...)
   key                        a key file is neither a JWK, a JWKS, a PEM block nor PKCS#8 DER
   <key error code>           the key or JWKS file was recognized but rejected: invalid_jwk,
-                             invalid_pem, invalid_pkcs8, kid_mismatch, duplicate_kid, ...
+                             invalid_pem, invalid_pkcs8, kid_mismatch, duplicate_kid, ...;
+                             private_key_in_public_set for a private key given to verify --jwks
   id.*, auth.*               --plugin or --ttl rejected by the plugin-configuration rules
   leeway_too_large           --leeway above 300 seconds
   rng_failure, signing_failed, clock_out_of_range
