@@ -18,7 +18,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cv_portal_plugin::config::{Dimension, Icon, PluginConfig, VisibleTo};
 use cv_portal_plugin::{
     Algorithm, Clock as _, FixedClock, Issuer, IssuerId, Role, SigningKey, SubjectId, SystemClock,
-    Viewer,
+    UntrustedToken, Viewer,
 };
 use serde_json::Value;
 
@@ -323,6 +323,42 @@ fn every_subcommand_has_help_with_an_example() {
 }
 
 #[test]
+fn help_subcommand_prints_the_same_help_as_the_flag() {
+    let dir = TempDir::new("help-subcommand");
+    let top = run(&dir, &["help"]);
+    assert!(top.ok().contains("Exit status"), "{top:#?}");
+    assert!(top.stderr.is_empty());
+    for sub in [
+        vec!["keygen"],
+        vec!["jwks"],
+        vec!["mint"],
+        vec!["verify"],
+        vec!["inspect"],
+        vec!["config"],
+        vec!["config", "check"],
+        vec!["launch-url"],
+    ] {
+        let mut help_args = vec!["help"];
+        help_args.extend(&sub);
+        let mut flag_args = sub.clone();
+        flag_args.push("--help");
+        let by_subcommand = run(&dir, &help_args);
+        assert_eq!(
+            by_subcommand.ok(),
+            run(&dir, &flag_args).ok(),
+            "{help_args:?}"
+        );
+        assert!(by_subcommand.stderr.is_empty());
+    }
+    let nested = run(&dir, &["config", "help", "check"]);
+    assert!(
+        nested.ok().contains("Usage: cvplugin config check"),
+        "{nested:#?}"
+    );
+    run(&dir, &["help", "frobnicate"]).fails(2, "usage");
+}
+
+#[test]
 fn usage_errors_exit_2_with_error_usage() {
     let dir = TempDir::new("usage");
     run(&dir, &[] as &[&str]).fails(2, "usage");
@@ -547,11 +583,23 @@ fn keygen_jwks_mint_verify_round_trip_for_both_algorithms() {
             "--plugin",
             PLUGIN,
         ];
-        let claims2 = run_stdin(&dir, &stdin_args, format!("\n  {token}\r\n\n").as_bytes()).json();
-        assert_eq!(claims2, claims);
+        let padded = run_stdin(&dir, &stdin_args, format!("\n  {token}\r\n\n").as_bytes());
+        assert_eq!(padded.json(), claims);
+        assert!(
+            padded
+                .first_stderr_line()
+                .starts_with("warning: ignored the whitespace"),
+            "{padded:#?}"
+        );
         let mut dash = stdin_args.to_vec();
         dash.push("-");
         assert_eq!(run_stdin(&dir, &dash, token.as_bytes()).json(), claims);
+        let piped = run_stdin(&dir, &dash, format!("{token}\n").as_bytes());
+        assert_eq!(piped.json(), claims);
+        assert!(
+            piped.first_stderr_line().starts_with("verified: "),
+            "the line end of stdin is no warning: {piped:#?}"
+        );
 
         // Another role and lifetime.
         let token = mint(
@@ -741,10 +789,16 @@ fn verify_key_set_errors_exit_2() {
     dir.write("binary.json", noise(300, 1));
     verify_with("binary.json").fails(2, "invalid_jwk");
     // A private key is not a JWKS, and a JWKS must not carry private keys.
-    verify_with("k.jwk").fails(2, "invalid_jwk");
+    verify_with("k.jwk").fails(2, "private_key_in_public_set");
     let private = fs::read_to_string(dir.path("k.jwk")).unwrap();
     dir.write("private-set.json", format!("{{\"keys\":[{private}]}}"));
-    verify_with("private-set.json").fails(2, "private_key_in_public_set");
+    let out = verify_with("private-set.json");
+    out.fails(2, "private_key_in_public_set");
+    assert_eq!(
+        out.stderr.lines().nth(1),
+        Some("hint: a published JWKS holds only public keys; make one with cvplugin jwks KEYFILE"),
+        "{out:#?}"
+    );
     dir.write("none.json", r#"{"keys":[]}"#);
     verify_with("none.json").fails(2, "empty_key_set");
     fs::create_dir(dir.path("dir.json")).unwrap();
@@ -831,6 +885,330 @@ fn non_utf8_arguments_are_handled() {
 }
 
 // ------------------------------------------------------------------------------------------------
+// Diagnostics people can act on (issue 10)
+
+#[test]
+fn wrong_issuer_and_audience_show_expected_and_found_down_to_a_trailing_slash() {
+    let dir = TempDir::new("near-miss");
+    keygen(&dir, "EdDSA", "k.jwk");
+    jwks_file(&dir, &["k.jwk"], "jwks.json");
+    let mint_as = |issuer: &str| {
+        let args = [
+            "mint",
+            "--key",
+            "k.jwk",
+            "--issuer",
+            issuer,
+            "--plugin",
+            PLUGIN,
+            "--subject",
+            "48213",
+            "--role",
+            "cliente",
+        ];
+        run(&dir, &args).ok().trim().to_owned()
+    };
+    let verify_as = |issuer: &str, plugin: &str, token: &str| {
+        let args = [
+            "verify",
+            "--jwks",
+            "jwks.json",
+            "--issuer",
+            issuer,
+            "--plugin",
+            plugin,
+            token,
+        ];
+        run(&dir, &args)
+    };
+    let second_line = |out: &Run| out.stderr.lines().nth(1).unwrap_or_default().to_owned();
+
+    // The portal mints with a trailing slash; the vendor expects none.
+    let slashed = format!("{ISS}/");
+    let out = verify_as(ISS, PLUGIN, &mint_as(&slashed));
+    let line = out.fails(1, "wrong_issuer");
+    assert_eq!(
+        line,
+        format!("error[wrong_issuer]: wrong issuer: expected \"{ISS}\", found \"{ISS}/\"")
+    );
+    assert_eq!(
+        second_line(&out),
+        "hint: the token's issuer ends with a slash and --issuer does not; issuer ids are \
+         compared exactly, so pass --issuer as the portal writes it, slash included"
+    );
+    assert!(out.stdout.is_empty());
+
+    // The other way round.
+    let out = verify_as(&slashed, PLUGIN, &mint_as(ISS));
+    let line = out.fails(1, "wrong_issuer");
+    assert_eq!(
+        line,
+        format!("error[wrong_issuer]: wrong issuer: expected \"{ISS}/\", found \"{ISS}\"")
+    );
+    assert_eq!(
+        second_line(&out),
+        "hint: --issuer ends with a slash and the token's issuer does not; issuer ids are \
+         compared exactly"
+    );
+
+    // A long issuer is quoted by head and tail, so the slash still shows, and so does the hint.
+    let long = format!("https://portal-{}.construtora.com.br", "x".repeat(100));
+    let out = verify_as(&long, PLUGIN, &mint_as(&format!("{long}/")));
+    let line = out.fails(1, "wrong_issuer");
+    assert!(
+        line.contains(&format!("expected \"{long}\", found \"https://")),
+        "{line}"
+    );
+    assert!(
+        line.contains('…') && line.ends_with(".construtora.com.br/\""),
+        "the tail of the found issuer is kept: {line}"
+    );
+    assert!(second_line(&out).contains("ends with a slash"), "{out:#?}");
+
+    // Any other difference is shown without a hint.
+    let out = verify_as("https://outra.example.com.br", PLUGIN, &mint_as(ISS));
+    out.fails(1, "wrong_issuer");
+    assert_eq!(out.stderr.lines().count(), 1, "{out:#?}");
+    let out = verify_as(&ISS.replace("https", "http"), PLUGIN, &mint_as(ISS));
+    out.fails(1, "wrong_issuer");
+    assert!(second_line(&out).contains("http against https"), "{out:#?}");
+
+    // The audience: expected and found, and a hint when only the letter case differs.
+    let out = verify_as(ISS, "Financeiro", &mint_as(ISS));
+    let line = out.fails(1, "wrong_audience");
+    assert_eq!(
+        line,
+        "error[wrong_audience]: wrong audience: expected \"Financeiro\", found \"financeiro\""
+    );
+    assert_eq!(
+        second_line(&out),
+        "hint: they differ only in letter case; plugin ids are compared exactly"
+    );
+}
+
+#[test]
+fn pasted_token_mistakes_are_refused_with_a_hint_naming_them() {
+    let dir = TempDir::new("pasted");
+    keygen(&dir, "EdDSA", "k.jwk");
+    jwks_file(&dir, &["k.jwk"], "jwks.json");
+    let token = mint(&dir, "k.jwk", &[]);
+    let verify_args = [
+        "verify",
+        "--jwks",
+        "jwks.json",
+        "--issuer",
+        ISS,
+        "--plugin",
+        PLUGIN,
+    ];
+    let cases = [
+        (format!("\"{token}\""), "hint: the token is in quotes"),
+        (format!("'{token}'"), "hint: the token is in quotes"),
+        (
+            format!("Bearer {token}"),
+            "hint: remove the `Bearer ` prefix",
+        ),
+        (
+            format!("Authorization: Bearer {token}"),
+            "hint: this is a whole Authorization header",
+        ),
+        (
+            format!("https://erp.example.com/x?empresa=7&token={token}"),
+            "hint: this is a whole launch URL",
+        ),
+        (format!("token={token}"), "hint: this is a form body"),
+        (
+            format!("empresa=7&token={token}"),
+            "hint: this is a form body",
+        ),
+        (
+            format!("{}\n{}", &token[..40], &token[40..]),
+            "hint: the token has a space or line break inside",
+        ),
+        (r#"{"sub":"48213"}"#.to_owned(), "hint: this is JSON"),
+    ];
+    for (pasted, hint) in &cases {
+        // The code stays the library's own: what a vendor's server logs for the same text.
+        let code = UntrustedToken::parse(pasted).unwrap_err().code();
+        assert!(
+            matches!(code, "malformed" | "non_canonical_base64"),
+            "{pasted:?}: {code}"
+        );
+        let as_argument = run(&dir, &[&verify_args[..], &[pasted.as_str()]].concat());
+        let from_stdin = run_stdin(&dir, &verify_args, format!("{pasted}\n").as_bytes());
+        for out in [as_argument, from_stdin] {
+            out.fails(1, code);
+            let lines: Vec<&str> = out.stderr.lines().collect();
+            assert_eq!(lines.len(), 2, "{pasted:?}: {out:#?}");
+            assert!(lines[1].starts_with(hint), "{pasted:?}: {out:#?}");
+            assert!(out.stdout.is_empty());
+            assert!(!out.stderr.contains(&token), "the token is not echoed");
+        }
+        let out = run(&dir, &["inspect", pasted]);
+        assert_eq!(out.code, 1, "{out:#?}");
+        assert!(
+            out.stderr
+                .lines()
+                .nth(1)
+                .unwrap_or_default()
+                .starts_with(hint),
+            "inspect {pasted:?}: {out:#?}"
+        );
+    }
+
+    // Nothing to verify: an empty stdin (the command before the pipe failed) or argument.
+    for stdin in [&b""[..], b" \n\n"] {
+        let out = run_stdin(&dir, &verify_args, stdin);
+        out.fails(1, "malformed");
+        assert!(
+            out.stderr.contains("\nhint: stdin was empty"),
+            "{stdin:?}: {out:#?}"
+        );
+        let out = run_stdin(&dir, &["inspect"], stdin);
+        out.fails(1, "malformed");
+        assert!(out.stderr.contains("\nhint: stdin was empty"), "{out:#?}");
+    }
+    let out = run(&dir, &[&verify_args[..], &[""]].concat());
+    out.fails(1, "malformed");
+    assert!(
+        out.stderr
+            .contains("\nhint: the TOKEN argument is empty: is the shell variable set?"),
+        "{out:#?}"
+    );
+
+    // A malformed token with no recognizable mistake gets no hint.
+    let out = verify(&dir, "garbage", &[]);
+    out.fails(1, "malformed");
+    assert_eq!(out.stderr.lines().count(), 1, "{out:#?}");
+}
+
+#[test]
+fn whitespace_around_a_token_is_ignored_with_a_warning() {
+    let dir = TempDir::new("whitespace");
+    keygen(&dir, "EdDSA", "k.jwk");
+    jwks_file(&dir, &["k.jwk"], "jwks.json");
+    let warning = "warning: ignored the whitespace around the token; the library refuses a token \
+                   with it (non_canonical_base64), so a server must pass the bare token";
+
+    let token = mint(&dir, "k.jwk", &[]);
+    let out = verify(&dir, &format!("  {token}\n"), &[]);
+    assert_eq!(out.json()["aud"], PLUGIN);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{out:#?}");
+    assert_eq!(lines[0], warning);
+    assert!(lines[1].starts_with("verified: "), "{out:#?}");
+
+    let out = run(&dir, &["inspect", &format!(" {token} ")]);
+    assert_eq!(out.json()["verified"], false);
+    assert_eq!(out.stderr, format!("{warning}\n"));
+    // The line end of stdin is how a pipe delivers a line: no warning.
+    let out = run_stdin(&dir, &["inspect"], format!("{token}\r\n").as_bytes());
+    assert_eq!(out.json()["verified"], false);
+    assert!(out.stderr.is_empty(), "{out:#?}");
+}
+
+#[test]
+fn verify_says_on_stderr_that_the_token_verified() {
+    let dir = TempDir::new("verified");
+    for alg in ["EdDSA", "ES256"] {
+        let kid = keygen(&dir, alg, "k.jwk");
+        jwks_file(&dir, &["k.jwk"], "jwks.json");
+        let token = mint(&dir, "k.jwk", &["--ttl", "60"]);
+        let out = verify(&dir, &token, &[]);
+        // stdout stays the claims JSON alone, so scripts keep working.
+        assert_eq!(out.json()["sub"], "48213");
+        assert_eq!(out.stderr.lines().count(), 1, "{out:#?}");
+        let line = out.first_stderr_line();
+        let prefix = format!(
+            "verified: signed with kid \"{kid}\" ({alg}); issuer, audience and times are as \
+             expected; expires in "
+        );
+        let seconds = line
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(" s"))
+            .unwrap_or_else(|| panic!("{line}"));
+        assert!(
+            (55..=60).contains(&seconds.parse::<i64>().unwrap()),
+            "{line}"
+        );
+        fs::remove_file(dir.path("k.jwk")).unwrap();
+    }
+
+    // Accepted within the leeway after exp: said so.
+    keygen(&dir, "EdDSA", "k.jwk");
+    jwks_file(&dir, &["k.jwk"], "jwks.json");
+    let late = token_at(&dir, "k.jwk", now() - 310, PLUGIN);
+    let out = verify(&dir, &late, &[]);
+    assert_eq!(out.json()["aud"], PLUGIN);
+    assert!(
+        out.first_stderr_line()
+            .ends_with(" s ago, accepted within the leeway"),
+        "{out:#?}"
+    );
+}
+
+#[test]
+fn verify_jwks_accepts_one_public_jwk_and_names_a_private_key() {
+    let dir = TempDir::new("verify-jwk");
+    keygen(&dir, "ES256", "k.jwk");
+    let token = mint(&dir, "k.jwk", &[]);
+    let verify_with = |jwks: &str| {
+        run(
+            &dir,
+            &[
+                "verify", "--jwks", jwks, "--issuer", ISS, "--plugin", PLUGIN, &token,
+            ],
+        )
+    };
+    // One public JWK, as `cvplugin jwks` reads it.
+    let set = run(&dir, &["jwks", "k.jwk"]).json();
+    dir.write("public.jwk", set["keys"][0].to_string());
+    assert_eq!(verify_with("public.jwk").json()["sub"], "48213");
+    let mut wrong_kid = set["keys"][0].clone();
+    wrong_kid["kid"] = "not-the-thumbprint".into();
+    dir.write("wrong-kid.jwk", wrong_kid.to_string());
+    verify_with("wrong-kid.jwk").fails(2, "kid_mismatch");
+
+    // A private key, in any format: named as such, nothing of it echoed.
+    let private = fs::read_to_string(dir.path("k.jwk")).unwrap();
+    let key = SigningKey::from_jwk(&private).unwrap();
+    dir.write("k.pem", key.to_pkcs8_pem());
+    dir.write("k.der", key.to_pkcs8_der());
+    dir.write(
+        "sec1.pem",
+        "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n",
+    );
+    let d = serde_json::from_str::<Value>(&private).unwrap()["d"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for file in ["k.jwk", "k.pem", "k.der", "sec1.pem"] {
+        let out = verify_with(file);
+        let line = out.fails(2, "private_key_in_public_set");
+        assert_eq!(
+            line,
+            format!(
+                "error[private_key_in_public_set]: {file}: this is a private key; give the JWKS \
+                 the portal publishes (cvplugin jwks KEYFILE)"
+            )
+        );
+        assert!(!out.stderr.contains(&d[..8]), "{out:#?}");
+    }
+
+    // Other PEM blocks are not read, with a hint.
+    dir.write(
+        "public.pem",
+        "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n",
+    );
+    let out = verify_with("public.pem");
+    out.fails(2, "invalid_jwk");
+    assert!(
+        out.stderr.contains("\nhint: a PEM block is not read here"),
+        "{out:#?}"
+    );
+}
+
+// ------------------------------------------------------------------------------------------------
 // mint and key files
 
 #[test]
@@ -911,11 +1289,43 @@ fn mint_validates_ttl_and_key_files() {
         .unwrap()["keys"][0]
         .to_string();
     dir.write("public.jwk", &public);
-    mint_key("public.jwk").fails(2, "invalid_jwk");
+    let line = mint_key("public.jwk").fails(2, "invalid_jwk").to_owned();
+    assert!(
+        line.starts_with("error[invalid_jwk]: public.jwk: this is a public key; signing needs"),
+        "the public key is named as such, not as a missing coordinate: {line}"
+    );
     let mut wrong_kid: Value = serde_json::from_str(&private).unwrap();
     wrong_kid["kid"] = "not-the-thumbprint".into();
     dir.write("wrong-kid.jwk", wrong_kid.to_string());
     mint_key("wrong-kid.jwk").fails(2, "kid_mismatch");
+    dir.write(
+        "public.pem",
+        "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n",
+    );
+    let line = mint_key("public.pem").fails(2, "invalid_pem").to_owned();
+    assert!(line.contains("public.pem: this is a public key"), "{line}");
+    dir.write(
+        "sec1.pem",
+        "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n",
+    );
+    let out = mint_key("sec1.pem");
+    out.fails(2, "invalid_pem");
+    let hint = out.stderr.lines().nth(1).unwrap_or_default();
+    assert!(
+        hint.starts_with("hint: this is a SEC1 \"EC PRIVATE KEY\" block")
+            && hint.contains("openssl pkcs8 -topk8 -nocrypt"),
+        "{out:#?}"
+    );
+    dir.write(
+        "encrypted.pem",
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n",
+    );
+    let out = mint_key("encrypted.pem");
+    out.fails(2, "invalid_pem");
+    assert!(
+        out.stderr.contains("\nhint: the key is encrypted"),
+        "{out:#?}"
+    );
     dir.write(
         "bad.pem",
         "-----BEGIN PRIVATE KEY-----\nnot base64!\n-----END PRIVATE KEY-----\n",

@@ -15,7 +15,8 @@ Exit status:
   1  the token or the plugin configuration was rejected
   2  usage, I/O or key-file error
 
-On failure the first line on stderr is `error[CODE]: message`. With exit status 1, CODE is the
+On failure the first line on stderr is `error[CODE]: message`; lines after it may start with
+`hint:` (what was most likely done wrong, and the fix). With exit status 1, CODE is the
 library's stable code (`expired`, `bad_signature`, `wrong_audience`, `link.not_https`, ...). With
 exit status 2, CODE is one of:
   usage                      a bad command line or argument value (including --issuer, --subject)
@@ -23,7 +24,8 @@ exit status 2, CODE is one of:
                              not UTF-8, already exists, ...)
   key                        a key file is neither a JWK, a JWKS, a PEM block nor PKCS#8 DER
   <key error code>           the key or JWKS file was recognized but rejected: invalid_jwk,
-                             invalid_pem, invalid_pkcs8, kid_mismatch, duplicate_kid, ...
+                             invalid_pem, invalid_pkcs8, kid_mismatch, duplicate_kid, ...;
+                             private_key_in_public_set for a private key given to verify --jwks
   id.*, auth.*               --plugin or --ttl rejected by the plugin-configuration rules
   leeway_too_large           --leeway above 300 seconds
   rng_failure, signing_failed, clock_out_of_range
@@ -38,12 +40,7 @@ Round trip:
 
 /// Keys, launch tokens and plugin configurations of the CV portal plugin protocol.
 #[derive(Debug, Parser)]
-#[command(
-    name = "cvplugin",
-    version,
-    after_help = EXIT_CODES_HELP,
-    disable_help_subcommand = true
-)]
+#[command(name = "cvplugin", version, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -91,11 +88,17 @@ Example:
 
     /// Verify a launch token as a vendor would, and print its claims as JSON.
     #[command(after_help = "\
-The token is read from TOKEN, or from stdin when TOKEN is absent or `-` (surrounding whitespace is
-ignored). Every check of PROTOCOL.md §6 runs; on rejection the exit status is 1 and the first line
-on stderr is `error[CODE]: message` with the protocol's code (expired, bad_signature,
-wrong_audience, ...). Single use is enforced only within this one process, so running verify twice
-on the same token does not report `replayed`.
+The token is read from TOKEN, or from stdin when TOKEN is absent or `-`. Surrounding whitespace is
+ignored, with a `warning:` line on stderr unless it is the line end of stdin, since the library
+refuses it. Nothing else is repaired: a token in quotes, after `Bearer `, inside a launch URL or a
+form body (`token=...`), or an empty stdin is rejected like any malformed token, and a `hint:`
+line names the mistake.
+
+Every check of PROTOCOL.md §6 runs. On success stdout is the claims JSON only, and stderr says
+`verified: ...` with the key that signed. On rejection the exit status is 1 and the first line on
+stderr is `error[CODE]: message` with the protocol's code (expired, bad_signature, wrong_issuer,
+...). Single use is enforced only within this one process, so running verify twice on the same
+token does not report `replayed`.
 
 A leeway above the default 30 seconds (up to 300) widens the window in which an expired token is
 still accepted.
@@ -111,7 +114,8 @@ Examples:
 The output is marked `\"verified\": false`: nothing is checked (not the signature, the issuer, the
 audience nor the times, nor repeated JSON members, of which only the last is shown). Use it for
 debugging only; use `cvplugin verify` to trust a token. A token that cannot be decoded exits 1 with
-`error[malformed]` or `error[non_canonical_base64]`.
+`error[malformed]` or `error[non_canonical_base64]`; the token is read as verify reads it (same
+whitespace rule, same hints).
 
 Examples:
   cvplugin inspect \"$TOKEN\"
@@ -167,7 +171,7 @@ pub struct MintArgs {
     /// The portal's private key: a private JWK, or PKCS#8 (PEM `PRIVATE KEY` block or DER).
     #[arg(long, value_name = "KEYFILE")]
     pub key: PathBuf,
-    /// The issuer id (`iss`), e.g. https://portal.example.com.br.
+    /// The issuer id (`iss`), e.g. `https://portal.example.com.br`.
     #[arg(long, value_name = "ISS")]
     pub issuer: String,
     /// The plugin id (`aud`).
@@ -187,7 +191,7 @@ pub struct MintArgs {
 /// `cvplugin verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The portal's public keys: a JWKS document.
+    /// The portal's public keys: the JWKS it publishes, or one public JWK.
     #[arg(long, value_name = "FILE")]
     pub jwks: PathBuf,
     /// The expected issuer id (`iss`).

@@ -1,5 +1,5 @@
 //! The tool's single error type: an exit status, a stable code and a one-line message, plus
-//! optional detail lines (the full list of configuration problems).
+//! optional detail lines (the full list of configuration problems, `hint:` lines).
 //!
 //! Messages never contain key material or whole tokens: they are built from the library's error
 //! messages (which promise the same), file names and fixed text.
@@ -8,7 +8,9 @@ use std::fmt::Display;
 use std::path::Path;
 
 use cv_portal_plugin::config::ConfigError;
-use cv_portal_plugin::{ConfigErrors, IssueError, KeyError, VerifierConfigError, VerifyError};
+use cv_portal_plugin::{
+    ConfigErrors, IssueError, KeyError, Quoted, VerifierConfigError, VerifyError,
+};
 
 use crate::cli::Lang;
 
@@ -70,11 +72,13 @@ impl CliError {
 
     /// `error[key]`: a key file in no recognized format (exit 2).
     pub fn unrecognized_key(path: &Path, what: &str) -> Self {
-        CliError::new(
-            Status::Failed,
-            "key",
-            format!("{}: {what}", show_path(path)),
-        )
+        CliError::key_file(path, "key", what)
+    }
+
+    /// A key file of the wrong kind for the command (a public key to sign with, a private key to
+    /// verify with), with `code` and what the file is (exit 2).
+    pub fn key_file(path: &Path, code: &'static str, what: &str) -> Self {
+        CliError::new(Status::Failed, code, format!("{}: {what}", show_path(path)))
     }
 
     /// A key or JWKS file the library rejected, with the library's code (exit 2).
@@ -86,9 +90,14 @@ impl CliError {
         )
     }
 
-    /// A rejected token, with the protocol's code (exit 1).
+    /// A rejected token, with the protocol's code (exit 1), and a `hint:` line when an issuer or
+    /// audience differs from the expected one only in a way that is hard to see.
     pub fn verify(error: &VerifyError) -> Self {
-        CliError::new(Status::Rejected, error.code(), error.to_string())
+        let rejected = CliError::new(Status::Rejected, error.code(), error.to_string());
+        match near_miss(error) {
+            Some(hint) => rejected.with_hint(hint),
+            None => rejected,
+        }
     }
 
     /// The verifier could not be configured (exit 2).
@@ -143,6 +152,13 @@ impl CliError {
         error
     }
 
+    /// Adds a `hint: ...` line after the `error[CODE]` line: what the person most likely did and
+    /// how to fix it.
+    pub fn with_hint(mut self, hint: impl Display) -> Self {
+        self.details.push(one_line(&format!("hint: {hint}")));
+        self
+    }
+
     /// The lines printed on stderr: the `error[CODE]` line, then the details.
     pub fn lines(&self) -> Vec<String> {
         let mut lines = Vec::with_capacity(1 + self.details.len());
@@ -159,6 +175,52 @@ impl Lang {
             Lang::En => error.message_en(),
             Lang::PtBr => error.message_pt_br(),
         }
+    }
+}
+
+/// The hint for a wrong issuer or audience that differs from the expected one only in a way that
+/// is easy to miss: a trailing slash, letter case, or (issuers) `http` against `https`. The token's
+/// value is known only as the library's excerpt (head and tail of a long value), so the expected
+/// value is compared in the same form.
+fn near_miss(error: &VerifyError) -> Option<String> {
+    let (what, option, expected, found) = match error {
+        VerifyError::WrongIssuer { expected, found } => {
+            ("issuer", "--issuer", expected.as_str(), found)
+        }
+        VerifyError::WrongAudience { expected, found } => {
+            ("plugin", "--plugin", expected.as_str(), found)
+        }
+        _ => return None,
+    };
+    let is_found = |text: &str| Quoted::new(text) == *found;
+    let exactly = format!("{what} ids are compared exactly");
+    let hint = if is_found(&format!("{expected}/")) {
+        format!(
+            "the token's {what} ends with a slash and {option} does not; {exactly}, so pass \
+             {option} as the portal writes it, slash included"
+        )
+    } else if expected.strip_suffix('/').is_some_and(is_found) {
+        format!("{option} ends with a slash and the token's {what} does not; {exactly}")
+    } else if Quoted::new(expected)
+        .as_str()
+        .eq_ignore_ascii_case(found.as_str())
+    {
+        format!("they differ only in letter case; {exactly}")
+    } else if what == "issuer" && other_scheme(expected).is_some_and(|other| is_found(&other)) {
+        format!("they differ only in the scheme, http against https; {exactly}")
+    } else {
+        return None;
+    };
+    Some(hint)
+}
+
+/// `id` with `https://` in place of `http://` or the other way round.
+fn other_scheme(id: &str) -> Option<String> {
+    match id.strip_prefix("https://") {
+        Some(rest) => Some(format!("http://{rest}")),
+        None => id
+            .strip_prefix("http://")
+            .map(|rest| format!("https://{rest}")),
     }
 }
 
@@ -246,6 +308,50 @@ mod tests {
         let e = CliError::usage("multi\nline");
         assert_eq!(e.lines(), vec!["error[usage]: multi?line"]);
         assert_eq!(e.status.exit_code(), 2);
+    }
+
+    #[test]
+    fn near_misses_of_issuer_and_audience_get_a_hint() {
+        use cv_portal_plugin::{IssuerId, PluginId};
+        let issuer = |expected: &str, found: &str| {
+            near_miss(&VerifyError::WrongIssuer {
+                expected: IssuerId::new(expected).unwrap(),
+                found: Quoted::new(found),
+            })
+        };
+        let hint = issuer("https://p.example", "https://p.example/").unwrap();
+        assert!(
+            hint.starts_with("the token's issuer ends with a slash"),
+            "{hint}"
+        );
+        let hint = issuer("https://p.example/", "https://p.example").unwrap();
+        assert!(hint.starts_with("--issuer ends with a slash"), "{hint}");
+        let long = format!("https://{}.example.com.br", "x".repeat(100));
+        let hint = issuer(&long, &format!("{long}/")).unwrap();
+        assert!(hint.contains("slash"), "{hint}");
+        assert!(
+            issuer("https://P.example", "https://p.example")
+                .unwrap()
+                .contains("case")
+        );
+        assert!(
+            issuer("https://p.example", "http://p.example")
+                .unwrap()
+                .contains("scheme")
+        );
+        assert!(
+            issuer("http://p.example", "https://p.example")
+                .unwrap()
+                .contains("scheme")
+        );
+        assert_eq!(issuer("https://p.example", "https://q.example/"), None);
+        assert_eq!(issuer("https://p.example", "https://q.example"), None);
+        let audience = near_miss(&VerifyError::WrongAudience {
+            expected: PluginId::new("Financeiro").unwrap(),
+            found: Quoted::new("financeiro"),
+        });
+        assert!(audience.unwrap().contains("case"));
+        assert_eq!(near_miss(&VerifyError::BadSignature), None);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use cv_portal_plugin::VerifyError;
 
 use crate::error::{CliError, Status, show_path};
+use crate::token_input::{Source, TokenInput};
 
 /// The largest file or stdin the tool reads: 1 MiB. Key files, JWKS documents, configurations
 /// and tokens are all far smaller.
@@ -51,12 +52,12 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
 }
 
 /// Reads the token to verify or inspect: the argument unless it is absent or `-`, else stdin.
-/// Surrounding whitespace is removed. Non-UTF-8 input is a malformed token (exit 1); stdin
-/// beyond 1 MiB is a token too large (exit 1); an interactive stdin with no argument is a usage
-/// error, so the tool never waits silently for typing.
-pub fn read_token(arg: Option<OsString>) -> Result<String, CliError> {
-    let bytes = match arg {
-        Some(arg) if arg != "-" => arg.into_encoded_bytes(),
+/// Surrounding whitespace is removed (see [`TokenInput`]). Non-UTF-8 input is a malformed token
+/// (exit 1); stdin beyond 1 MiB is a token too large (exit 1); an interactive stdin with no
+/// argument is a usage error, so the tool never waits silently for typing.
+pub fn read_token(arg: Option<OsString>) -> Result<TokenInput, CliError> {
+    let (bytes, source) = match arg {
+        Some(arg) if arg != "-" => (arg.into_encoded_bytes(), Source::Argument),
         _ => {
             let stdin = io::stdin();
             if stdin.is_terminal() {
@@ -66,7 +67,7 @@ pub fn read_token(arg: Option<OsString>) -> Result<String, CliError> {
                 ));
             }
             match read_bounded(stdin.lock()) {
-                Ok(Some(bytes)) => bytes,
+                Ok(Some(bytes)) => (bytes, Source::Stdin),
                 Ok(None) => {
                     let too_large = VerifyError::TooLarge {
                         len: MAX_INPUT_BYTES + 1,
@@ -90,7 +91,7 @@ pub fn read_token(arg: Option<OsString>) -> Result<String, CliError> {
             reason: "the token is not UTF-8 text",
         })
     })?;
-    Ok(text.trim().to_owned())
+    Ok(TokenInput::new(&text, source))
 }
 
 /// Writes `text` to stdout and flushes; a closed or failing stdout is `error[io]`.

@@ -7,8 +7,9 @@
 //! | the byte `0x30` (not text above) | PKCS#8 DER |
 //!
 //! Anything else, including an empty file, is `error[key]`; a recognized but invalid key is the
-//! library's [`KeyError`](cv_portal_plugin::KeyError) code (`invalid_jwk`, `invalid_pem`, ...).
-//! Errors never quote the file's content.
+//! library's [`KeyError`] code (`invalid_jwk`, `invalid_pem`, ...). A key of the wrong kind is
+//! named as such: a public key where a private one is needed (`mint`, `launch-url`), a private key
+//! where the portal's published keys are (`verify --jwks`). Errors never quote the file's content.
 
 use std::path::Path;
 
@@ -61,6 +62,39 @@ fn has_member(json: &str, name: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// What to do instead of giving a public key to a command that signs.
+const PUBLIC_NOT_PRIVATE: &str = "this is a public key; signing needs the portal's private key \
+                                  (the JWK `cvplugin keygen` wrote, or PKCS#8 PEM or DER)";
+
+/// What to do instead of giving a private key to `verify --jwks` (issue 10's wording).
+const PRIVATE_NOT_PUBLIC: &str =
+    "this is a private key; give the JWKS the portal publishes (cvplugin jwks KEYFILE)";
+
+/// The label of the first PEM block (`PRIVATE KEY`, `PUBLIC KEY`, `EC PRIVATE KEY`, ...).
+fn pem_label(text: &str) -> Option<&str> {
+    const BEGIN: &str = "-----BEGIN ";
+    let start = text.find(BEGIN)? + BEGIN.len();
+    let len = text[start..].find("-----")?;
+    Some(&text[start..start + len])
+}
+
+/// Reads a PEM private key, naming the blocks people give by mistake: a public key, a SEC1
+/// `EC PRIVATE KEY` or an encrypted key, with the command that converts it.
+fn signing_key_from_pem(path: &Path, pem: &str) -> Result<SigningKey, CliError> {
+    SigningKey::from_pkcs8_pem(pem).map_err(|e| match pem_label(pem) {
+        Some("PUBLIC KEY") => CliError::key_file(path, e.code(), PUBLIC_NOT_PRIVATE),
+        Some("EC PRIVATE KEY") => CliError::key(path, &e).with_hint(
+            "this is a SEC1 \"EC PRIVATE KEY\" block; convert it to PKCS#8: openssl pkcs8 \
+             -topk8 -nocrypt -in KEY.pem -out KEY.p8.pem",
+        ),
+        Some("ENCRYPTED PRIVATE KEY") => CliError::key(path, &e).with_hint(
+            "the key is encrypted; decrypt it to a PKCS#8 \"PRIVATE KEY\" block: openssl pkcs8 \
+             -in KEY.pem -out KEY.p8.pem",
+        ),
+        _ => CliError::key(path, &e),
+    })
+}
+
 /// Loads a private signing key (for `--key`): a private JWK, PKCS#8 PEM or PKCS#8 DER.
 pub fn load_signing_key(path: &Path) -> Result<SigningKey, CliError> {
     let bytes = read_file(path)?;
@@ -68,10 +102,16 @@ pub fn load_signing_key(path: &Path) -> Result<SigningKey, CliError> {
     match classify(path, &bytes)? {
         Content::Json(json) if has_member(json, "keys") => Err(CliError::unrecognized_key(
             path,
-            "this is a JWKS of public keys; a private key is needed",
+            "this is a JWKS of public keys; signing needs the portal's private key",
         )),
-        Content::Json(json) => SigningKey::from_jwk(json).map_err(key_error),
-        Content::Pem(pem) => SigningKey::from_pkcs8_pem(pem).map_err(key_error),
+        Content::Json(json) => SigningKey::from_jwk(json).map_err(|e| {
+            if !has_member(json, "d") && PublicKey::from_jwk(json).is_ok() {
+                CliError::key_file(path, e.code(), PUBLIC_NOT_PRIVATE)
+            } else {
+                key_error(e)
+            }
+        }),
+        Content::Pem(pem) => signing_key_from_pem(path, pem),
         Content::Der(der) => SigningKey::from_pkcs8_der(der).map_err(key_error),
     }
 }
@@ -91,27 +131,59 @@ pub fn load_public_keys(path: &Path) -> Result<Vec<PublicKey>, CliError> {
         Content::Json(json) => PublicKey::from_jwk(json)
             .map(|key| vec![key])
             .map_err(key_error),
-        Content::Pem(pem) => SigningKey::from_pkcs8_pem(pem)
-            .map(|key| vec![key.public_key()])
-            .map_err(key_error),
+        Content::Pem(pem) => signing_key_from_pem(path, pem).map(|key| vec![key.public_key()]),
         Content::Der(der) => SigningKey::from_pkcs8_der(der)
             .map(|key| vec![key.public_key()])
             .map_err(key_error),
     }
 }
 
-/// Loads a JWKS document (for `verify --jwks`). A file that is not UTF-8 is not valid JSON.
+/// Loads the portal's public keys for `verify --jwks`: a JWKS document or one public JWK (as
+/// `cvplugin jwks` prints them, or as a portal publishes them). A private key (a JWK with `d`, a
+/// PEM private key block, PKCS#8 DER) is refused as such: a vendor verifies with what the portal
+/// publishes, never with its signing key. Anything else fails with the library's JWKS error.
 pub fn load_jwks(path: &Path) -> Result<KeySet, CliError> {
     let bytes = read_file(path)?;
-    let json = std::str::from_utf8(&bytes).map_err(|_| {
-        CliError::key(
-            path,
-            &KeyError::InvalidJwk {
-                reason: "the JWKS is not valid JSON",
-            },
-        )
-    })?;
-    KeySet::from_jwks_json(json).map_err(|e| CliError::key(path, &e))
+    let private = || {
+        let code = KeyError::PrivatePartInPublicSet { member: "d" }.code();
+        CliError::key_file(path, code, PRIVATE_NOT_PUBLIC)
+    };
+    if bytes.first() == Some(&DER_SEQUENCE) && SigningKey::from_pkcs8_der(&bytes).is_ok() {
+        return Err(private());
+    }
+    let Ok(json) = std::str::from_utf8(&bytes) else {
+        let not_json = KeyError::InvalidJwk {
+            reason: "the JWKS is not valid JSON",
+        };
+        return Err(CliError::key(path, &not_json));
+    };
+    let key_error = |e: KeyError| CliError::key(path, &e);
+    let object = serde_json::from_str::<Value>(json)
+        .ok()
+        .filter(Value::is_object);
+    match object {
+        Some(jwks) if jwks.get("keys").is_some() => {
+            KeySet::from_jwks_json(json).map_err(|e| match e {
+                KeyError::PrivatePartInPublicSet { .. } => key_error(e).with_hint(
+                    "a published JWKS holds only public keys; make one with cvplugin jwks KEYFILE",
+                ),
+                _ => key_error(e),
+            })
+        }
+        Some(jwk) if jwk.get("d").is_some() => Err(private()),
+        Some(_) => PublicKey::from_jwk(json)
+            .and_then(|key| KeySet::new([key]))
+            .map_err(key_error),
+        None => match pem_label(json) {
+            Some(label) if label.contains("PRIVATE KEY") => Err(private()),
+            Some(_) => KeySet::from_jwks_json(json).map_err(|e| {
+                key_error(e).with_hint(
+                    "a PEM block is not read here; give the JWKS (JSON) the portal publishes",
+                )
+            }),
+            None => KeySet::from_jwks_json(json).map_err(key_error),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -137,6 +209,17 @@ mod tests {
         assert_eq!(kind(b" \n\t"), "key");
         assert_eq!(kind(b"hello"), "key");
         assert_eq!(kind(&[0xff, 0xfe, 0x00]), "key");
+    }
+
+    #[test]
+    fn pem_labels() {
+        assert_eq!(
+            pem_label("x\n-----BEGIN EC PRIVATE KEY-----\nAA==\n"),
+            Some("EC PRIVATE KEY")
+        );
+        assert_eq!(pem_label("-----BEGIN PUBLIC KEY-----"), Some("PUBLIC KEY"));
+        assert_eq!(pem_label("-----BEGIN PUBLIC KEY"), None);
+        assert_eq!(pem_label("{}"), None);
     }
 
     #[test]

@@ -4,8 +4,11 @@
 //!
 //! Exit status 0 is success, 1 a rejected token or configuration, 2 a usage, I/O or key-file
 //! error. On failure the first line on stderr is `error[CODE]: message` with a stable code (see
-//! `cvplugin --help`). No input makes the tool panic: reads are bounded to 1 MiB, messages quote
-//! at most a short excerpt of input, and a closed stdout is an ordinary error.
+//! `cvplugin --help`), and the lines after it may start with `hint:`, naming the likely mistake.
+//! On success stdout carries only the result; stderr may say `warning:` (whitespace removed around
+//! a token) and, for `verify`, `verified:`. No input makes the tool panic: reads are bounded to
+//! 1 MiB, messages quote at most a short excerpt of input, and a closed stdout is an ordinary
+//! error.
 //!
 //! Build it with `cargo install --path . --features cli`.
 
@@ -16,6 +19,7 @@ mod commands;
 mod error;
 mod io;
 mod keyfile;
+mod token_input;
 
 use std::process::ExitCode;
 

@@ -6,14 +6,16 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cv_portal_plugin::config::{Dimension, Icon, PluginConfig, VisibleTo};
 use cv_portal_plugin::verify::{DANGEROUS_MAX_TOKEN_LEN, DEFAULT_LEEWAY, Segment};
-use cv_portal_plugin::{Issuer, Verifier, VerifyError, Viewer};
+use cv_portal_plugin::{
+    Clock as _, Issuer, SystemClock, UntrustedToken, Verifier, VerifyError, Viewer,
+};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::{InspectArgs, MintArgs, VerifyArgs};
 use crate::commands::{issuer_arg, plugin_arg, print_json, subject_arg};
-use crate::error::CliError;
-use crate::io::{read_token, write_stdout};
+use crate::error::{CliError, excerpt};
+use crate::io::{read_token, write_stderr_lines, write_stdout};
 use crate::keyfile::{load_jwks, load_signing_key};
 
 /// The link of the configuration `mint` builds internally. `.invalid` (RFC 2606) never resolves.
@@ -60,7 +62,9 @@ pub fn mint(args: MintArgs) -> Result<(), CliError> {
     write_stdout(&format!("{}\n", token.token()))
 }
 
-/// `cvplugin verify`: verifies a token and prints its claims as JSON.
+/// `cvplugin verify`: verifies a token and prints its claims as JSON, the only output on stdout.
+/// stderr then says that the token verified, and with which key (after the whitespace warning
+/// of [`TokenInput`](crate::token_input::TokenInput), if any).
 pub fn verify(args: VerifyArgs) -> Result<(), CliError> {
     let issuer = issuer_arg(&args.issuer)?;
     let plugin = plugin_arg(&args.plugin)?;
@@ -75,9 +79,34 @@ pub fn verify(args: VerifyArgs) -> Result<(), CliError> {
         };
     }
     let verifier = builder.build().map_err(|e| CliError::verifier_config(&e))?;
-    let token = read_token(args.token)?;
-    let claims = verifier.verify(&token).map_err(|e| CliError::verify(&e))?;
-    print_json(&claims)
+    let input = read_token(args.token)?;
+    // Parsed first only to name the key in the success line; verify_untrusted runs every check
+    // that verify would.
+    let untrusted = UntrustedToken::parse(input.token()).map_err(|e| input.rejected(&e))?;
+    let signed_with = format!(
+        "kid \"{}\" ({})",
+        excerpt(untrusted.kid()),
+        untrusted.algorithm().as_str()
+    );
+    let claims = verifier
+        .verify_untrusted(untrusted)
+        .map_err(|e| input.rejected(&e))?;
+    print_json(&claims)?;
+    let remaining = claims.expires_at().saturating_sub(SystemClock.now_unix());
+    let expiry = if remaining >= 0 {
+        format!("expires in {remaining} s")
+    } else {
+        format!(
+            "expired {} s ago, accepted within the leeway",
+            remaining.saturating_neg()
+        )
+    };
+    let mut lines: Vec<String> = input.warning().map(str::to_owned).into_iter().collect();
+    lines.push(format!(
+        "verified: signed with {signed_with}; issuer, audience and times are as expected; {expiry}"
+    ));
+    write_stderr_lines(&lines);
+    Ok(())
 }
 
 /// The warning attached to every `inspect` output.
@@ -149,9 +178,13 @@ fn decode_unverified(token: &str) -> Result<Inspection, VerifyError> {
 
 /// `cvplugin inspect`: prints a token's header and claims, marked unverified.
 pub fn inspect(args: InspectArgs) -> Result<(), CliError> {
-    let token = read_token(args.token)?;
-    let inspection = decode_unverified(&token).map_err(|e| CliError::verify(&e))?;
-    print_json(&inspection)
+    let input = read_token(args.token)?;
+    let inspection = decode_unverified(input.token()).map_err(|e| input.rejected(&e))?;
+    print_json(&inspection)?;
+    if let Some(warning) = input.warning() {
+        write_stderr_lines(&[warning.to_owned()]);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
