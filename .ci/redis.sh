@@ -4,7 +4,10 @@
 #
 #   CI:      sourced by .ci/run (root, fresh Debian): installs Debian's redis-server (and openssl,
 #            for the TLS test's certificates) if missing.
-#   Locally: source .ci/redis.sh && cargo test --features redis --test redis
+#   Locally: source .ci/redis.sh && cargo test --all-features --test redis -- --ignored
+#
+# The tests that need a live Redis are #[ignore]d, so a plain `cargo test --all-features` lists
+# them as ignored; `-- --ignored` runs them, and each fails if the server or binary is missing.
 #
 # Exports CV_REDIS_URL (what the tests and benches connect to), CV_REDIS_SERVER_BIN (the binary the
 # restart test starts its own server with) and CV_REDIS_PID. The port is CV_REDIS_PORT (default

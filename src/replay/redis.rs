@@ -53,6 +53,24 @@
 //!   a name with several addresses gets the time left once per address: give an IP address, or a
 //!   name the local resolver answers at once with one address.
 //!
+//! # What a failure says
+//!
+//! A call that fails closed says why in a [`StoreFailure`]: the operation (`connect`, `AUTH`,
+//! `SELECT`, `SET` or `PING`) and a [`StoreCause`] whose [`kind`](StoreCause::kind) is stable, for
+//! logs and alerts. It never holds the URL, the password or the server's error text, only Redis'
+//! error code. What each kind means here:
+//!
+//! | kind | typical cause |
+//! |---|---|
+//! | `connection_refused` | nothing listens on the port, or the Unix socket does not exist |
+//! | `timeout` | no answer in time; also `rediss://` to a port without TLS (the server waits for the end of a command) |
+//! | `pool_exhausted` | every connection stayed busy until the timeout |
+//! | `connection_closed` | the server hung up; also `redis://` to a TLS-only port |
+//! | `authentication_failed` | `WRONGPASS`, `NOAUTH`, or a password sent to a server that has none |
+//! | `server_error` | another error reply, with its code: `OOM` (full under `noeviction`), `READONLY` (a replica), `NOPERM` (an ACL user without `SET` or the prefix's keys), ... |
+//! | `io_error` | a network or TLS error, such as a certificate that is not trusted |
+//! | `unexpected_reply` | something that is not a Redis reply, or not the one expected |
+//!
 //! # Running Redis for single use
 //!
 //! The guard is as good as the store's memory of accepted tokens. Keys must not be dropped before
@@ -286,8 +304,9 @@ impl fmt::Debug for RedisReplayGuardBuilder {
 /// Built from a URL: `redis://host:port/db`, `redis://:password@host/0`,
 /// `redis://user:password@host/0` (Redis 6 ACL), `redis+unix:///run/redis.sock?db=0`, and with
 /// the `redis-tls` feature `rediss://host:port/0` (certificates checked against the system's root
-/// store). Its `Debug` and `Display` output, and every error it returns, show the server without
-/// user name, password or query. The guard speaks RESP2 whatever `?protocol=` says.
+/// store). Its `Debug` and `Display` output show the server without user name, password or
+/// query; its errors never show the URL at all, only the operation and a [`StoreCause`] whose
+/// [`kind`](StoreCause::kind) is stable. The guard speaks RESP2 whatever `?protocol=` says.
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -391,7 +410,7 @@ impl RedisReplayGuard {
             };
             match exchange(&mut conn, cmd, deadline) {
                 Ok(Value::ServerError(error)) => {
-                    return Err(server_error(what, error.code()));
+                    return Err(server_error(what, &error));
                 }
                 Ok(value) => {
                     lease.conn = Some(conn);
@@ -416,7 +435,7 @@ impl RedisReplayGuard {
             match exchange(&mut conn, cmd, deadline) {
                 Ok(Value::Okay) => {}
                 Ok(Value::ServerError(error)) => {
-                    return Err(server_error(what, error.code()));
+                    return Err(server_error(what, &error));
                 }
                 Ok(_) => {
                     return Err(ReplayError::Unavailable(StoreFailure::new(
@@ -575,15 +594,14 @@ fn describe(what: &'static str, error: &RedisError) -> StoreFailure {
     let cause = if error.is_timeout() {
         StoreCause::Timeout
     } else if error.is_connection_refusal() {
+        // Also a `redis+unix://` socket file that does not exist.
         StoreCause::ConnectionRefused
     } else if error.is_connection_dropped() {
         StoreCause::ConnectionClosed
     } else {
         match (error.kind(), error.code()) {
             (ErrorKind::AuthenticationFailed, _) => StoreCause::Authentication,
-            (_, Some(code)) => StoreCause::ServerError {
-                code: Quoted::new(code),
-            },
+            (_, Some(code)) => server_cause(what, code, error.detail()),
             (ErrorKind::Io, None) => StoreCause::Io {
                 detail: Quoted::bounded(&error.to_string(), 160),
             },
@@ -594,15 +612,45 @@ fn describe(what: &'static str, error: &RedisError) -> StoreFailure {
     StoreFailure::new(what, cause)
 }
 
-/// A server error reply (`WRONGPASS`, `NOAUTH`, `OOM`, `READONLY`, ...).
-fn server_error(what: &'static str, code: &str) -> ReplayError {
-    let cause = match code {
-        "WRONGPASS" | "NOAUTH" | "NOPERM" => StoreCause::Authentication,
-        code => StoreCause::ServerError {
+/// A server's error reply (`-CODE detail`) to `what`, as a failure.
+fn server_error(what: &'static str, error: &redis::ServerError) -> ReplayError {
+    ReplayError::Unavailable(StoreFailure::new(
+        what,
+        server_cause(what, error.code(), error.details()),
+    ))
+}
+
+/// The class of a server error reply. The detail is read, never kept: only the code, in the
+/// upper-case form Redis gives its codes (`OOM`, `READONLY`, `NOPERM`, ...), reaches the failure.
+fn server_cause(what: &str, code: &str, detail: Option<&str>) -> StoreCause {
+    match code {
+        // Wrong user name or password, and a command sent without the password the server wants.
+        "WRONGPASS" | "NOAUTH" => StoreCause::Authentication,
+        // A password sent to a server that has none ("AUTH <password> called without any password
+        // configured for the default user", "Client sent AUTH, but no password is set"). Other
+        // `ERR` replies to `AUTH` (such as "max number of clients reached") stay server errors.
+        "ERR" if what == "AUTH" && detail.is_some_and(|d| d.contains("password")) => {
+            StoreCause::Authentication
+        }
+        // `NOPERM` (an ACL user without `SET` or without the prefix's keys) means the credentials
+        // were accepted: a server error, so the ACL is what an operator looks at.
+        code if is_error_code(code) => StoreCause::ServerError {
             code: Quoted::new(code),
         },
-    };
-    ReplayError::Unavailable(StoreFailure::new(what, cause))
+        // Redis' codes are one upper-case word; anything else is not a Redis error reply, and is
+        // not echoed (it could be arbitrary text, such as what the guard sent).
+        _ => StoreCause::UnexpectedReply,
+    }
+}
+
+/// Whether `code` has the shape of a Redis error code: 1 to 32 upper-case ASCII letters, digits or
+/// underscores, starting with a letter.
+fn is_error_code(code: &str) -> bool {
+    code.len() <= 32
+        && code.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// At most `size` connections; a call waits for a free one until its deadline.
@@ -817,24 +865,96 @@ mod tests {
         }
     }
 
-    #[test]
-    fn server_errors_are_classified_and_bounded() {
-        let cause = |code| match server_error("SET", code) {
+    /// The class of the error reply `line` (without its CRLF) to `what`.
+    fn reply_cause(what: &'static str, line: &str) -> StoreCause {
+        let Ok(Value::ServerError(error)) =
+            redis::parse_redis_value(format!("{line}\r\n").as_bytes())
+        else {
+            panic!("{line:?} is not an error reply");
+        };
+        match server_error(what, &error) {
             ReplayError::Unavailable(failure) => failure.cause().clone(),
             other => panic!("{other:?}"),
-        };
-        assert_eq!(cause("WRONGPASS"), StoreCause::Authentication);
-        assert_eq!(cause("NOAUTH"), StoreCause::Authentication);
-        assert_eq!(
-            cause("err\n<script>"),
-            StoreCause::ServerError {
-                code: Quoted::new("err?<script>")
-            }
-        );
-        let StoreCause::ServerError { code } = cause(&"A".repeat(100)) else {
-            panic!("not a server error");
-        };
-        assert_eq!(code.as_str().chars().count(), 64);
+        }
+    }
+
+    #[test]
+    fn server_errors_are_classified_by_code() {
+        for (what, line) in [
+            (
+                "AUTH",
+                "-WRONGPASS invalid username-password pair or user is disabled.",
+            ),
+            ("SET", "-NOAUTH Authentication required."),
+            (
+                "AUTH",
+                "-ERR AUTH <password> called without any password configured for the default \
+                 user. Are you sure your configuration is correct?",
+            ),
+            ("AUTH", "-ERR Client sent AUTH, but no password is set"),
+        ] {
+            assert_eq!(
+                reply_cause(what, line),
+                StoreCause::Authentication,
+                "{line}"
+            );
+        }
+        for (what, line, code) in [
+            (
+                "SET",
+                "-OOM command not allowed when used memory > 'maxmemory'.",
+                "OOM",
+            ),
+            (
+                "SET",
+                "-READONLY You can't write against a read only replica.",
+                "READONLY",
+            ),
+            ("SET", "-NOPERM No permissions to access a key", "NOPERM"),
+            ("AUTH", "-ERR max number of clients reached", "ERR"),
+            ("SET", "-ERR password is not a word here", "ERR"),
+            (
+                "PING",
+                "-LOADING Redis is loading the dataset in memory",
+                "LOADING",
+            ),
+            ("SET", "-MISCONF Errors writing to disk", "MISCONF"),
+            ("SET", "-ERR", "ERR"),
+        ] {
+            assert_eq!(
+                reply_cause(what, line),
+                StoreCause::ServerError {
+                    code: Quoted::new(code)
+                },
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn error_replies_that_are_not_redis_codes_are_not_echoed() {
+        // A reply whose first word is not a Redis error code (a non-Redis service, or a server
+        // reflecting what it was sent) becomes `unexpected_reply`, its text dropped.
+        for line in [
+            "-Sup3r-s3cret-pa55word is wrong",
+            "-err lower case",
+            "-<script> x",
+            "-ERR\u{202e}X y",
+            &format!("-{} x", "A".repeat(33)),
+        ] {
+            assert_eq!(
+                reply_cause("AUTH", line),
+                StoreCause::UnexpectedReply,
+                "{line}"
+            );
+        }
+        assert!(is_error_code("A"));
+        assert!(is_error_code("CROSSSLOT"));
+        assert!(is_error_code("X_1"));
+        assert!(is_error_code(&"A".repeat(32)));
+        assert!(!is_error_code(""));
+        assert!(!is_error_code("1ERR"));
+        assert!(!is_error_code("_ERR"));
     }
 
     #[test]
