@@ -99,10 +99,10 @@ pub enum StoreCause {
     /// The store closed the connection.
     #[error("connection closed by the server")]
     ConnectionClosed,
-    /// The store refused the credentials.
+    /// The store refused the credentials, or wanted some and got none.
     #[error("authentication failed")]
     Authentication,
-    /// The store answered with an error code (`OOM`, `READONLY`, `NOAUTH`, ...).
+    /// The store answered with an error code (`OOM`, `READONLY`, `NOPERM`, ...).
     #[error("server error {code}")]
     ServerError {
         /// The server's error code (excerpt).
