@@ -172,9 +172,9 @@ pub struct UnsafeSrc {
 }
 
 impl UnsafeSrc {
-    /// The stable code: `render.unsafe_src`.
+    /// The stable code: `render_unsafe_src`.
     pub fn code(&self) -> &'static str {
-        "render.unsafe_src"
+        "render_unsafe_src"
     }
 
     /// The scheme found (at most 40 characters).
@@ -276,7 +276,7 @@ mod tests {
             "blob:https://a/b",
         ] {
             let err = render_iframe(&config, &Url::parse(bad).unwrap()).unwrap_err();
-            assert_eq!(err.code(), "render.unsafe_src");
+            assert_eq!(err.code(), "render_unsafe_src");
         }
         for ok in [
             "https://other.example.com/launch?t=1",

@@ -109,7 +109,7 @@ mod tests {
         for bad in [0, 1, 29, 3601, 86_400, u64::MAX] {
             assert_eq!(
                 check_lifetime(Duration::from_secs(bad)).unwrap_err().code(),
-                "auth.lifetime_out_of_range",
+                "auth_lifetime_out_of_range",
                 "{bad}"
             );
         }

@@ -7,7 +7,7 @@ use crate::wire::Role;
 /// The plugin type ("Tipo"). The portal has only one: the vendor page is shown in an iframe.
 ///
 /// The type has a single variant, so no other kind can be represented; input naming another kind
-/// (`"popup"`, `"link"`, ...) is rejected with `kind.unsupported`. JSON form: `"iframe"`.
+/// (`"popup"`, `"link"`, ...) is rejected with `kind_unsupported`. JSON form: `"iframe"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum PluginKind {
     /// The vendor page is embedded in an `<iframe>` ("Iframe").
@@ -122,7 +122,7 @@ mod tests {
         assert_eq!("iframe".parse::<PluginKind>().unwrap(), PluginKind::Iframe);
         for bad in ["Iframe", "popup", "link", ""] {
             let err = bad.parse::<PluginKind>().unwrap_err();
-            assert_eq!((err.code(), err.path()), ("kind.unsupported", "kind"));
+            assert_eq!((err.code(), err.path()), ("kind_unsupported", "kind"));
         }
         assert_eq!(
             serde_json::to_string(&PluginKind::Iframe).unwrap(),
@@ -143,7 +143,7 @@ mod tests {
             assert_eq!(v.as_str().parse::<VisibleTo>().unwrap(), v);
         }
         let err = "Síndico".parse::<VisibleTo>().unwrap_err();
-        assert_eq!(err.code(), "visible_to.unknown");
+        assert_eq!(err.code(), "visible_to_unknown");
         // (setting, role, admitted), written out by hand.
         let table = [
             (VisibleTo::Cliente, Role::Cliente, true),

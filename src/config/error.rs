@@ -53,169 +53,169 @@ impl JsonType {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigErrorKind {
-    /// `json.syntax`: the document is not JSON (or ends early).
+    /// `json_syntax`: the document is not JSON (or ends early).
     JsonSyntax {
         /// 1-based line of the problem.
         line: usize,
         /// 1-based column of the problem.
         column: usize,
     },
-    /// `json.wrong_type`: the field holds a value of the wrong JSON type (including `null`).
+    /// `json_wrong_type`: the field holds a value of the wrong JSON type (including `null`).
     JsonWrongType {
         /// What was expected.
         expected: JsonType,
     },
-    /// `json.unknown_field`: the object has a key this format does not define.
+    /// `json_unknown_field`: the object has a key this format does not define.
     JsonUnknownField {
         /// The keys that are accepted at this place.
         accepted: &'static [&'static str],
     },
-    /// `json.duplicate_field`: the same key appears more than once in one object.
+    /// `json_duplicate_field`: the same key appears more than once in one object.
     JsonDuplicateField,
-    /// `field.missing`: a required field was not given.
+    /// `field_missing`: a required field was not given.
     Missing,
-    /// `id.empty`.
+    /// `id_empty`.
     IdEmpty,
-    /// `id.too_long`: more than [`PluginId::MAX_LEN`] bytes.
+    /// `id_too_long`: more than [`PluginId::MAX_LEN`] bytes.
     IdTooLong {
         /// Length found, in bytes.
         len: usize,
     },
-    /// `id.invalid_character`: a character outside `A-Z a-z 0-9 - _ .`.
+    /// `id_invalid_character`: a character outside `A-Z a-z 0-9 - _ .`.
     IdInvalidCharacter {
         /// The first offending character.
         found: char,
     },
-    /// `id.invalid_first_character`: the id does not start with an ASCII letter or digit.
+    /// `id_invalid_first_character`: the id does not start with an ASCII letter or digit.
     IdInvalidFirstCharacter {
         /// The first character.
         found: char,
     },
-    /// `name.empty`: empty after trimming.
+    /// `name_empty`: empty after trimming.
     NameEmpty,
-    /// `name.too_long`: more than [`PluginConfig::NAME_MAX_CHARS`] characters.
+    /// `name_too_long`: more than [`PluginConfig::NAME_MAX_CHARS`] characters.
     NameTooLong {
         /// Length found, in characters (after trimming).
         chars: usize,
     },
-    /// `name.control_character`: a control character (line break, tab, ...).
+    /// `name_control_character`: a control character (line break, tab, ...).
     NameControlCharacter,
-    /// `link.too_long`: more than [`PluginConfig::LINK_MAX_LEN`] bytes.
+    /// `link_too_long`: more than [`PluginConfig::LINK_MAX_LEN`] bytes.
     LinkTooLong {
         /// Length found, in bytes.
         len: usize,
     },
-    /// `link.invalid`: not parseable as a URL.
+    /// `link_invalid`: not parseable as a URL.
     LinkInvalid {
         /// The parser's reason.
         reason: url::ParseError,
     },
-    /// `link.not_absolute`: a relative URL (no scheme).
+    /// `link_not_absolute`: a relative URL (no scheme).
     LinkNotAbsolute,
-    /// `link.no_host`: the URL has no host.
+    /// `link_no_host`: the URL has no host.
     LinkNoHost,
-    /// `link.not_https`: the scheme is not `https` (and not `http` to a loopback host).
+    /// `link_not_https`: the scheme is not `https` (and not `http` to a loopback host).
     LinkNotHttps {
         /// The scheme found.
         scheme: String,
     },
-    /// `link.has_userinfo`: the URL carries `user:password@`.
+    /// `link_has_userinfo`: the URL carries `user:password@`.
     LinkHasUserinfo,
-    /// `link.has_fragment`: the URL carries `#fragment`.
+    /// `link_has_fragment`: the URL carries `#fragment`.
     LinkHasFragment,
-    /// `link.reserved_query_param`: the query already has a `token` parameter, which the launch
+    /// `link_reserved_query_param`: the query already has a `token` parameter, which the launch
     /// URL reserves for the launch token.
     LinkReservedQueryParam,
-    /// `icon.unknown`: not one of [`Icon::ALL`].
+    /// `icon_unknown`: not one of [`Icon::ALL`].
     IconUnknown {
         /// The name found.
         found: String,
     },
-    /// `title.empty`: empty after trimming.
+    /// `title_empty`: empty after trimming.
     TitleEmpty,
-    /// `title.too_long`: more than [`PluginConfig::TITLE_MAX_CHARS`] characters.
+    /// `title_too_long`: more than [`PluginConfig::TITLE_MAX_CHARS`] characters.
     TitleTooLong {
         /// Length found, in characters (after trimming).
         chars: usize,
     },
-    /// `title.control_character`: a control character (line break, tab, ...).
+    /// `title_control_character`: a control character (line break, tab, ...).
     TitleControlCharacter,
-    /// `kind.unsupported`: a plugin type other than `iframe`.
+    /// `kind_unsupported`: a plugin type other than `iframe`.
     KindUnsupported {
         /// The type found.
         found: String,
     },
-    /// `iframe_size.invalid`: not of the form `800px` or `100%`.
+    /// `iframe_size_invalid`: not of the form `800px` or `100%`.
     SizeInvalid {
         /// The text found.
         found: String,
     },
-    /// `iframe_size.pixels_out_of_range`: outside [`Dimension::PIXELS_MIN`]..=[`Dimension::PIXELS_MAX`].
+    /// `iframe_size_pixels_out_of_range`: outside [`Dimension::PIXELS_MIN`]..=[`Dimension::PIXELS_MAX`].
     SizePixelsOutOfRange {
         /// The number found (may be negative or huge).
         found: String,
     },
-    /// `iframe_size.percent_out_of_range`: outside [`Dimension::PERCENT_MIN`]..=[`Dimension::PERCENT_MAX`].
+    /// `iframe_size_percent_out_of_range`: outside [`Dimension::PERCENT_MIN`]..=[`Dimension::PERCENT_MAX`].
     SizePercentOutOfRange {
         /// The number found (may be negative or huge).
         found: String,
     },
-    /// `visible_to.unknown`: not `cliente`, `sindico` or `cliente_e_sindico`.
+    /// `visible_to_unknown`: not `cliente`, `sindico` or `cliente_e_sindico`.
     VisibleToUnknown {
         /// The value found.
         found: String,
     },
-    /// `auth.unsupported`: an authentication type other than `token`.
+    /// `auth_unsupported`: an authentication type other than `token`.
     AuthUnsupported {
         /// The type found.
         found: String,
     },
-    /// `auth.lifetime_out_of_range`: outside [`AuthConfig::MIN_TOKEN_LIFETIME`]..=[`AuthConfig::MAX_TOKEN_LIFETIME`].
+    /// `auth_lifetime_out_of_range`: outside [`AuthConfig::MIN_TOKEN_LIFETIME`]..=[`AuthConfig::MAX_TOKEN_LIFETIME`].
     AuthLifetimeOutOfRange {
         /// The number of seconds found (may be negative or huge).
         found: String,
     },
-    /// `auth.lifetime_not_whole_seconds`: the lifetime has a fraction of a second.
+    /// `auth_lifetime_not_whole_seconds`: the lifetime has a fraction of a second.
     AuthLifetimeNotWholeSeconds,
 }
 
 impl ConfigErrorKind {
-    /// The stable, machine-readable code, e.g. `link.not_https`.
+    /// The stable, machine-readable code, e.g. `link_not_https`.
     pub fn code(&self) -> &'static str {
         use ConfigErrorKind as K;
         match self {
-            K::JsonSyntax { .. } => "json.syntax",
-            K::JsonWrongType { .. } => "json.wrong_type",
-            K::JsonUnknownField { .. } => "json.unknown_field",
-            K::JsonDuplicateField => "json.duplicate_field",
-            K::Missing => "field.missing",
-            K::IdEmpty => "id.empty",
-            K::IdTooLong { .. } => "id.too_long",
-            K::IdInvalidCharacter { .. } => "id.invalid_character",
-            K::IdInvalidFirstCharacter { .. } => "id.invalid_first_character",
-            K::NameEmpty => "name.empty",
-            K::NameTooLong { .. } => "name.too_long",
-            K::NameControlCharacter => "name.control_character",
-            K::LinkTooLong { .. } => "link.too_long",
-            K::LinkInvalid { .. } => "link.invalid",
-            K::LinkNotAbsolute => "link.not_absolute",
-            K::LinkNoHost => "link.no_host",
-            K::LinkNotHttps { .. } => "link.not_https",
-            K::LinkHasUserinfo => "link.has_userinfo",
-            K::LinkHasFragment => "link.has_fragment",
-            K::LinkReservedQueryParam => "link.reserved_query_param",
-            K::IconUnknown { .. } => "icon.unknown",
-            K::TitleEmpty => "title.empty",
-            K::TitleTooLong { .. } => "title.too_long",
-            K::TitleControlCharacter => "title.control_character",
-            K::KindUnsupported { .. } => "kind.unsupported",
-            K::SizeInvalid { .. } => "iframe_size.invalid",
-            K::SizePixelsOutOfRange { .. } => "iframe_size.pixels_out_of_range",
-            K::SizePercentOutOfRange { .. } => "iframe_size.percent_out_of_range",
-            K::VisibleToUnknown { .. } => "visible_to.unknown",
-            K::AuthUnsupported { .. } => "auth.unsupported",
-            K::AuthLifetimeOutOfRange { .. } => "auth.lifetime_out_of_range",
-            K::AuthLifetimeNotWholeSeconds => "auth.lifetime_not_whole_seconds",
+            K::JsonSyntax { .. } => "json_syntax",
+            K::JsonWrongType { .. } => "json_wrong_type",
+            K::JsonUnknownField { .. } => "json_unknown_field",
+            K::JsonDuplicateField => "json_duplicate_field",
+            K::Missing => "field_missing",
+            K::IdEmpty => "id_empty",
+            K::IdTooLong { .. } => "id_too_long",
+            K::IdInvalidCharacter { .. } => "id_invalid_character",
+            K::IdInvalidFirstCharacter { .. } => "id_invalid_first_character",
+            K::NameEmpty => "name_empty",
+            K::NameTooLong { .. } => "name_too_long",
+            K::NameControlCharacter => "name_control_character",
+            K::LinkTooLong { .. } => "link_too_long",
+            K::LinkInvalid { .. } => "link_invalid",
+            K::LinkNotAbsolute => "link_not_absolute",
+            K::LinkNoHost => "link_no_host",
+            K::LinkNotHttps { .. } => "link_not_https",
+            K::LinkHasUserinfo => "link_has_userinfo",
+            K::LinkHasFragment => "link_has_fragment",
+            K::LinkReservedQueryParam => "link_reserved_query_param",
+            K::IconUnknown { .. } => "icon_unknown",
+            K::TitleEmpty => "title_empty",
+            K::TitleTooLong { .. } => "title_too_long",
+            K::TitleControlCharacter => "title_control_character",
+            K::KindUnsupported { .. } => "kind_unsupported",
+            K::SizeInvalid { .. } => "iframe_size_invalid",
+            K::SizePixelsOutOfRange { .. } => "iframe_size_pixels_out_of_range",
+            K::SizePercentOutOfRange { .. } => "iframe_size_percent_out_of_range",
+            K::VisibleToUnknown { .. } => "visible_to_unknown",
+            K::AuthUnsupported { .. } => "auth_unsupported",
+            K::AuthLifetimeOutOfRange { .. } => "auth_lifetime_out_of_range",
+            K::AuthLifetimeNotWholeSeconds => "auth_lifetime_not_whole_seconds",
         }
     }
 
@@ -468,12 +468,12 @@ impl ConfigError {
     }
 
     /// The field the problem is about, as a dotted JSON path (`"link"`, `"iframe_size.width"`,
-    /// `"auth.token_lifetime_seconds"`). Empty for the document as a whole (`json.syntax`).
+    /// `"auth.token_lifetime_seconds"`). Empty for the document as a whole (`json_syntax`).
     pub fn path(&self) -> &str {
         &self.path
     }
 
-    /// The stable, machine-readable code, e.g. `link.not_https`.
+    /// The stable, machine-readable code, e.g. `link_not_https`.
     pub fn code(&self) -> &'static str {
         self.kind.code()
     }
@@ -540,8 +540,8 @@ impl std::error::Error for ConfigError {}
 ///
 /// let errors = PluginConfig::from_json(r#"{"id": ""}"#).unwrap_err();
 /// assert!(errors.len() > 1);
-/// assert!(errors.iter().any(|e| e.code() == "id.empty"));
-/// assert!(errors.iter().any(|e| e.code() == "field.missing" && e.path() == "link"));
+/// assert!(errors.iter().any(|e| e.code() == "id_empty"));
+/// assert!(errors.iter().any(|e| e.code() == "field_missing" && e.path() == "link"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigErrors(Vec<ConfigError>);

@@ -29,7 +29,7 @@ use super::error::{ConfigErrorKind, echo};
 /// assert_eq!("alerta".parse::<Icon>().unwrap(), Icon::Alerta);
 /// assert_eq!(Icon::Calendario.label_pt_br(), "Calendário");
 /// let err = "sino".parse::<Icon>().unwrap_err();
-/// assert_eq!(err.code(), "icon.unknown");
+/// assert_eq!(err.code(), "icon_unknown");
 /// assert!(err.message_en().contains("alerta, boleto"));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -153,7 +153,7 @@ mod tests {
     fn unknown_lists_every_valid_name_in_both_languages() {
         for bad in ["Alerta", "sino", "", "alerta "] {
             let err = bad.parse::<Icon>().unwrap_err();
-            assert_eq!(err.code(), "icon.unknown");
+            assert_eq!(err.code(), "icon_unknown");
             for icon in Icon::ALL {
                 assert!(err.message_en().contains(icon.as_str()));
                 assert!(err.message_pt_br().contains(icon.as_str()));

@@ -68,38 +68,38 @@
 //!
 //! | Code | Path | Meaning |
 //! |------|------|---------|
-//! | `json.syntax` | (empty) | not JSON, or it ends early (line and column given) |
-//! | `json.wrong_type` | any field, or (empty) | a value of the wrong JSON type, including `null`; for the whole document: not an object |
-//! | `json.unknown_field` | the key | a key the format does not define (the message lists the accepted ones) |
-//! | `json.duplicate_field` | the key | the same key twice in one object |
-//! | `field.missing` | the field | a required field was not given |
-//! | `id.empty` | `id` | empty id |
-//! | `id.too_long` | `id` | more than 64 bytes |
-//! | `id.invalid_character` | `id` | a character outside `A-Z a-z 0-9 - _ .` |
-//! | `id.invalid_first_character` | `id` | does not start with an ASCII letter or digit |
-//! | `name.empty` | `name` | empty after trimming |
-//! | `name.too_long` | `name` | more than 100 characters |
-//! | `name.control_character` | `name` | a control character (line break, tab, bidi override, ...) |
-//! | `link.too_long` | `link` | more than 2048 bytes |
-//! | `link.invalid` | `link` | not parseable as a URL (bad port, bad IP address, ...) |
-//! | `link.not_absolute` | `link` | a relative URL |
-//! | `link.no_host` | `link` | no host |
-//! | `link.not_https` | `link` | scheme other than `https` (`http` is fine only for loopback hosts) |
-//! | `link.has_userinfo` | `link` | contains `user:password@` |
-//! | `link.has_fragment` | `link` | contains `#fragment` |
-//! | `link.reserved_query_param` | `link` | the query already has a `token` parameter (reserved for the launch token) |
-//! | `icon.unknown` | `icon` | not one of the portal icons (the message lists them) |
-//! | `title.empty` | `title` | empty after trimming |
-//! | `title.too_long` | `title` | more than 60 characters |
-//! | `title.control_character` | `title` | a control character |
-//! | `kind.unsupported` | `kind` | a plugin type other than `iframe` |
-//! | `iframe_size.invalid` | `iframe_size.width`, `iframe_size.height` | not `<n>px` or `<n>%` |
-//! | `iframe_size.pixels_out_of_range` | `iframe_size.width`, `iframe_size.height` | pixels outside 100–4096 |
-//! | `iframe_size.percent_out_of_range` | `iframe_size.width`, `iframe_size.height` | percent outside 1–100 |
-//! | `visible_to.unknown` | `visible_to` | not `cliente`, `sindico` or `cliente_e_sindico` |
-//! | `auth.unsupported` | `auth.type` | an authentication type other than `token` |
-//! | `auth.lifetime_out_of_range` | `auth.token_lifetime_seconds` | outside 30–3600 seconds |
-//! | `auth.lifetime_not_whole_seconds` | `auth.token_lifetime_seconds` | a fraction of a second (builder only; JSON takes integers) |
+//! | `json_syntax` | (empty) | not JSON, or it ends early (line and column given) |
+//! | `json_wrong_type` | any field, or (empty) | a value of the wrong JSON type, including `null`; for the whole document: not an object |
+//! | `json_unknown_field` | the key | a key the format does not define (the message lists the accepted ones) |
+//! | `json_duplicate_field` | the key | the same key twice in one object |
+//! | `field_missing` | the field | a required field was not given |
+//! | `id_empty` | `id` | empty id |
+//! | `id_too_long` | `id` | more than 64 bytes |
+//! | `id_invalid_character` | `id` | a character outside `A-Z a-z 0-9 - _ .` |
+//! | `id_invalid_first_character` | `id` | does not start with an ASCII letter or digit |
+//! | `name_empty` | `name` | empty after trimming |
+//! | `name_too_long` | `name` | more than 100 characters |
+//! | `name_control_character` | `name` | a control character (line break, tab, bidi override, ...) |
+//! | `link_too_long` | `link` | more than 2048 bytes |
+//! | `link_invalid` | `link` | not parseable as a URL (bad port, bad IP address, ...) |
+//! | `link_not_absolute` | `link` | a relative URL |
+//! | `link_no_host` | `link` | no host |
+//! | `link_not_https` | `link` | scheme other than `https` (`http` is fine only for loopback hosts) |
+//! | `link_has_userinfo` | `link` | contains `user:password@` |
+//! | `link_has_fragment` | `link` | contains `#fragment` |
+//! | `link_reserved_query_param` | `link` | the query already has a `token` parameter (reserved for the launch token) |
+//! | `icon_unknown` | `icon` | not one of the portal icons (the message lists them) |
+//! | `title_empty` | `title` | empty after trimming |
+//! | `title_too_long` | `title` | more than 60 characters |
+//! | `title_control_character` | `title` | a control character |
+//! | `kind_unsupported` | `kind` | a plugin type other than `iframe` |
+//! | `iframe_size_invalid` | `iframe_size.width`, `iframe_size.height` | not `<n>px` or `<n>%` |
+//! | `iframe_size_pixels_out_of_range` | `iframe_size.width`, `iframe_size.height` | pixels outside 100–4096 |
+//! | `iframe_size_percent_out_of_range` | `iframe_size.width`, `iframe_size.height` | percent outside 1–100 |
+//! | `visible_to_unknown` | `visible_to` | not `cliente`, `sindico` or `cliente_e_sindico` |
+//! | `auth_unsupported` | `auth.type` | an authentication type other than `token` |
+//! | `auth_lifetime_out_of_range` | `auth.token_lifetime_seconds` | outside 30–3600 seconds |
+//! | `auth_lifetime_not_whole_seconds` | `auth.token_lifetime_seconds` | a fraction of a second (builder only; JSON takes integers) |
 
 /// Implements `Display`, `FromStr` (errors reported at `$path`) and the JSON string form for a
 /// closed configuration choice that has `as_str()` and `parse_kind()`.
@@ -331,7 +331,7 @@ impl PluginConfig {
 /// problem.
 ///
 /// Required: `id`, `name`, `link`, `icon`, `title`, `iframe_size` and `visible_to` (a missing one
-/// is `field.missing`). Defaults: `active` on (as the help article advises), both
+/// is `field_missing`). Defaults: `active` on (as the help article advises), both
 /// `show_in_*` flags **off** (nothing is shown by accident), kind [`PluginKind::Iframe`] (the only
 /// one), and token authentication with a 5-minute lifetime.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -517,7 +517,7 @@ impl Draft {
         }
     }
 
-    /// Adds `field.missing` for every absent field with no problem reported yet, orders the
+    /// Adds `field_missing` for every absent field with no problem reported yet, orders the
     /// problems by field, and assembles the configuration if there are none.
     fn finish(self) -> Result<PluginConfig, ConfigErrors> {
         let mut errors = self.errors;
@@ -595,7 +595,7 @@ impl Draft {
     }
 }
 
-/// Reports `field.missing` for an absent field unless a problem was already reported under it.
+/// Reports `field_missing` for an absent field unless a problem was already reported under it.
 fn need<T>(slot: Option<T>, path: &str, errors: &mut Vec<ConfigError>) -> Option<T> {
     let reported = |e: &ConfigError| {
         e.path() == path

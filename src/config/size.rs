@@ -16,15 +16,15 @@ use super::error::{ConfigError, ConfigErrorKind, ConfigErrors, echo};
 /// holds dimensions within bounds, because building one checks them.
 ///
 /// The text (and JSON) form is the CSS one: `"800px"` or `"100%"`. Surrounding spaces are
-/// ignored; anything else (`"800"`, `"80em"`, `"+5px"`, `"100 %"`) is `iframe_size.invalid`.
+/// ignored; anything else (`"800"`, `"80em"`, `"+5px"`, `"100 %"`) is `iframe_size_invalid`.
 ///
 /// ```
 /// use cv_portal_plugin::config::Dimension;
 ///
 /// assert_eq!("800px".parse::<Dimension>().unwrap(), Dimension::Pixels(800));
 /// assert_eq!(Dimension::Percent(100).to_string(), "100%");
-/// assert_eq!("250%".parse::<Dimension>().unwrap_err().code(), "iframe_size.percent_out_of_range");
-/// assert_eq!("0px".parse::<Dimension>().unwrap_err().code(), "iframe_size.pixels_out_of_range");
+/// assert_eq!("250%".parse::<Dimension>().unwrap_err().code(), "iframe_size_percent_out_of_range");
+/// assert_eq!("0px".parse::<Dimension>().unwrap_err().code(), "iframe_size_pixels_out_of_range");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Dimension {
@@ -212,9 +212,9 @@ mod tests {
 
     #[test]
     fn rejects_nonsense_with_codes() {
-        let px = "iframe_size.pixels_out_of_range";
-        let pc = "iframe_size.percent_out_of_range";
-        let bad = "iframe_size.invalid";
+        let px = "iframe_size_pixels_out_of_range";
+        let pc = "iframe_size_percent_out_of_range";
+        let bad = "iframe_size_invalid";
         let cases = [
             ("0px", px),
             ("99px", px),
