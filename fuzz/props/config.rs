@@ -11,7 +11,7 @@
 
 use std::net::IpAddr;
 
-use cv_portal_plugin::config::{ConfigErrors, Dimension, PluginConfig};
+use cv_portal_plugin::config::{ConfigErrorKind, ConfigErrors, Dimension, PluginConfig};
 use serde_json::Value;
 
 const FIELDS: [&str; 12] = [
@@ -27,42 +27,6 @@ const FIELDS: [&str; 12] = [
     "iframe_size",
     "visible_to",
     "auth",
-];
-
-/// Every code of the configuration module's error table.
-const CODES: [&str; 32] = [
-    "json_syntax",
-    "json_wrong_type",
-    "json_unknown_field",
-    "json_duplicate_field",
-    "field_missing",
-    "id_empty",
-    "id_too_long",
-    "id_invalid_character",
-    "id_invalid_first_character",
-    "name_empty",
-    "name_too_long",
-    "name_control_character",
-    "link_too_long",
-    "link_invalid",
-    "link_not_absolute",
-    "link_no_host",
-    "link_not_https",
-    "link_has_userinfo",
-    "link_has_fragment",
-    "link_reserved_query_param",
-    "icon_unknown",
-    "title_empty",
-    "title_too_long",
-    "title_control_character",
-    "kind_unsupported",
-    "iframe_size_invalid",
-    "iframe_size_pixels_out_of_range",
-    "iframe_size_percent_out_of_range",
-    "visible_to_unknown",
-    "auth_unsupported",
-    "auth_lifetime_out_of_range",
-    "auth_lifetime_not_whole_seconds",
 ];
 
 fn is_loopback(url: &url::Url) -> bool {
@@ -185,7 +149,7 @@ pub fn check(data: &[u8]) {
             assert!(!errors.is_empty(), "a refusal without a problem");
             for error in errors.iter() {
                 assert!(
-                    CODES.contains(&error.code()),
+                    ConfigErrorKind::ALL_CODES.contains(&error.code()),
                     "undocumented code {}",
                     error.code()
                 );

@@ -180,6 +180,42 @@ pub enum ConfigErrorKind {
 }
 
 impl ConfigErrorKind {
+    /// Every code of this enum, in the order of the [table](crate::config#error-codes).
+    pub const ALL_CODES: &'static [&'static str] = &[
+        "json_syntax",
+        "json_wrong_type",
+        "json_unknown_field",
+        "json_duplicate_field",
+        "field_missing",
+        "id_empty",
+        "id_too_long",
+        "id_invalid_character",
+        "id_invalid_first_character",
+        "name_empty",
+        "name_too_long",
+        "name_control_character",
+        "link_too_long",
+        "link_invalid",
+        "link_not_absolute",
+        "link_no_host",
+        "link_not_https",
+        "link_has_userinfo",
+        "link_has_fragment",
+        "link_reserved_query_param",
+        "icon_unknown",
+        "title_empty",
+        "title_too_long",
+        "title_control_character",
+        "kind_unsupported",
+        "iframe_size_invalid",
+        "iframe_size_pixels_out_of_range",
+        "iframe_size_percent_out_of_range",
+        "visible_to_unknown",
+        "auth_unsupported",
+        "auth_lifetime_out_of_range",
+        "auth_lifetime_not_whole_seconds",
+    ];
+
     /// The stable, machine-readable code, e.g. `link_not_https`.
     pub fn code(&self) -> &'static str {
         use ConfigErrorKind as K;
@@ -621,5 +657,130 @@ impl IntoIterator for ConfigErrors {
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_codes_lists_exactly_the_codes_of_the_variants() {
+        use ConfigErrorKind as K;
+        let q = || "x".to_owned();
+        let every_variant = [
+            K::JsonSyntax { line: 1, column: 1 },
+            K::JsonWrongType {
+                expected: JsonType::String,
+            },
+            K::JsonUnknownField { accepted: &[] },
+            K::JsonDuplicateField,
+            K::Missing,
+            K::IdEmpty,
+            K::IdTooLong { len: 65 },
+            K::IdInvalidCharacter { found: ' ' },
+            K::IdInvalidFirstCharacter { found: '-' },
+            K::NameEmpty,
+            K::NameTooLong { chars: 101 },
+            K::NameControlCharacter,
+            K::LinkTooLong { len: 2049 },
+            K::LinkInvalid {
+                reason: url::ParseError::InvalidPort,
+            },
+            K::LinkNotAbsolute,
+            K::LinkNoHost,
+            K::LinkNotHttps { scheme: q() },
+            K::LinkHasUserinfo,
+            K::LinkHasFragment,
+            K::LinkReservedQueryParam,
+            K::IconUnknown { found: q() },
+            K::TitleEmpty,
+            K::TitleTooLong { chars: 61 },
+            K::TitleControlCharacter,
+            K::KindUnsupported { found: q() },
+            K::SizeInvalid { found: q() },
+            K::SizePixelsOutOfRange { found: q() },
+            K::SizePercentOutOfRange { found: q() },
+            K::VisibleToUnknown { found: q() },
+            K::AuthUnsupported { found: q() },
+            K::AuthLifetimeOutOfRange { found: q() },
+            K::AuthLifetimeNotWholeSeconds,
+        ];
+        let codes: Vec<&str> = every_variant.iter().map(K::code).collect();
+        assert_eq!(codes, K::ALL_CODES, "ALL_CODES is in declaration order");
+        for kind in &every_variant {
+            assert!(!kind.problem_en().is_empty() && !kind.problem_pt_br().is_empty());
+        }
+    }
+
+    /// Every error code of the crate's public errors: one style, no code meaning two things.
+    #[test]
+    fn codes_are_snake_case_and_unique_across_the_crate() {
+        let mut all: Vec<&str> = Vec::new();
+        all.extend(ConfigErrorKind::ALL_CODES);
+        all.extend(crate::wire::WireError::ALL_CODES);
+        all.extend(crate::keys::KeyError::ALL_CODES);
+        all.extend(crate::issue::IssueError::ALL_CODES);
+        let plugin = PluginConfig::builder()
+            .id("p")
+            .name("p")
+            .link("https://erp.example.com/")
+            .icon(Icon::Alerta)
+            .title("p")
+            .iframe_size(Dimension::Percent(100), Dimension::Percent(100))
+            .visible_to(super::super::VisibleTo::Cliente)
+            .build()
+            .unwrap();
+        let javascript = url::Url::parse("javascript:x").unwrap();
+        let unsafe_src = crate::render::render_iframe(&plugin, &javascript).unwrap_err();
+        all.push(unsafe_src.code());
+        #[cfg(feature = "vendor")]
+        {
+            use crate::verify::{VerifierConfigError as V, VerifyError};
+            all.extend(VerifyError::ALL_CODES);
+            all.extend(
+                [
+                    V::NoKeys,
+                    V::LeewayTooLarge { seconds: 1, max: 0 },
+                    V::MaxTokenLength {
+                        len: 0,
+                        min: 1,
+                        max: 2,
+                    },
+                ]
+                .iter()
+                .map(V::code),
+            );
+        }
+        #[cfg(feature = "redis")]
+        {
+            use crate::replay::{StoreCause, StoreFailure, redis::RedisGuardError as R};
+            all.extend(
+                [
+                    R::InvalidUrl { reason: "" },
+                    R::TlsNotEnabled,
+                    R::InvalidOption {
+                        option: "",
+                        expected: "",
+                    },
+                    R::Unavailable {
+                        failure: StoreFailure::new("PING", StoreCause::Timeout),
+                    },
+                ]
+                .iter()
+                .map(R::code),
+            );
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for code in all {
+            assert!(seen.insert(code), "{code} is used twice");
+            assert!(
+                !code.is_empty()
+                    && code
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{code} is not snake_case"
+            );
+        }
     }
 }

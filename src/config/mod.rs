@@ -65,6 +65,7 @@
 //! [`ConfigError::code`] is stable; [`ConfigError::path`] names the field (dotted for nested keys;
 //! empty for the whole document). Messages echo at most 40 characters of input and never a
 //! link's password; they are plain text, so escape them before putting them into HTML.
+//! [`ConfigErrorKind::ALL_CODES`] lists the codes in this order.
 //!
 //! | Code | Path | Meaning |
 //! |------|------|---------|
