@@ -1,10 +1,12 @@
 //! The plugin configuration of the portal's "Gestão de Plugins" screen, as a [`PluginConfig`]
 //! that can only exist valid, and its JSON form.
 //!
-//! A configuration is made through [`PluginConfig::builder`] or [`PluginConfig::from_json`] (or
-//! serde's `Deserialize`); each checks every field and reports **all** problems at once as
+//! A configuration is made through [`PluginConfig::builder`] or read with
+//! [`PluginConfig::from_json`]; each checks every field and reports **all** problems at once as
 //! [`ConfigErrors`]: one [`ConfigError`] per problem, with the field path, a stable code and a
-//! message in English and in Brazilian Portuguese.
+//! message in English and in Brazilian Portuguese. Serde's `Deserialize` applies the same checks,
+//! for a configuration embedded in a larger document; its error is one English text listing every
+//! problem with its code.
 //!
 //! # Fields
 //!
@@ -718,15 +720,6 @@ impl<'de> Deserialize<'de> for PluginConfig {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let tree = json::Tree::deserialize(deserializer)?;
         json::from_tree(&tree).map_err(serde::de::Error::custom)
-    }
-}
-
-impl TryFrom<&str> for PluginConfig {
-    type Error = ConfigErrors;
-
-    /// Same as [`PluginConfig::from_json`].
-    fn try_from(json: &str) -> Result<Self, Self::Error> {
-        PluginConfig::from_json(json)
     }
 }
 
