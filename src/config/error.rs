@@ -6,7 +6,7 @@ use std::fmt;
 use super::icon::Icon;
 use super::size::Dimension;
 use super::{AuthConfig, PluginConfig};
-use crate::wire::PluginId;
+use crate::wire::{MAX_TOKEN_LIFETIME, PluginId};
 
 /// Longest echo of user input kept inside an error (in characters); the rest becomes `…`.
 const ECHO_MAX_CHARS: usize = 40;
@@ -170,7 +170,7 @@ pub enum ConfigErrorKind {
         /// The type found.
         found: String,
     },
-    /// `auth_lifetime_out_of_range`: outside [`AuthConfig::MIN_TOKEN_LIFETIME`]..=[`AuthConfig::MAX_TOKEN_LIFETIME`].
+    /// `auth_lifetime_out_of_range`: outside [`AuthConfig::MIN_TOKEN_LIFETIME`]..=[`MAX_TOKEN_LIFETIME`].
     AuthLifetimeOutOfRange {
         /// The number of seconds found (may be negative or huge).
         found: String,
@@ -453,7 +453,7 @@ impl fmt::Display for ConfigErrorKind {
 fn lifetime_bounds() -> (u64, u64) {
     (
         AuthConfig::MIN_TOKEN_LIFETIME.as_secs(),
-        AuthConfig::MAX_TOKEN_LIFETIME.as_secs(),
+        MAX_TOKEN_LIFETIME.as_secs(),
     )
 }
 
