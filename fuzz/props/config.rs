@@ -55,6 +55,8 @@ fn dimension_ok(d: Dimension) -> bool {
     match d {
         Dimension::Pixels(px) => (Dimension::PIXELS_MIN..=Dimension::PIXELS_MAX).contains(&px),
         Dimension::Percent(pc) => (Dimension::PERCENT_MIN..=Dimension::PERCENT_MAX).contains(&pc),
+        // A unit this property does not know yet: teach it the unit's bounds.
+        _ => false,
     }
 }
 

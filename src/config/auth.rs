@@ -20,7 +20,10 @@ use crate::wire::MAX_TOKEN_LIFETIME;
 ///
 /// JSON form: `{"type": "token", "token_lifetime_seconds": 300}`; `token_lifetime_seconds` may be
 /// omitted on input (the default applies) and is always written on output.
+///
+/// The portal may add authentication types: match with a `_` arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AuthConfig {
     /// A signed launch token ("Token").
     Token {

@@ -458,7 +458,11 @@ fn lifetime_bounds() -> (u64, u64) {
 }
 
 fn icon_names() -> String {
-    Icon::ALL.map(Icon::as_str).join(", ")
+    Icon::ALL
+        .iter()
+        .map(|icon| icon.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn parse_error_pt_br(reason: url::ParseError) -> &'static str {

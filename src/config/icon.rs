@@ -32,7 +32,10 @@ use super::error::{ConfigErrorKind, echo};
 /// assert_eq!(err.code(), "icon_unknown");
 /// assert!(err.message_en().contains("alerta, boleto"));
 /// ```
+///
+/// The portal may add icons: match with a `_` arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Icon {
     /// "Alerta": notices, pending items.
     Alerta,
@@ -65,8 +68,9 @@ pub enum Icon {
 }
 
 impl Icon {
-    /// Every icon, in alphabetical order of the JSON name.
-    pub const ALL: [Icon; 14] = [
+    /// Every icon, in alphabetical order of the JSON name. A slice, so that a new icon does not
+    /// change its type.
+    pub const ALL: &'static [Icon] = &[
         Icon::Alerta,
         Icon::Boleto,
         Icon::Calendario,
@@ -125,7 +129,8 @@ impl Icon {
 
     pub(crate) fn parse_kind(name: &str) -> Result<Icon, ConfigErrorKind> {
         Icon::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|icon| icon.as_str() == name)
             .ok_or_else(|| ConfigErrorKind::IconUnknown { found: echo(name) })
     }
@@ -140,7 +145,7 @@ mod tests {
     #[test]
     fn names_round_trip_and_are_unique() {
         let mut seen = std::collections::BTreeSet::new();
-        for icon in Icon::ALL {
+        for &icon in Icon::ALL {
             assert!(seen.insert(icon.as_str()));
             assert_eq!(icon.as_str().parse::<Icon>().unwrap(), icon);
             let json = serde_json::to_string(&icon).unwrap();

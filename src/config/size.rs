@@ -26,7 +26,11 @@ use super::error::{ConfigError, ConfigErrorKind, ConfigErrors, echo};
 /// assert_eq!("250%".parse::<Dimension>().unwrap_err().code(), "iframe_size_percent_out_of_range");
 /// assert_eq!("0px".parse::<Dimension>().unwrap_err().code(), "iframe_size_pixels_out_of_range");
 /// ```
+///
+/// Other units may come: match with a `_` arm, or use [`css_value`](Self::css_value) and
+/// [`html_attribute_value`](Self::html_attribute_value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Dimension {
     /// CSS pixels.
     Pixels(u32),
