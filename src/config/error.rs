@@ -45,6 +45,65 @@ impl JsonType {
     }
 }
 
+/// Why a link is not a URL at all, reported by [`ConfigErrorKind::LinkInvalid`].
+///
+/// The crate's own list rather than the URL parser's error type, so that a new `url` release
+/// does not change this crate's API. The `url` errors that have their own code (no scheme:
+/// `link_not_absolute`; empty host: `link_no_host`) never appear here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UrlProblem {
+    /// The port is not a number from 0 to 65535.
+    InvalidPort,
+    /// The host looks like an IPv4 address but is not one.
+    InvalidIpv4Address,
+    /// The host is in brackets but is not an IPv6 address.
+    InvalidIpv6Address,
+    /// The host is not a domain name: a character no domain may have (a space, `<`, `%`, ...) or
+    /// a malformed international name (`xn--` labels that do not decode).
+    InvalidDomain,
+    /// Any other reason the parser gives.
+    Other,
+}
+
+impl UrlProblem {
+    pub(crate) fn from_parse_error(error: url::ParseError) -> Self {
+        use url::ParseError as P;
+        match error {
+            P::InvalidPort => UrlProblem::InvalidPort,
+            P::InvalidIpv4Address => UrlProblem::InvalidIpv4Address,
+            P::InvalidIpv6Address => UrlProblem::InvalidIpv6Address,
+            P::InvalidDomainCharacter | P::IdnaError => UrlProblem::InvalidDomain,
+            _ => UrlProblem::Other,
+        }
+    }
+
+    fn en(self) -> &'static str {
+        match self {
+            UrlProblem::InvalidPort => "invalid port number",
+            UrlProblem::InvalidIpv4Address => "invalid IPv4 address",
+            UrlProblem::InvalidIpv6Address => "invalid IPv6 address",
+            UrlProblem::InvalidDomain => {
+                "invalid domain name: a character that is not allowed, or a malformed \
+                 international name"
+            }
+            UrlProblem::Other => "unrecognized format",
+        }
+    }
+
+    fn pt_br(self) -> &'static str {
+        match self {
+            UrlProblem::InvalidPort => "número de porta inválido",
+            UrlProblem::InvalidIpv4Address => "endereço IPv4 inválido",
+            UrlProblem::InvalidIpv6Address => "endereço IPv6 inválido",
+            UrlProblem::InvalidDomain => {
+                "nome de domínio inválido: caractere não permitido ou nome internacional malformado"
+            }
+            UrlProblem::Other => "formato não reconhecido",
+        }
+    }
+}
+
 /// What is wrong, independent of where. Each variant has one stable [`code`](Self::code); the
 /// full table is in the [module documentation](crate::config#error-codes).
 ///
@@ -107,8 +166,8 @@ pub enum ConfigErrorKind {
     },
     /// `link_invalid`: not parseable as a URL.
     LinkInvalid {
-        /// The parser's reason.
-        reason: url::ParseError,
+        /// Why the parser refused it.
+        problem: UrlProblem,
     },
     /// `link_not_absolute`: a relative URL (no scheme).
     LinkNotAbsolute,
@@ -302,7 +361,7 @@ impl ConfigErrorKind {
                 "is {len} bytes long; at most {} are allowed",
                 PluginConfig::LINK_MAX_LEN
             ),
-            K::LinkInvalid { reason } => format!("is not a valid URL ({reason})"),
+            K::LinkInvalid { problem } => format!("is not a valid URL ({})", problem.en()),
             K::LinkNotAbsolute => {
                 "must be an absolute URL such as https://plugin.example.com/path".to_owned()
             }
@@ -394,8 +453,8 @@ impl ConfigErrorKind {
                 "tem {len} caracteres; o máximo permitido é {}",
                 PluginConfig::LINK_MAX_LEN
             ),
-            K::LinkInvalid { reason } => {
-                format!("não é uma URL válida ({})", parse_error_pt_br(*reason))
+            K::LinkInvalid { problem } => {
+                format!("não é uma URL válida ({})", problem.pt_br())
             }
             K::LinkNotAbsolute => {
                 "deve ser uma URL completa, como https://plugin.exemplo.com.br/caminho".to_owned()
@@ -463,20 +522,6 @@ fn icon_names() -> String {
         .map(|icon| icon.as_str())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn parse_error_pt_br(reason: url::ParseError) -> &'static str {
-    use url::ParseError as P;
-    match reason {
-        P::EmptyHost => "host vazio",
-        P::IdnaError => "nome de domínio internacional inválido",
-        P::InvalidPort => "número de porta inválido",
-        P::InvalidIpv4Address => "endereço IPv4 inválido",
-        P::InvalidIpv6Address => "endereço IPv6 inválido",
-        P::InvalidDomainCharacter => "caractere inválido no domínio",
-        P::Overflow => "URL grande demais",
-        _ => "formato não reconhecido",
-    }
 }
 
 /// Truncates echoed user input to [`ECHO_MAX_CHARS`] characters.
@@ -689,7 +734,7 @@ mod tests {
             K::NameControlCharacter,
             K::LinkTooLong { len: 2049 },
             K::LinkInvalid {
-                reason: url::ParseError::InvalidPort,
+                problem: UrlProblem::InvalidPort,
             },
             K::LinkNotAbsolute,
             K::LinkNoHost,

@@ -3,7 +3,7 @@
 use url::{Host, Url};
 
 use super::PluginConfig;
-use super::error::{ConfigErrorKind, echo};
+use super::error::{ConfigErrorKind, UrlProblem, echo};
 
 /// Parses and checks a plugin link, reporting every problem found.
 ///
@@ -16,11 +16,13 @@ pub(crate) fn parse_link(input: &str) -> Result<Url, Vec<ConfigErrorKind>> {
     if input.len() > PluginConfig::LINK_MAX_LEN {
         return Err(vec![ConfigErrorKind::LinkTooLong { len: input.len() }]);
     }
-    let url = Url::parse(input).map_err(|reason| {
-        vec![match reason {
+    let url = Url::parse(input).map_err(|error| {
+        vec![match error {
             url::ParseError::RelativeUrlWithoutBase => ConfigErrorKind::LinkNotAbsolute,
             url::ParseError::EmptyHost => ConfigErrorKind::LinkNoHost,
-            reason => ConfigErrorKind::LinkInvalid { reason },
+            other => ConfigErrorKind::LinkInvalid {
+                problem: UrlProblem::from_parse_error(other),
+            },
         }]
     })?;
     check_link(&url)?;
@@ -172,6 +174,31 @@ mod tests {
         ];
         for (input, expected) in cases {
             assert_eq!(codes(input), *expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn unparseable_links_say_why_in_both_languages() {
+        let cases = [
+            (
+                "https://erp.example.com:99999/",
+                UrlProblem::InvalidPort,
+                "número de porta",
+            ),
+            ("https://[::1/", UrlProblem::InvalidIpv6Address, "IPv6"),
+            ("https://999.1.1.1/", UrlProblem::InvalidIpv4Address, "IPv4"),
+            (
+                "https://exa mple.com/",
+                UrlProblem::InvalidDomain,
+                "domínio",
+            ),
+            ("https://xn--a.com/", UrlProblem::InvalidDomain, "domínio"),
+        ];
+        for (input, problem, pt) in cases {
+            let kinds = parse_link(input).unwrap_err();
+            assert_eq!(kinds, [ConfigErrorKind::LinkInvalid { problem }], "{input}");
+            assert!(kinds[0].problem_pt_br().contains(pt), "{input}");
+            assert!(kinds[0].problem_en().starts_with("is not a valid URL ("));
         }
     }
 

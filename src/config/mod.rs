@@ -153,7 +153,7 @@ use url::Url;
 
 pub use auth::AuthConfig;
 pub use choice::{PluginKind, VisibleTo};
-pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, JsonType};
+pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, JsonType, UrlProblem};
 pub use icon::Icon;
 
 pub use size::{Dimension, IframeSize};
