@@ -6,6 +6,7 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use super::error::ConfigErrorKind;
+use crate::quoted::Quoted;
 use crate::wire::MAX_TOKEN_LIFETIME;
 
 /// The plugin's authentication ("Tipo de autenticação"). The portal has only one type: a
@@ -83,7 +84,7 @@ pub(crate) fn check_lifetime_seconds(seconds: i128) -> Result<Duration, ConfigEr
     match u64::try_from(seconds) {
         Ok(secs) if (min..=max).contains(&seconds) => Ok(Duration::from_secs(secs)),
         _ => Err(ConfigErrorKind::AuthLifetimeOutOfRange {
-            found: seconds.to_string(),
+            found: Quoted::new(&seconds.to_string()),
         }),
     }
 }

@@ -1,7 +1,8 @@
 //! The closed choices of the configuration screen: [`PluginKind`] ("Tipo") and [`VisibleTo`]
 //! ("Visível para").
 
-use super::error::{ConfigErrorKind, echo};
+use super::error::ConfigErrorKind;
+use crate::quoted::Quoted;
 use crate::wire::Role;
 
 /// The plugin type ("Tipo"). The portal has only one: the vendor page is shown in an iframe.
@@ -27,7 +28,9 @@ impl PluginKind {
     pub(crate) fn parse_kind(name: &str) -> Result<PluginKind, ConfigErrorKind> {
         match name {
             "iframe" => Ok(PluginKind::Iframe),
-            other => Err(ConfigErrorKind::KindUnsupported { found: echo(other) }),
+            other => Err(ConfigErrorKind::KindUnsupported {
+                found: Quoted::new(other),
+            }),
         }
     }
 }
@@ -111,7 +114,9 @@ impl VisibleTo {
             .iter()
             .copied()
             .find(|v| v.as_str() == name)
-            .ok_or_else(|| ConfigErrorKind::VisibleToUnknown { found: echo(name) })
+            .ok_or_else(|| ConfigErrorKind::VisibleToUnknown {
+                found: Quoted::new(name),
+            })
     }
 }
 

@@ -6,10 +6,8 @@ use std::fmt;
 use super::icon::Icon;
 use super::size::Dimension;
 use super::{AuthConfig, PluginConfig};
+use crate::quoted::Quoted;
 use crate::wire::{MAX_TOKEN_LIFETIME, PluginId};
-
-/// Longest echo of user input kept inside an error (in characters); the rest becomes `…`.
-const ECHO_MAX_CHARS: usize = 40;
 
 /// The JSON type a field expected, reported by [`ConfigErrorKind::JsonWrongType`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -107,7 +105,8 @@ impl UrlProblem {
 /// What is wrong, independent of where. Each variant has one stable [`code`](Self::code); the
 /// full table is in the [module documentation](crate::config#error-codes).
 ///
-/// Values echoed from the input (`found`) are truncated to 40 characters. They are user input:
+/// Values echoed from the input (`found`, `scheme`) are [`Quoted`](crate::Quoted) excerpts: at
+/// most 64 characters, control and invisible characters replaced. They are still user input:
 /// escape them before putting a message into HTML.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -175,8 +174,8 @@ pub enum ConfigErrorKind {
     LinkNoHost,
     /// `link_not_https`: the scheme is not `https` (and not `http` to a loopback host).
     LinkNotHttps {
-        /// The scheme found.
-        scheme: String,
+        /// The scheme found (excerpt).
+        scheme: Quoted,
     },
     /// `link_has_userinfo`: the URL carries `user:password@`.
     LinkHasUserinfo,
@@ -187,8 +186,8 @@ pub enum ConfigErrorKind {
     LinkReservedQueryParam,
     /// `icon_unknown`: not one of [`Icon::ALL`].
     IconUnknown {
-        /// The name found.
-        found: String,
+        /// The name found (excerpt).
+        found: Quoted,
     },
     /// `title_empty`: empty after trimming.
     TitleEmpty,
@@ -201,38 +200,38 @@ pub enum ConfigErrorKind {
     TitleControlCharacter,
     /// `kind_unsupported`: a plugin type other than `iframe`.
     KindUnsupported {
-        /// The type found.
-        found: String,
+        /// The type found (excerpt).
+        found: Quoted,
     },
     /// `iframe_size_invalid`: not of the form `800px` or `100%`.
     SizeInvalid {
-        /// The text found.
-        found: String,
+        /// The text found (excerpt).
+        found: Quoted,
     },
     /// `iframe_size_pixels_out_of_range`: outside [`Dimension::PIXELS_MIN`]..=[`Dimension::PIXELS_MAX`].
     SizePixelsOutOfRange {
-        /// The number found (may be negative or huge).
-        found: String,
+        /// The number found, as written (may be negative or huge; excerpt).
+        found: Quoted,
     },
     /// `iframe_size_percent_out_of_range`: outside [`Dimension::PERCENT_MIN`]..=[`Dimension::PERCENT_MAX`].
     SizePercentOutOfRange {
-        /// The number found (may be negative or huge).
-        found: String,
+        /// The number found, as written (may be negative or huge; excerpt).
+        found: Quoted,
     },
     /// `visible_to_unknown`: not `cliente`, `sindico` or `cliente_e_sindico`.
     VisibleToUnknown {
-        /// The value found.
-        found: String,
+        /// The value found (excerpt).
+        found: Quoted,
     },
     /// `auth_unsupported`: an authentication type other than `token`.
     AuthUnsupported {
-        /// The type found.
-        found: String,
+        /// The type found (excerpt).
+        found: Quoted,
     },
     /// `auth_lifetime_out_of_range`: outside [`AuthConfig::MIN_TOKEN_LIFETIME`]..=[`MAX_TOKEN_LIFETIME`].
     AuthLifetimeOutOfRange {
-        /// The number of seconds found (may be negative or huge).
-        found: String,
+        /// The number of seconds found (may be negative or huge; excerpt).
+        found: Quoted,
     },
     /// `auth_lifetime_not_whole_seconds`: the lifetime has a fraction of a second.
     AuthLifetimeNotWholeSeconds,
@@ -367,7 +366,7 @@ impl ConfigErrorKind {
             }
             K::LinkNoHost => "must have a host name".to_owned(),
             K::LinkNotHttps { scheme } => format!(
-                "must use https (found {scheme:?}); plain http is accepted only for localhost, \
+                "must use https (found {scheme}); plain http is accepted only for localhost, \
                  127.0.0.0/8 and [::1]"
             ),
             K::LinkHasUserinfo => {
@@ -379,27 +378,30 @@ impl ConfigErrorKind {
                     .to_owned()
             }
             K::IconUnknown { found } => {
-                format!("unknown icon {found:?}; valid icons are: {}", icon_names())
+                format!("unknown icon {found}; valid icons are: {}", icon_names())
             }
             K::KindUnsupported { found } => {
-                format!("unsupported plugin type {found:?}; the only type is \"iframe\"")
+                format!("unsupported plugin type {found}; the only type is \"iframe\"")
             }
             K::SizeInvalid { found } => format!(
-                "{found:?} is not a size; write pixels like \"800px\" or a percentage like \"100%\""
+                "{found} is not a size; write pixels like \"800px\" or a percentage like \"100%\""
             ),
             K::SizePixelsOutOfRange { found } => {
+                let found = found.as_str();
                 format!("{found} px is out of range; use {px_min} to {px_max} px")
             }
             K::SizePercentOutOfRange { found } => {
+                let found = found.as_str();
                 format!("{found}% is out of range; use {pc_min}% to {pc_max}%")
             }
             K::VisibleToUnknown { found } => format!(
-                "unknown value {found:?}; expected \"cliente\", \"sindico\" or \"cliente_e_sindico\""
+                "unknown value {found}; expected \"cliente\", \"sindico\" or \"cliente_e_sindico\""
             ),
             K::AuthUnsupported { found } => {
-                format!("unsupported authentication type {found:?}; the only type is \"token\"")
+                format!("unsupported authentication type {found}; the only type is \"token\"")
             }
             K::AuthLifetimeOutOfRange { found } => {
+                let found = found.as_str();
                 format!("{found} s is out of range; use {lt_min} to {lt_max} seconds (30 s to 1 h)")
             }
             K::AuthLifetimeNotWholeSeconds => "must be a whole number of seconds".to_owned(),
@@ -461,7 +463,7 @@ impl ConfigErrorKind {
             }
             K::LinkNoHost => "deve ter um nome de host (domínio)".to_owned(),
             K::LinkNotHttps { scheme } => format!(
-                "deve usar https (encontrado {scheme:?}); http só é aceito para localhost, \
+                "deve usar https (encontrado {scheme}); http só é aceito para localhost, \
                  127.0.0.0/8 e [::1]"
             ),
             K::LinkHasUserinfo => "não pode conter usuário ou senha (usuario:senha@)".to_owned(),
@@ -471,33 +473,38 @@ impl ConfigErrorKind {
                     .to_owned()
             }
             K::IconUnknown { found } => format!(
-                "ícone {found:?} desconhecido; os ícones válidos são: {}",
+                "ícone {found} desconhecido; os ícones válidos são: {}",
                 icon_names()
             ),
             K::KindUnsupported { found } => format!(
-                "tipo de plugin {found:?} não suportado; o único tipo disponível é \"iframe\""
+                "tipo de plugin {found} não suportado; o único tipo disponível é \"iframe\""
             ),
             K::SizeInvalid { found } => format!(
-                "{found:?} não é um tamanho válido; use pixels, como \"800px\", ou porcentagem, \
+                "{found} não é um tamanho válido; use pixels, como \"800px\", ou porcentagem, \
                  como \"100%\""
             ),
             K::SizePixelsOutOfRange { found } => {
+                let found = found.as_str();
                 format!("{found} px está fora do intervalo permitido (de {px_min} a {px_max} px)")
             }
             K::SizePercentOutOfRange { found } => {
+                let found = found.as_str();
                 format!("{found}% está fora do intervalo permitido (de {pc_min}% a {pc_max}%)")
             }
             K::VisibleToUnknown { found } => format!(
-                "valor {found:?} desconhecido; use \"cliente\", \"sindico\" ou \
+                "valor {found} desconhecido; use \"cliente\", \"sindico\" ou \
                  \"cliente_e_sindico\""
             ),
             K::AuthUnsupported { found } => format!(
-                "tipo de autenticação {found:?} não suportado; o único tipo disponível é \"token\""
+                "tipo de autenticação {found} não suportado; o único tipo disponível é \"token\""
             ),
-            K::AuthLifetimeOutOfRange { found } => format!(
-                "{found} s está fora do intervalo permitido (de {lt_min} a {lt_max} segundos, \
+            K::AuthLifetimeOutOfRange { found } => {
+                let found = found.as_str();
+                format!(
+                    "{found} s está fora do intervalo permitido (de {lt_min} a {lt_max} segundos, \
                  ou seja, de 30 s a 1 h)"
-            ),
+                )
+            }
             K::AuthLifetimeNotWholeSeconds => "deve ser um número inteiro de segundos".to_owned(),
         }
     }
@@ -522,17 +529,6 @@ fn icon_names() -> String {
         .map(|icon| icon.as_str())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Truncates echoed user input to [`ECHO_MAX_CHARS`] characters.
-pub(crate) fn echo(input: &str) -> String {
-    if input.chars().count() <= ECHO_MAX_CHARS {
-        input.to_owned()
-    } else {
-        let mut out: String = input.chars().take(ECHO_MAX_CHARS).collect();
-        out.push('…');
-        out
-    }
 }
 
 /// One problem in a plugin configuration: where ([`path`](Self::path)), what
@@ -716,7 +712,7 @@ mod tests {
     #[test]
     fn all_codes_lists_exactly_the_codes_of_the_variants() {
         use ConfigErrorKind as K;
-        let q = || "x".to_owned();
+        let q = || Quoted::new("x");
         let every_variant = [
             K::JsonSyntax { line: 1, column: 1 },
             K::JsonWrongType {

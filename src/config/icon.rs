@@ -1,6 +1,7 @@
 //! [`Icon`]: the fixed set of portal menu icons.
 
-use super::error::{ConfigErrorKind, echo};
+use super::error::ConfigErrorKind;
+use crate::quoted::Quoted;
 
 /// A menu icon from the portal's fixed set ("Ícone" on the "Gestão de Plugins" screen).
 ///
@@ -132,7 +133,9 @@ impl Icon {
             .iter()
             .copied()
             .find(|icon| icon.as_str() == name)
-            .ok_or_else(|| ConfigErrorKind::IconUnknown { found: echo(name) })
+            .ok_or_else(|| ConfigErrorKind::IconUnknown {
+                found: Quoted::new(name),
+            })
     }
 }
 

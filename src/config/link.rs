@@ -3,7 +3,8 @@
 use url::{Host, Url};
 
 use super::PluginConfig;
-use super::error::{ConfigErrorKind, UrlProblem, echo};
+use super::error::{ConfigErrorKind, UrlProblem};
+use crate::quoted::Quoted;
 
 /// Parses and checks a plugin link, reporting every problem found.
 ///
@@ -40,7 +41,7 @@ pub(crate) fn check_link(url: &Url) -> Result<(), Vec<ConfigErrorKind>> {
     let host = url.host();
     if !has_allowed_scheme(url) {
         problems.push(ConfigErrorKind::LinkNotHttps {
-            scheme: echo(url.scheme()),
+            scheme: Quoted::new(url.scheme()),
         });
     }
     if matches!(host, None | Some(Host::Domain(""))) {

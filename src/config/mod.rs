@@ -15,7 +15,7 @@
 //! | `id`                    | —                            | [`PluginId`]                       | 1–64 bytes of `A-Z a-z 0-9 - _ .`, starting with a letter or digit; the launch token's `aud` |
 //! | `name`                  | Nome                         | string                             | trimmed; 1–100 characters; no control characters |
 //! | `active`                | Ativo                        | bool                               | inactive plugins are never shown and never get tokens |
-//! | `link`                  | Link                         | [`url::Url`]                       | absolute `https` with a host (`http` only for `localhost`, `127.0.0.0/8`, `[::1]`); no `user:pass@`; no `#fragment`; ≤ 2048 bytes; the query is kept |
+//! | `link`                  | Link                         | [`Url`]                            | absolute `https` with a host (`http` only for `localhost`, `127.0.0.0/8`, `[::1]`); no `user:pass@`; no `#fragment`; ≤ 2048 bytes; the query is kept |
 //! | `icon`                  | Ícone                        | [`Icon`]                           | one of [`Icon::ALL`] (`"alerta"`, `"boleto"`, ...) |
 //! | `title`                 | Título do Plugin             | string                             | trimmed; 1–60 characters; no control characters |
 //! | `show_in_client_portal` | Exibir no portal do cliente  | bool                               | |
@@ -65,8 +65,9 @@
 //! # Error codes
 //!
 //! [`ConfigError::code`] is stable; [`ConfigError::path`] names the field (dotted for nested keys;
-//! empty for the whole document). Messages echo at most 40 characters of input and never a
-//! link's password; they are plain text, so escape them before putting them into HTML.
+//! empty for the whole document). Messages echo input only as a [`Quoted`](crate::Quoted) excerpt
+//! (at most 64 characters, control and invisible characters replaced) and never a link's
+//! password; they are plain text, so escape them before putting them into HTML.
 //! [`ConfigErrorKind::ALL_CODES`] lists the codes in this order.
 //!
 //! | Code | Path | Meaning |
@@ -262,7 +263,8 @@ impl PluginConfig {
         self.active
     }
 
-    /// The vendor URL ("Link").
+    /// The vendor URL ("Link"), normalized. The type is the `url` crate's, re-exported as
+    /// [`cv_portal_plugin::Url`](crate::Url).
     pub fn link(&self) -> &Url {
         &self.link
     }
@@ -395,7 +397,7 @@ impl PluginConfigBuilder {
         self
     }
 
-    /// The vendor URL ("Link"), as text or a [`Url`].
+    /// The vendor URL ("Link"), as text or a [`Url`] (checked by [`build`](Self::build)).
     pub fn link(mut self, link: impl Into<String>) -> Self {
         self.link = Some(link.into());
         self

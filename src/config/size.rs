@@ -6,7 +6,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::error::{ConfigError, ConfigErrorKind, ConfigErrors, echo};
+use super::error::{ConfigError, ConfigErrorKind, ConfigErrors};
+use crate::quoted::Quoted;
 
 /// One side of the iframe: a number of CSS pixels or a percentage of the container.
 ///
@@ -53,12 +54,12 @@ impl Dimension {
         match self {
             Dimension::Pixels(px) if !(Self::PIXELS_MIN..=Self::PIXELS_MAX).contains(&px) => {
                 Err(ConfigErrorKind::SizePixelsOutOfRange {
-                    found: px.to_string(),
+                    found: Quoted::new(&px.to_string()),
                 })
             }
             Dimension::Percent(pc) if !(Self::PERCENT_MIN..=Self::PERCENT_MAX).contains(&pc) => {
                 Err(ConfigErrorKind::SizePercentOutOfRange {
-                    found: pc.to_string(),
+                    found: Quoted::new(&pc.to_string()),
                 })
             }
             ok => Ok(ok),
@@ -67,7 +68,9 @@ impl Dimension {
 
     /// Parses `"800px"` / `"100%"` and checks the bounds.
     pub(crate) fn parse_kind(text: &str) -> Result<Dimension, ConfigErrorKind> {
-        let invalid = || ConfigErrorKind::SizeInvalid { found: echo(text) };
+        let invalid = || ConfigErrorKind::SizeInvalid {
+            found: Quoted::new(text),
+        };
         let trimmed = text.trim();
         let (number, percent) = if let Some(n) = trimmed.strip_suffix("px") {
             (n, false)
@@ -84,7 +87,7 @@ impl Dimension {
             return Err(invalid());
         }
         let out_of_range = || {
-            let found = echo(number);
+            let found = Quoted::new(number);
             if percent {
                 ConfigErrorKind::SizePercentOutOfRange { found }
             } else {

@@ -419,12 +419,37 @@ fn messages_are_localized_with_screen_labels() {
 }
 
 #[test]
-fn echoed_input_is_truncated() {
-    let long = "x".repeat(10_000);
+fn echoed_input_is_quoted() {
+    let long = format!("{}{}", "x".repeat(10_000), "fim");
     let errors = PluginConfig::from_json(&with("/icon", Some(json!(long)))).unwrap_err();
     let message = errors.iter().next().unwrap().message_en();
     assert!(message.len() < 400, "{message}");
-    assert!(message.contains("xxx…"));
+    assert!(
+        message.contains("xxx…xxx") && message.contains("xxxfim\"; "),
+        "head and tail: {message}"
+    );
+
+    let errors =
+        PluginConfig::from_json(&with("/icon", Some(json!("finança\u{202e}\n")))).unwrap_err();
+    let e = errors.iter().next().unwrap();
+    assert_eq!(
+        e.kind(),
+        &ConfigErrorKind::IconUnknown {
+            found: crate::Quoted::new("finança??")
+        }
+    );
+    assert!(
+        e.message_en()
+            .starts_with("icon: unknown icon \"finança??\"; ")
+    );
+    assert!(
+        e.message_pt_br()
+            .starts_with("Ícone: ícone \"finança??\" desconhecido; ")
+    );
+
+    let errors = PluginConfig::from_json(&with("/visible\u{7}_to", Some(json!(1)))).unwrap_err();
+    let paths: Vec<_> = errors.iter().map(ConfigError::path).collect();
+    assert_eq!(paths, ["visible?_to"]);
 }
 
 #[test]
