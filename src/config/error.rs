@@ -237,276 +237,222 @@ pub enum ConfigErrorKind {
     AuthLifetimeNotWholeSeconds,
 }
 
-impl ConfigErrorKind {
-    /// Every code of this enum, in the order of the [table](crate::config#error-codes).
-    pub const ALL_CODES: &'static [&'static str] = &[
-        "json_syntax",
-        "json_wrong_type",
-        "json_unknown_field",
-        "json_duplicate_field",
-        "field_missing",
-        "id_empty",
-        "id_too_long",
-        "id_invalid_character",
-        "id_invalid_first_character",
-        "name_empty",
-        "name_too_long",
-        "name_control_character",
-        "link_too_long",
-        "link_invalid",
-        "link_not_absolute",
-        "link_no_host",
-        "link_not_https",
-        "link_has_userinfo",
-        "link_has_fragment",
-        "link_reserved_query_param",
-        "icon_unknown",
-        "title_empty",
-        "title_too_long",
-        "title_control_character",
-        "kind_unsupported",
-        "iframe_size_invalid",
-        "iframe_size_pixels_out_of_range",
-        "iframe_size_percent_out_of_range",
-        "visible_to_unknown",
-        "auth_unsupported",
-        "auth_lifetime_out_of_range",
-        "auth_lifetime_not_whole_seconds",
-    ];
+/// Generates [`ConfigErrorKind::ALL_CODES`], `code`, `problem_en` and `problem_pt_br` from one
+/// row per variant, in the documented order: the variant, its code, and its problem in English and
+/// in Brazilian Portuguese, so that a code and its two messages are read (and translated) together.
+macro_rules! problems {
+    ($($variant:pat => $code:literal { en: $en:expr, pt: $pt:expr $(,)? })*) => {
+        impl ConfigErrorKind {
+            /// Every code of this enum, in the order of the [table](crate::config#error-codes).
+            pub const ALL_CODES: &'static [&'static str] = &[$($code),*];
 
-    /// The stable, machine-readable code, e.g. `link_not_https`.
-    pub fn code(&self) -> &'static str {
-        use ConfigErrorKind as K;
-        match self {
-            K::JsonSyntax { .. } => "json_syntax",
-            K::JsonWrongType { .. } => "json_wrong_type",
-            K::JsonUnknownField { .. } => "json_unknown_field",
-            K::JsonDuplicateField => "json_duplicate_field",
-            K::Missing => "field_missing",
-            K::IdEmpty => "id_empty",
-            K::IdTooLong { .. } => "id_too_long",
-            K::IdInvalidCharacter { .. } => "id_invalid_character",
-            K::IdInvalidFirstCharacter { .. } => "id_invalid_first_character",
-            K::NameEmpty => "name_empty",
-            K::NameTooLong { .. } => "name_too_long",
-            K::NameControlCharacter => "name_control_character",
-            K::LinkTooLong { .. } => "link_too_long",
-            K::LinkInvalid { .. } => "link_invalid",
-            K::LinkNotAbsolute => "link_not_absolute",
-            K::LinkNoHost => "link_no_host",
-            K::LinkNotHttps { .. } => "link_not_https",
-            K::LinkHasUserinfo => "link_has_userinfo",
-            K::LinkHasFragment => "link_has_fragment",
-            K::LinkReservedQueryParam => "link_reserved_query_param",
-            K::IconUnknown { .. } => "icon_unknown",
-            K::TitleEmpty => "title_empty",
-            K::TitleTooLong { .. } => "title_too_long",
-            K::TitleControlCharacter => "title_control_character",
-            K::KindUnsupported { .. } => "kind_unsupported",
-            K::SizeInvalid { .. } => "iframe_size_invalid",
-            K::SizePixelsOutOfRange { .. } => "iframe_size_pixels_out_of_range",
-            K::SizePercentOutOfRange { .. } => "iframe_size_percent_out_of_range",
-            K::VisibleToUnknown { .. } => "visible_to_unknown",
-            K::AuthUnsupported { .. } => "auth_unsupported",
-            K::AuthLifetimeOutOfRange { .. } => "auth_lifetime_out_of_range",
-            K::AuthLifetimeNotWholeSeconds => "auth_lifetime_not_whole_seconds",
+            /// The stable, machine-readable code, e.g. `link_not_https`.
+            #[allow(unused_variables)]
+            pub fn code(&self) -> &'static str {
+                match self {
+                    $($variant => $code,)*
+                }
+            }
+
+            /// The problem in English, without the field name.
+            #[allow(unused_variables)]
+            pub fn problem_en(&self) -> String {
+                match self {
+                    $($variant => String::from($en),)*
+                }
+            }
+
+            /// The problem in Brazilian Portuguese, without the field name.
+            #[allow(unused_variables)]
+            pub fn problem_pt_br(&self) -> String {
+                match self {
+                    $($variant => String::from($pt),)*
+                }
+            }
         }
+    };
+}
+
+use ConfigErrorKind as K;
+
+const EMPTY: [&str; 2] = ["must not be empty", "não pode ficar vazio"];
+const CONTROL: [&str; 2] = [
+    "must not contain control characters such as line breaks or tabs",
+    "não pode conter caracteres de controle, como quebras de linha ou tabulações",
+];
+const PX: (u32, u32) = (Dimension::PIXELS_MIN, Dimension::PIXELS_MAX);
+const PC: (u8, u8) = (Dimension::PERCENT_MIN, Dimension::PERCENT_MAX);
+const LIFETIME: (u64, u64) = (
+    AuthConfig::MIN_TOKEN_LIFETIME.as_secs(),
+    MAX_TOKEN_LIFETIME.as_secs(),
+);
+
+problems! {
+    K::JsonSyntax { line, column } => "json_syntax" {
+        en: format!("invalid JSON at line {line}, column {column}"),
+        pt: format!("JSON inválido na linha {line}, coluna {column}"),
     }
-
-    /// The problem in English, without the field name.
-    pub fn problem_en(&self) -> String {
-        use ConfigErrorKind as K;
-        let (px_min, px_max) = (Dimension::PIXELS_MIN, Dimension::PIXELS_MAX);
-        let (pc_min, pc_max) = (Dimension::PERCENT_MIN, Dimension::PERCENT_MAX);
-        let (lt_min, lt_max) = lifetime_bounds();
-        match self {
-            K::JsonSyntax { line, column } => {
-                format!("invalid JSON at line {line}, column {column}")
-            }
-            K::JsonWrongType { expected } => format!("expected {}", expected.en()),
-            K::JsonUnknownField { accepted } => {
-                format!(
-                    "unknown field; accepted fields are: {}",
-                    accepted.join(", ")
-                )
-            }
-            K::JsonDuplicateField => "the field appears more than once".to_owned(),
-            K::Missing => "this field is required".to_owned(),
-            K::IdEmpty | K::NameEmpty | K::TitleEmpty => "must not be empty".to_owned(),
-            K::IdTooLong { len } => {
-                format!(
-                    "is {len} bytes long; at most {} are allowed",
-                    PluginId::MAX_LEN
-                )
-            }
-            K::IdInvalidCharacter { found } => format!(
-                "contains {found:?}; only ASCII letters, digits, '-', '_' and '.' are allowed"
-            ),
-            K::IdInvalidFirstCharacter { found } => {
-                format!("must start with an ASCII letter or digit, found {found:?}")
-            }
-            K::NameTooLong { chars } => format!(
-                "has {chars} characters; at most {} are allowed",
-                PluginConfig::NAME_MAX_CHARS
-            ),
-            K::TitleTooLong { chars } => format!(
-                "has {chars} characters; at most {} are allowed",
-                PluginConfig::TITLE_MAX_CHARS
-            ),
-            K::NameControlCharacter | K::TitleControlCharacter => {
-                "must not contain control characters such as line breaks or tabs".to_owned()
-            }
-            K::LinkTooLong { len } => format!(
-                "is {len} bytes long; at most {} are allowed",
-                PluginConfig::LINK_MAX_LEN
-            ),
-            K::LinkInvalid { problem } => format!("is not a valid URL ({})", problem.en()),
-            K::LinkNotAbsolute => {
-                "must be an absolute URL such as https://plugin.example.com/path".to_owned()
-            }
-            K::LinkNoHost => "must have a host name".to_owned(),
-            K::LinkNotHttps { scheme } => format!(
-                "must use https (found {scheme}); plain http is accepted only for localhost, \
-                 127.0.0.0/8 and [::1]"
-            ),
-            K::LinkHasUserinfo => {
-                "must not contain a user name or password (user:password@)".to_owned()
-            }
-            K::LinkHasFragment => "must not contain a fragment (#...)".to_owned(),
-            K::LinkReservedQueryParam => {
-                "must not have a \"token\" query parameter: the portal adds it for the launch token"
-                    .to_owned()
-            }
-            K::IconUnknown { found } => {
-                format!("unknown icon {found}; valid icons are: {}", icon_names())
-            }
-            K::KindUnsupported { found } => {
-                format!("unsupported plugin type {found}; the only type is \"iframe\"")
-            }
-            K::SizeInvalid { found } => format!(
-                "{found} is not a size; write pixels like \"800px\" or a percentage like \"100%\""
-            ),
-            K::SizePixelsOutOfRange { found } => {
-                let found = found.as_str();
-                format!("{found} px is out of range; use {px_min} to {px_max} px")
-            }
-            K::SizePercentOutOfRange { found } => {
-                let found = found.as_str();
-                format!("{found}% is out of range; use {pc_min}% to {pc_max}%")
-            }
-            K::VisibleToUnknown { found } => format!(
-                "unknown value {found}; expected \"cliente\", \"sindico\" or \"cliente_e_sindico\""
-            ),
-            K::AuthUnsupported { found } => {
-                format!("unsupported authentication type {found}; the only type is \"token\"")
-            }
-            K::AuthLifetimeOutOfRange { found } => {
-                let found = found.as_str();
-                format!("{found} s is out of range; use {lt_min} to {lt_max} seconds (30 s to 1 h)")
-            }
-            K::AuthLifetimeNotWholeSeconds => "must be a whole number of seconds".to_owned(),
-        }
+    K::JsonWrongType { expected } => "json_wrong_type" {
+        en: format!("expected {}", expected.en()),
+        pt: format!("valor do tipo errado; era esperado {}", expected.pt_br()),
     }
-
-    /// The problem in Brazilian Portuguese, without the field name.
-    pub fn problem_pt_br(&self) -> String {
-        use ConfigErrorKind as K;
-        let (px_min, px_max) = (Dimension::PIXELS_MIN, Dimension::PIXELS_MAX);
-        let (pc_min, pc_max) = (Dimension::PERCENT_MIN, Dimension::PERCENT_MAX);
-        let (lt_min, lt_max) = lifetime_bounds();
-        match self {
-            K::JsonSyntax { line, column } => {
-                format!("JSON inválido na linha {line}, coluna {column}")
-            }
-            K::JsonWrongType { expected } => {
-                format!("valor do tipo errado; era esperado {}", expected.pt_br())
-            }
-            K::JsonUnknownField { accepted } => format!(
-                "campo desconhecido; os campos aceitos são: {}",
-                accepted.join(", ")
-            ),
-            K::JsonDuplicateField => "o campo aparece mais de uma vez".to_owned(),
-            K::Missing => "campo obrigatório não informado".to_owned(),
-            K::IdEmpty | K::NameEmpty | K::TitleEmpty => "não pode ficar vazio".to_owned(),
-            K::IdTooLong { len } => format!(
-                "tem {len} caracteres; o máximo permitido é {}",
-                PluginId::MAX_LEN
-            ),
-            K::IdInvalidCharacter { found } => format!(
-                "contém o caractere {found:?}; só são permitidos letras sem acento, dígitos, \
-                 '-', '_' e '.'"
-            ),
-            K::IdInvalidFirstCharacter { found } => {
-                format!("deve começar com uma letra sem acento ou um dígito; encontrado {found:?}")
-            }
-            K::NameTooLong { chars } => format!(
-                "tem {chars} caracteres; o máximo permitido é {}",
-                PluginConfig::NAME_MAX_CHARS
-            ),
-            K::TitleTooLong { chars } => format!(
-                "tem {chars} caracteres; o máximo permitido é {}",
-                PluginConfig::TITLE_MAX_CHARS
-            ),
-            K::NameControlCharacter | K::TitleControlCharacter => {
-                "não pode conter caracteres de controle, como quebras de linha ou tabulações"
-                    .to_owned()
-            }
-            K::LinkTooLong { len } => format!(
-                "tem {len} caracteres; o máximo permitido é {}",
-                PluginConfig::LINK_MAX_LEN
-            ),
-            K::LinkInvalid { problem } => {
-                format!("não é uma URL válida ({})", problem.pt_br())
-            }
-            K::LinkNotAbsolute => {
-                "deve ser uma URL completa, como https://plugin.exemplo.com.br/caminho".to_owned()
-            }
-            K::LinkNoHost => "deve ter um nome de host (domínio)".to_owned(),
-            K::LinkNotHttps { scheme } => format!(
-                "deve usar https (encontrado {scheme}); http só é aceito para localhost, \
-                 127.0.0.0/8 e [::1]"
-            ),
-            K::LinkHasUserinfo => "não pode conter usuário ou senha (usuario:senha@)".to_owned(),
-            K::LinkHasFragment => "não pode conter fragmento (#...)".to_owned(),
-            K::LinkReservedQueryParam => {
-                "não pode ter o parâmetro \"token\" na query: o portal o acrescenta para o token de acesso"
-                    .to_owned()
-            }
-            K::IconUnknown { found } => format!(
-                "ícone {found} desconhecido; os ícones válidos são: {}",
-                icon_names()
-            ),
-            K::KindUnsupported { found } => format!(
-                "tipo de plugin {found} não suportado; o único tipo disponível é \"iframe\""
-            ),
-            K::SizeInvalid { found } => format!(
-                "{found} não é um tamanho válido; use pixels, como \"800px\", ou porcentagem, \
-                 como \"100%\""
-            ),
-            K::SizePixelsOutOfRange { found } => {
-                let found = found.as_str();
-                format!("{found} px está fora do intervalo permitido (de {px_min} a {px_max} px)")
-            }
-            K::SizePercentOutOfRange { found } => {
-                let found = found.as_str();
-                format!("{found}% está fora do intervalo permitido (de {pc_min}% a {pc_max}%)")
-            }
-            K::VisibleToUnknown { found } => format!(
-                "valor {found} desconhecido; use \"cliente\", \"sindico\" ou \
-                 \"cliente_e_sindico\""
-            ),
-            K::AuthUnsupported { found } => format!(
-                "tipo de autenticação {found} não suportado; o único tipo disponível é \"token\""
-            ),
-            K::AuthLifetimeOutOfRange { found } => {
-                let found = found.as_str();
-                format!(
-                    "{found} s está fora do intervalo permitido (de {lt_min} a {lt_max} segundos, \
-                 ou seja, de 30 s a 1 h)"
-                )
-            }
-            K::AuthLifetimeNotWholeSeconds => "deve ser um número inteiro de segundos".to_owned(),
-        }
+    K::JsonUnknownField { accepted } => "json_unknown_field" {
+        en: format!("unknown field; accepted fields are: {}", accepted.join(", ")),
+        pt: format!("campo desconhecido; os campos aceitos são: {}", accepted.join(", ")),
+    }
+    K::JsonDuplicateField => "json_duplicate_field" {
+        en: "the field appears more than once",
+        pt: "o campo aparece mais de uma vez",
+    }
+    K::Missing => "field_missing" {
+        en: "this field is required",
+        pt: "campo obrigatório não informado",
+    }
+    K::IdEmpty => "id_empty" { en: EMPTY[0], pt: EMPTY[1] }
+    K::IdTooLong { len } => "id_too_long" {
+        en: format!("is {len} bytes long; at most {} are allowed", PluginId::MAX_LEN),
+        pt: format!("tem {len} caracteres; o máximo permitido é {}", PluginId::MAX_LEN),
+    }
+    K::IdInvalidCharacter { found } => "id_invalid_character" {
+        en: format!("contains {found:?}; only ASCII letters, digits, '-', '_' and '.' are allowed"),
+        pt: format!(
+            "contém o caractere {found:?}; só são permitidos letras sem acento, dígitos, '-', '_' \
+             e '.'"
+        ),
+    }
+    K::IdInvalidFirstCharacter { found } => "id_invalid_first_character" {
+        en: format!("must start with an ASCII letter or digit, found {found:?}"),
+        pt: format!("deve começar com uma letra sem acento ou um dígito; encontrado {found:?}"),
+    }
+    K::NameEmpty => "name_empty" { en: EMPTY[0], pt: EMPTY[1] }
+    K::NameTooLong { chars } => "name_too_long" {
+        en: format!(
+            "has {chars} characters; at most {} are allowed",
+            PluginConfig::NAME_MAX_CHARS
+        ),
+        pt: format!(
+            "tem {chars} caracteres; o máximo permitido é {}",
+            PluginConfig::NAME_MAX_CHARS
+        ),
+    }
+    K::NameControlCharacter => "name_control_character" { en: CONTROL[0], pt: CONTROL[1] }
+    K::LinkTooLong { len } => "link_too_long" {
+        en: format!("is {len} bytes long; at most {} are allowed", PluginConfig::LINK_MAX_LEN),
+        pt: format!("tem {len} caracteres; o máximo permitido é {}", PluginConfig::LINK_MAX_LEN),
+    }
+    K::LinkInvalid { problem } => "link_invalid" {
+        en: format!("is not a valid URL ({})", problem.en()),
+        pt: format!("não é uma URL válida ({})", problem.pt_br()),
+    }
+    K::LinkNotAbsolute => "link_not_absolute" {
+        en: "must be an absolute URL such as https://plugin.example.com/path",
+        pt: "deve ser uma URL completa, como https://plugin.exemplo.com.br/caminho",
+    }
+    K::LinkNoHost => "link_no_host" {
+        en: "must have a host name",
+        pt: "deve ter um nome de host (domínio)",
+    }
+    K::LinkNotHttps { scheme } => "link_not_https" {
+        en: format!(
+            "must use https (found {scheme}); plain http is accepted only for localhost, \
+             127.0.0.0/8 and [::1]"
+        ),
+        pt: format!(
+            "deve usar https (encontrado {scheme}); http só é aceito para localhost, 127.0.0.0/8 \
+             e [::1]"
+        ),
+    }
+    K::LinkHasUserinfo => "link_has_userinfo" {
+        en: "must not contain a user name or password (user:password@)",
+        pt: "não pode conter usuário ou senha (usuario:senha@)",
+    }
+    K::LinkHasFragment => "link_has_fragment" {
+        en: "must not contain a fragment (#...)",
+        pt: "não pode conter fragmento (#...)",
+    }
+    K::LinkReservedQueryParam => "link_reserved_query_param" {
+        en: "must not have a \"token\" query parameter: the portal adds it for the launch token",
+        pt: "não pode ter o parâmetro \"token\" na query: o portal o acrescenta para o token de \
+             acesso",
+    }
+    K::IconUnknown { found } => "icon_unknown" {
+        en: format!("unknown icon {found}; valid icons are: {}", icon_names()),
+        pt: format!("ícone {found} desconhecido; os ícones válidos são: {}", icon_names()),
+    }
+    K::TitleEmpty => "title_empty" { en: EMPTY[0], pt: EMPTY[1] }
+    K::TitleTooLong { chars } => "title_too_long" {
+        en: format!(
+            "has {chars} characters; at most {} are allowed",
+            PluginConfig::TITLE_MAX_CHARS
+        ),
+        pt: format!(
+            "tem {chars} caracteres; o máximo permitido é {}",
+            PluginConfig::TITLE_MAX_CHARS
+        ),
+    }
+    K::TitleControlCharacter => "title_control_character" { en: CONTROL[0], pt: CONTROL[1] }
+    K::KindUnsupported { found } => "kind_unsupported" {
+        en: format!("unsupported plugin type {found}; the only type is \"iframe\""),
+        pt: format!("tipo de plugin {found} não suportado; o único tipo disponível é \"iframe\""),
+    }
+    K::SizeInvalid { found } => "iframe_size_invalid" {
+        en: format!(
+            "{found} is not a size; write pixels like \"800px\" or a percentage like \"100%\""
+        ),
+        pt: format!(
+            "{found} não é um tamanho válido; use pixels, como \"800px\", ou porcentagem, como \
+             \"100%\""
+        ),
+    }
+    K::SizePixelsOutOfRange { found } => "iframe_size_pixels_out_of_range" {
+        en: format!("{} px is out of range; use {} to {} px", found.as_str(), PX.0, PX.1),
+        pt: format!(
+            "{} px está fora do intervalo permitido (de {} a {} px)",
+            found.as_str(),
+            PX.0,
+            PX.1
+        ),
+    }
+    K::SizePercentOutOfRange { found } => "iframe_size_percent_out_of_range" {
+        en: format!("{}% is out of range; use {}% to {}%", found.as_str(), PC.0, PC.1),
+        pt: format!(
+            "{}% está fora do intervalo permitido (de {}% a {}%)",
+            found.as_str(),
+            PC.0,
+            PC.1
+        ),
+    }
+    K::VisibleToUnknown { found } => "visible_to_unknown" {
+        en: format!(
+            "unknown value {found}; expected \"cliente\", \"sindico\" or \"cliente_e_sindico\""
+        ),
+        pt: format!(
+            "valor {found} desconhecido; use \"cliente\", \"sindico\" ou \"cliente_e_sindico\""
+        ),
+    }
+    K::AuthUnsupported { found } => "auth_unsupported" {
+        en: format!("unsupported authentication type {found}; the only type is \"token\""),
+        pt: format!(
+            "tipo de autenticação {found} não suportado; o único tipo disponível é \"token\""
+        ),
+    }
+    K::AuthLifetimeOutOfRange { found } => "auth_lifetime_out_of_range" {
+        en: format!(
+            "{} s is out of range; use {} to {} seconds (30 s to 1 h)",
+            found.as_str(),
+            LIFETIME.0,
+            LIFETIME.1
+        ),
+        pt: format!(
+            "{} s está fora do intervalo permitido (de {} a {} segundos, ou seja, de 30 s a 1 h)",
+            found.as_str(),
+            LIFETIME.0,
+            LIFETIME.1
+        ),
+    }
+    K::AuthLifetimeNotWholeSeconds => "auth_lifetime_not_whole_seconds" {
+        en: "must be a whole number of seconds",
+        pt: "deve ser um número inteiro de segundos",
     }
 }
 
@@ -514,13 +460,6 @@ impl fmt::Display for ConfigErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.problem_en())
     }
-}
-
-fn lifetime_bounds() -> (u64, u64) {
-    (
-        AuthConfig::MIN_TOKEN_LIFETIME.as_secs(),
-        MAX_TOKEN_LIFETIME.as_secs(),
-    )
 }
 
 fn icon_names() -> String {
