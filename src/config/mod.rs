@@ -185,11 +185,13 @@ use crate::wire::{PluginId, Role};
 /// assert_eq!(plugin.token_lifetime().as_secs(), 300);
 /// # Ok::<(), cv_portal_plugin::config::ConfigErrors>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+// `Serialize` writes the JSON form: keep the fields in the documented order, named as the keys.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct PluginConfig {
     id: PluginId,
     name: String,
     active: bool,
+    #[serde(serialize_with = "serialize_link")]
     link: Url,
     icon: Icon,
     title: String,
@@ -524,94 +526,69 @@ impl Draft {
 
     /// Adds `field_missing` for every absent field with no problem reported yet, orders the
     /// problems by field, and assembles the configuration if there are none.
-    fn finish(self) -> Result<PluginConfig, ConfigErrors> {
-        let mut errors = self.errors;
-        let id = need(self.id, "id", &mut errors);
-        let name = need(self.name, "name", &mut errors);
-        let active = need(self.active, "active", &mut errors);
-        let link = need(self.link, "link", &mut errors);
-        let icon = need(self.icon, "icon", &mut errors);
-        let title = need(self.title, "title", &mut errors);
-        let show_client = need(
-            self.show_in_client_portal,
-            "show_in_client_portal",
-            &mut errors,
-        );
-        let show_manager = need(
-            self.show_in_manager_panel,
-            "show_in_manager_panel",
-            &mut errors,
-        );
-        let kind = need(self.kind, "kind", &mut errors);
-        let iframe_size = need(self.iframe_size, "iframe_size", &mut errors);
-        let visible_to = need(self.visible_to, "visible_to", &mut errors);
-        let auth = need(self.auth, "auth", &mut errors);
+    fn finish(mut self) -> Result<PluginConfig, ConfigErrors> {
+        let mut errors = std::mem::take(&mut self.errors);
+        let present = [
+            ("id", self.id.is_some()),
+            ("name", self.name.is_some()),
+            ("active", self.active.is_some()),
+            ("link", self.link.is_some()),
+            ("icon", self.icon.is_some()),
+            ("title", self.title.is_some()),
+            (
+                "show_in_client_portal",
+                self.show_in_client_portal.is_some(),
+            ),
+            (
+                "show_in_manager_panel",
+                self.show_in_manager_panel.is_some(),
+            ),
+            ("kind", self.kind.is_some()),
+            ("iframe_size", self.iframe_size.is_some()),
+            ("visible_to", self.visible_to.is_some()),
+            ("auth", self.auth.is_some()),
+        ];
+        for (path, present) in present {
+            need(present, path, &mut errors);
+        }
         errors.sort_by_key(|e| field_rank(e.path()));
         if let Some(errors) = ConfigErrors::from_vec(errors) {
             return Err(errors);
         }
-        match (
-            id,
-            name,
-            active,
-            link,
-            icon,
-            title,
-            show_client,
-            show_manager,
-            kind,
-            iframe_size,
-            visible_to,
-            auth,
-        ) {
-            (
-                Some(id),
-                Some(name),
-                Some(active),
-                Some(link),
-                Some(icon),
-                Some(title),
-                Some(show_in_client_portal),
-                Some(show_in_manager_panel),
-                Some(kind),
-                Some(iframe_size),
-                Some(visible_to),
-                Some(auth),
-            ) => Ok(PluginConfig {
-                id,
-                name,
-                active,
-                link,
-                icon,
-                title,
-                show_in_client_portal,
-                show_in_manager_panel,
-                kind,
-                iframe_size,
-                visible_to,
-                auth,
-            }),
-            // `need` reported every absent field, so there were errors and we returned above.
-            _ => Err(ConfigErrors::one(ConfigError::new(
-                "",
-                ConfigErrorKind::Missing,
-            ))),
-        }
+        // `need` reported every absent field, so with no problem every field is here.
+        self.assemble()
+            .ok_or_else(|| ConfigErrors::one(ConfigError::new("", ConfigErrorKind::Missing)))
+    }
+
+    fn assemble(self) -> Option<PluginConfig> {
+        Some(PluginConfig {
+            id: self.id?,
+            name: self.name?,
+            active: self.active?,
+            link: self.link?,
+            icon: self.icon?,
+            title: self.title?,
+            show_in_client_portal: self.show_in_client_portal?,
+            show_in_manager_panel: self.show_in_manager_panel?,
+            kind: self.kind?,
+            iframe_size: self.iframe_size?,
+            visible_to: self.visible_to?,
+            auth: self.auth?,
+        })
     }
 }
 
 /// Reports `field_missing` for an absent field unless a problem was already reported under it.
-fn need<T>(slot: Option<T>, path: &str, errors: &mut Vec<ConfigError>) -> Option<T> {
+fn need(present: bool, path: &str, errors: &mut Vec<ConfigError>) {
     let reported = |e: &ConfigError| {
         e.path() == path
             || e.path()
                 .strip_prefix(path)
                 .is_some_and(|rest| rest.starts_with('.'))
     };
-    if slot.is_none() && !errors.iter().any(reported) {
+    if !present && !errors.iter().any(reported) {
         errors.push(ConfigError::new(path, ConfigErrorKind::Missing));
     }
-    slot
 }
 
 /// Position of a path's top-level field in the JSON form (the document first, unknown keys last).
@@ -679,41 +656,9 @@ fn check_title(raw: &str) -> Result<String, Vec<ConfigErrorKind>> {
     )
 }
 
-/// The JSON form, field by field (see the module documentation).
-#[derive(Serialize)]
-struct Wire<'a> {
-    id: &'a PluginId,
-    name: &'a str,
-    active: bool,
-    link: &'a str,
-    icon: Icon,
-    title: &'a str,
-    show_in_client_portal: bool,
-    show_in_manager_panel: bool,
-    kind: PluginKind,
-    iframe_size: IframeSize,
-    visible_to: VisibleTo,
-    auth: &'a AuthConfig,
-}
-
-impl Serialize for PluginConfig {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        Wire {
-            id: &self.id,
-            name: &self.name,
-            active: self.active,
-            link: self.link.as_str(),
-            icon: self.icon,
-            title: &self.title,
-            show_in_client_portal: self.show_in_client_portal,
-            show_in_manager_panel: self.show_in_manager_panel,
-            kind: self.kind,
-            iframe_size: self.iframe_size,
-            visible_to: self.visible_to,
-            auth: &self.auth,
-        }
-        .serialize(serializer)
-    }
+/// The JSON form of the link: its normalized text.
+fn serialize_link<S: serde::Serializer>(link: &Url, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(link.as_str())
 }
 
 impl<'de> Deserialize<'de> for PluginConfig {
