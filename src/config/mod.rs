@@ -579,12 +579,14 @@ impl Draft {
 }
 
 /// Reports `field_missing` for an absent field unless a problem was already reported under it.
+/// An unknown key is not a problem of the field its name resembles (`"id.x"` is not `id`).
 fn need(present: bool, path: &str, errors: &mut Vec<ConfigError>) {
     let reported = |e: &ConfigError| {
-        e.path() == path
+        let under = e.path() == path
             || e.path()
                 .strip_prefix(path)
-                .is_some_and(|rest| rest.starts_with('.'))
+                .is_some_and(|rest| rest.starts_with('.'));
+        under && !matches!(e.kind(), ConfigErrorKind::JsonUnknownField { .. })
     };
     if !present && !errors.iter().any(reported) {
         errors.push(ConfigError::new(path, ConfigErrorKind::Missing));

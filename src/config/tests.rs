@@ -391,6 +391,30 @@ fn every_problem_is_reported_at_once_in_both_languages() {
 }
 
 #[test]
+fn an_unknown_key_named_like_a_field_does_not_hide_that_field_missing() {
+    let mut doc = valid_json();
+    let object = doc.as_object_mut().unwrap();
+    object.remove("id");
+    object.insert("id.x".to_owned(), json!("financeiro"));
+    let mut auth = valid_json();
+    auth["auth"] = json!({"refresh": 1});
+    assert_eq!(
+        errors_of(&doc.to_string()),
+        [
+            ("id.x".to_owned(), "json_unknown_field"),
+            ("id".to_owned(), "field_missing")
+        ]
+    );
+    assert_eq!(
+        errors_of(&auth.to_string()),
+        [
+            ("auth.refresh".to_owned(), "json_unknown_field"),
+            ("auth.type".to_owned(), "field_missing")
+        ]
+    );
+}
+
+#[test]
 fn messages_are_localized_with_screen_labels() {
     let errors = PluginConfig::from_json(&with("/title", Some(json!("")))).unwrap_err();
     let e = errors.iter().next().unwrap();
