@@ -32,6 +32,7 @@ use url::Url;
 
 use crate::config::{Dimension, PluginConfig, link};
 use crate::html::escape;
+use crate::quoted::Quoted;
 
 /// Every attribute of a plugin's `<iframe>`, unescaped (a template engine escapes them; so does
 /// [`to_html`](Self::to_html)).
@@ -93,7 +94,7 @@ impl IframeAttributes {
     pub fn new(config: &PluginConfig, src: &Url) -> Result<Self, UnsafeSrc> {
         if !link::has_allowed_scheme(src) {
             return Err(UnsafeSrc {
-                scheme: src.scheme().chars().take(40).collect(),
+                scheme: Quoted::new(src.scheme()),
             });
         }
         Ok(IframeAttributes {
@@ -166,20 +167,20 @@ pub fn render_iframe(config: &PluginConfig, src: &Url) -> Result<String, UnsafeS
 
 /// The iframe source is neither `https` nor `http` to a loopback host.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("iframe src must use https (or http to a loopback host); found scheme {scheme:?}")]
+#[error("iframe src must use https (or http to a loopback host); found scheme {scheme}")]
 pub struct UnsafeSrc {
-    scheme: String,
+    scheme: Quoted,
 }
 
 impl UnsafeSrc {
-    /// The stable code: `render.unsafe_src`.
+    /// The stable code: `render_unsafe_src`.
     pub fn code(&self) -> &'static str {
-        "render.unsafe_src"
+        "render_unsafe_src"
     }
 
-    /// The scheme found (at most 40 characters).
+    /// The scheme found (a [`Quoted`] excerpt: at most 64 characters).
     pub fn scheme(&self) -> &str {
-        &self.scheme
+        self.scheme.as_str()
     }
 }
 
@@ -276,7 +277,8 @@ mod tests {
             "blob:https://a/b",
         ] {
             let err = render_iframe(&config, &Url::parse(bad).unwrap()).unwrap_err();
-            assert_eq!(err.code(), "render.unsafe_src");
+            assert_eq!(err.code(), "render_unsafe_src");
+            assert!(bad.starts_with(err.scheme()), "{err}");
         }
         for ok in [
             "https://other.example.com/launch?t=1",

@@ -70,14 +70,14 @@ fn an_admin_form_full_of_mistakes_gets_every_problem_in_both_languages() {
     assert_eq!(
         found,
         [
-            ("id", "id.invalid_character"),
-            ("name", "name.empty"),
-            ("link", "link.not_https"),
-            ("link", "link.has_fragment"),
-            ("iframe_size.width", "iframe_size.pixels_out_of_range"),
-            ("iframe_size.height", "iframe_size.percent_out_of_range"),
-            ("visible_to", "field.missing"),
-            ("auth.token_lifetime_seconds", "auth.lifetime_out_of_range"),
+            ("id", "id_invalid_character"),
+            ("name", "name_empty"),
+            ("link", "link_not_https"),
+            ("link", "link_has_fragment"),
+            ("iframe_size.width", "iframe_size_pixels_out_of_range"),
+            ("iframe_size.height", "iframe_size_percent_out_of_range"),
+            ("visible_to", "field_missing"),
+            ("auth.token_lifetime_seconds", "auth_lifetime_out_of_range"),
         ]
     );
     assert_eq!(errors.len(), 8);
@@ -94,22 +94,22 @@ fn an_admin_form_full_of_mistakes_gets_every_problem_in_both_languages() {
 fn json_input_is_strict() {
     let unknown = FINANCEIRO.replacen("\"active\": true,", "\"active\": true, \"ativo\": true,", 1);
     let errors = PluginConfig::from_json(&unknown).unwrap_err();
-    assert_eq!(errors.codes(), ["json.unknown_field"]);
+    assert_eq!(errors.codes(), ["json_unknown_field"]);
     assert_eq!(errors.iter().next().unwrap().path(), "ativo");
 
     let other_kind = FINANCEIRO.replace("\"iframe\"", "\"popup\"");
     assert_eq!(
         PluginConfig::from_json(&other_kind).unwrap_err().codes(),
-        ["kind.unsupported"]
+        ["kind_unsupported"]
     );
     let other_auth = FINANCEIRO.replace("\"token\"", "\"basic\"");
     assert_eq!(
         PluginConfig::from_json(&other_auth).unwrap_err().codes(),
-        ["auth.unsupported"]
+        ["auth_unsupported"]
     );
     assert_eq!(
         PluginConfig::from_json("not json").unwrap_err().codes(),
-        ["json.syntax"]
+        ["json_syntax"]
     );
     assert!(serde_json::from_str::<PluginConfig>(&unknown).is_err());
 }
@@ -124,7 +124,7 @@ fn editing_through_to_builder_revalidates() {
         .to_builder()
         .link("https://erp.example.com/#x")
         .build();
-    assert_eq!(broken.unwrap_err().codes(), ["link.has_fragment"]);
+    assert_eq!(broken.unwrap_err().codes(), ["link_has_fragment"]);
 }
 
 fn text(max: usize) -> impl Strategy<Value = String> {
@@ -143,7 +143,7 @@ fn link() -> impl Strategy<Value = String> {
             }),
         proptest::option::of(1u16..),
         "(/[a-zA-Z0-9._~%-]{1,10}){0,3}",
-        // The `token` parameter is reserved for the launch token (link.reserved_query_param).
+        // The `token` parameter is reserved for the launch token (link_reserved_query_param).
         proptest::option::of("[a-zA-Z0-9=&_.\"<>' -]{0,30}".prop_filter(
             "no token parameter",
             |q| {

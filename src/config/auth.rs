@@ -6,6 +6,8 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use super::error::ConfigErrorKind;
+use crate::quoted::Quoted;
+use crate::wire::MAX_TOKEN_LIFETIME;
 
 /// The plugin's authentication ("Tipo de autenticação"). The portal has only one type: a
 /// short-lived signed launch token sent to the plugin's link when the viewer opens it.
@@ -13,12 +15,16 @@ use super::error::ConfigErrorKind;
 /// The lifetime is [`DEFAULT_TOKEN_LIFETIME`](Self::DEFAULT_TOKEN_LIFETIME) (5 minutes) unless
 /// set, and must be a whole number of seconds between
 /// [`MIN_TOKEN_LIFETIME`](Self::MIN_TOKEN_LIFETIME) (30 s) and
-/// [`MAX_TOKEN_LIFETIME`](Self::MAX_TOKEN_LIFETIME) (1 h). A value of this type can be built
-/// with any lifetime; a [`PluginConfig`](super::PluginConfig) only ever holds one in range.
+/// [`wire::MAX_TOKEN_LIFETIME`](crate::wire::MAX_TOKEN_LIFETIME) (1 h, the protocol's limit, which
+/// verifiers enforce too). A value of this type can be built with any lifetime; a
+/// [`PluginConfig`](super::PluginConfig) only ever holds one in range.
 ///
 /// JSON form: `{"type": "token", "token_lifetime_seconds": 300}`; `token_lifetime_seconds` may be
 /// omitted on input (the default applies) and is always written on output.
+///
+/// The portal may add authentication types: match with a `_` arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AuthConfig {
     /// A signed launch token ("Token").
     Token {
@@ -32,8 +38,6 @@ impl AuthConfig {
     pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(5 * 60);
     /// The shortest accepted lifetime: 30 seconds (enough for a slow page load).
     pub const MIN_TOKEN_LIFETIME: Duration = Duration::from_secs(30);
-    /// The longest accepted lifetime: 1 hour.
-    pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(60 * 60);
 
     /// Token authentication with the given lifetime (checked when the configuration is built).
     pub const fn token(lifetime: Duration) -> Self {
@@ -76,11 +80,11 @@ pub(crate) fn check_lifetime(lifetime: Duration) -> Result<Duration, ConfigError
 
 pub(crate) fn check_lifetime_seconds(seconds: i128) -> Result<Duration, ConfigErrorKind> {
     let min = i128::from(AuthConfig::MIN_TOKEN_LIFETIME.as_secs());
-    let max = i128::from(AuthConfig::MAX_TOKEN_LIFETIME.as_secs());
+    let max = i128::from(MAX_TOKEN_LIFETIME.as_secs());
     match u64::try_from(seconds) {
         Ok(secs) if (min..=max).contains(&seconds) => Ok(Duration::from_secs(secs)),
         _ => Err(ConfigErrorKind::AuthLifetimeOutOfRange {
-            found: seconds.to_string(),
+            found: Quoted::new(&seconds.to_string()),
         }),
     }
 }
@@ -109,7 +113,7 @@ mod tests {
         for bad in [0, 1, 29, 3601, 86_400, u64::MAX] {
             assert_eq!(
                 check_lifetime(Duration::from_secs(bad)).unwrap_err().code(),
-                "auth.lifetime_out_of_range",
+                "auth_lifetime_out_of_range",
                 "{bad}"
             );
         }

@@ -1,14 +1,16 @@
 //! The closed choices of the configuration screen: [`PluginKind`] ("Tipo") and [`VisibleTo`]
 //! ("Visível para").
 
-use super::error::{ConfigErrorKind, echo};
+use super::error::ConfigErrorKind;
+use crate::quoted::Quoted;
 use crate::wire::Role;
 
 /// The plugin type ("Tipo"). The portal has only one: the vendor page is shown in an iframe.
 ///
-/// The type has a single variant, so no other kind can be represented; input naming another kind
-/// (`"popup"`, `"link"`, ...) is rejected with `kind.unsupported`. JSON form: `"iframe"`.
+/// Input naming another kind (`"popup"`, `"link"`, ...) is rejected with `kind_unsupported`.
+/// JSON form: `"iframe"`. The portal may add kinds: match with a `_` arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum PluginKind {
     /// The vendor page is embedded in an `<iframe>` ("Iframe").
     #[default]
@@ -26,7 +28,9 @@ impl PluginKind {
     pub(crate) fn parse_kind(name: &str) -> Result<PluginKind, ConfigErrorKind> {
         match name {
             "iframe" => Ok(PluginKind::Iframe),
-            other => Err(ConfigErrorKind::KindUnsupported { found: echo(other) }),
+            other => Err(ConfigErrorKind::KindUnsupported {
+                found: Quoted::new(other),
+            }),
         }
     }
 }
@@ -43,7 +47,9 @@ string_form!(PluginKind, "kind");
 ///
 /// It only concerns the client portal: a gestor's visibility is governed by
 /// `show_in_manager_panel` alone, so [`admits`](Self::admits) is `false` for [`Role::Gestor`].
+/// New settings may come with new roles: match with a `_` arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum VisibleTo {
     /// Buyers only ("Cliente").
     Cliente,
@@ -54,8 +60,8 @@ pub enum VisibleTo {
 }
 
 impl VisibleTo {
-    /// Every value, in the screen's order.
-    pub const ALL: [VisibleTo; 3] = [
+    /// Every value, in the screen's order. A slice, so that a new value does not change its type.
+    pub const ALL: &'static [VisibleTo] = &[
         VisibleTo::Cliente,
         VisibleTo::Sindico,
         VisibleTo::ClienteESindico,
@@ -105,9 +111,12 @@ impl VisibleTo {
 
     pub(crate) fn parse_kind(name: &str) -> Result<VisibleTo, ConfigErrorKind> {
         VisibleTo::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|v| v.as_str() == name)
-            .ok_or_else(|| ConfigErrorKind::VisibleToUnknown { found: echo(name) })
+            .ok_or_else(|| ConfigErrorKind::VisibleToUnknown {
+                found: Quoted::new(name),
+            })
     }
 }
 
@@ -122,7 +131,7 @@ mod tests {
         assert_eq!("iframe".parse::<PluginKind>().unwrap(), PluginKind::Iframe);
         for bad in ["Iframe", "popup", "link", ""] {
             let err = bad.parse::<PluginKind>().unwrap_err();
-            assert_eq!((err.code(), err.path()), ("kind.unsupported", "kind"));
+            assert_eq!((err.code(), err.path()), ("kind_unsupported", "kind"));
         }
         assert_eq!(
             serde_json::to_string(&PluginKind::Iframe).unwrap(),
@@ -133,17 +142,18 @@ mod tests {
     #[test]
     fn visible_to_names_and_admission_table() {
         let json: Vec<_> = VisibleTo::ALL
-            .map(|v| serde_json::to_string(&v).unwrap())
-            .into();
+            .iter()
+            .map(|v| serde_json::to_string(v).unwrap())
+            .collect();
         assert_eq!(
             json,
             ["\"cliente\"", "\"sindico\"", "\"cliente_e_sindico\""]
         );
-        for v in VisibleTo::ALL {
+        for &v in VisibleTo::ALL {
             assert_eq!(v.as_str().parse::<VisibleTo>().unwrap(), v);
         }
         let err = "Síndico".parse::<VisibleTo>().unwrap_err();
-        assert_eq!(err.code(), "visible_to.unknown");
+        assert_eq!(err.code(), "visible_to_unknown");
         // (setting, role, admitted), written out by hand.
         let table = [
             (VisibleTo::Cliente, Role::Cliente, true),

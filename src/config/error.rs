@@ -6,10 +6,8 @@ use std::fmt;
 use super::icon::Icon;
 use super::size::Dimension;
 use super::{AuthConfig, PluginConfig};
-use crate::wire::PluginId;
-
-/// Longest echo of user input kept inside an error (in characters); the rest becomes `…`.
-const ECHO_MAX_CHARS: usize = 40;
+use crate::quoted::Quoted;
+use crate::wire::{MAX_TOKEN_LIFETIME, PluginId};
 
 /// The JSON type a field expected, reported by [`ConfigErrorKind::JsonWrongType`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,366 +43,416 @@ impl JsonType {
     }
 }
 
+/// Why a link is not a URL at all, reported by [`ConfigErrorKind::LinkInvalid`].
+///
+/// The crate's own list rather than the URL parser's error type, so that a new `url` release
+/// does not change this crate's API. The `url` errors that have their own code (no scheme:
+/// `link_not_absolute`; empty host: `link_no_host`) never appear here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UrlProblem {
+    /// The port is not a number from 0 to 65535.
+    InvalidPort,
+    /// The host looks like an IPv4 address but is not one.
+    InvalidIpv4Address,
+    /// The host is in brackets but is not an IPv6 address.
+    InvalidIpv6Address,
+    /// The host is not a domain name: a character no domain may have (a space, `<`, `%`, ...) or
+    /// a malformed international name (`xn--` labels that do not decode).
+    InvalidDomain,
+    /// Any other reason the parser gives.
+    Other,
+}
+
+impl UrlProblem {
+    pub(crate) fn from_parse_error(error: url::ParseError) -> Self {
+        use url::ParseError as P;
+        match error {
+            P::InvalidPort => UrlProblem::InvalidPort,
+            P::InvalidIpv4Address => UrlProblem::InvalidIpv4Address,
+            P::InvalidIpv6Address => UrlProblem::InvalidIpv6Address,
+            P::InvalidDomainCharacter | P::IdnaError => UrlProblem::InvalidDomain,
+            _ => UrlProblem::Other,
+        }
+    }
+
+    fn en(self) -> &'static str {
+        match self {
+            UrlProblem::InvalidPort => "invalid port number",
+            UrlProblem::InvalidIpv4Address => "invalid IPv4 address",
+            UrlProblem::InvalidIpv6Address => "invalid IPv6 address",
+            UrlProblem::InvalidDomain => {
+                "invalid domain name: a character that is not allowed, or a malformed \
+                 international name"
+            }
+            UrlProblem::Other => "unrecognized format",
+        }
+    }
+
+    fn pt_br(self) -> &'static str {
+        match self {
+            UrlProblem::InvalidPort => "número de porta inválido",
+            UrlProblem::InvalidIpv4Address => "endereço IPv4 inválido",
+            UrlProblem::InvalidIpv6Address => "endereço IPv6 inválido",
+            UrlProblem::InvalidDomain => {
+                "nome de domínio inválido: caractere não permitido ou nome internacional malformado"
+            }
+            UrlProblem::Other => "formato não reconhecido",
+        }
+    }
+}
+
 /// What is wrong, independent of where. Each variant has one stable [`code`](Self::code); the
 /// full table is in the [module documentation](crate::config#error-codes).
 ///
-/// Values echoed from the input (`found`) are truncated to 40 characters. They are user input:
+/// Values echoed from the input (`found`, `scheme`) are [`Quoted`](crate::Quoted) excerpts: at
+/// most 64 characters, control and invisible characters replaced. They are still user input:
 /// escape them before putting a message into HTML.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigErrorKind {
-    /// `json.syntax`: the document is not JSON (or ends early).
+    /// `json_syntax`: the document is not JSON (or ends early).
     JsonSyntax {
         /// 1-based line of the problem.
         line: usize,
         /// 1-based column of the problem.
         column: usize,
     },
-    /// `json.wrong_type`: the field holds a value of the wrong JSON type (including `null`).
+    /// `json_wrong_type`: the field holds a value of the wrong JSON type (including `null`).
     JsonWrongType {
         /// What was expected.
         expected: JsonType,
     },
-    /// `json.unknown_field`: the object has a key this format does not define.
+    /// `json_unknown_field`: the object has a key this format does not define.
     JsonUnknownField {
         /// The keys that are accepted at this place.
         accepted: &'static [&'static str],
     },
-    /// `json.duplicate_field`: the same key appears more than once in one object.
+    /// `json_duplicate_field`: the same key appears more than once in one object.
     JsonDuplicateField,
-    /// `field.missing`: a required field was not given.
+    /// `field_missing`: a required field was not given.
     Missing,
-    /// `id.empty`.
+    /// `id_empty`.
     IdEmpty,
-    /// `id.too_long`: more than [`PluginId::MAX_LEN`] bytes.
+    /// `id_too_long`: more than [`PluginId::MAX_LEN`] bytes.
     IdTooLong {
         /// Length found, in bytes.
         len: usize,
     },
-    /// `id.invalid_character`: a character outside `A-Z a-z 0-9 - _ .`.
+    /// `id_invalid_character`: a character outside `A-Z a-z 0-9 - _ .`.
     IdInvalidCharacter {
         /// The first offending character.
         found: char,
     },
-    /// `id.invalid_first_character`: the id does not start with an ASCII letter or digit.
+    /// `id_invalid_first_character`: the id does not start with an ASCII letter or digit.
     IdInvalidFirstCharacter {
         /// The first character.
         found: char,
     },
-    /// `name.empty`: empty after trimming.
+    /// `name_empty`: empty after trimming.
     NameEmpty,
-    /// `name.too_long`: more than [`PluginConfig::NAME_MAX_CHARS`] characters.
+    /// `name_too_long`: more than [`PluginConfig::NAME_MAX_CHARS`] characters.
     NameTooLong {
         /// Length found, in characters (after trimming).
         chars: usize,
     },
-    /// `name.control_character`: a control character (line break, tab, ...).
+    /// `name_control_character`: a control character (line break, tab, ...).
     NameControlCharacter,
-    /// `link.too_long`: more than [`PluginConfig::LINK_MAX_LEN`] bytes.
+    /// `link_too_long`: more than [`PluginConfig::LINK_MAX_LEN`] bytes.
     LinkTooLong {
         /// Length found, in bytes.
         len: usize,
     },
-    /// `link.invalid`: not parseable as a URL.
+    /// `link_invalid`: not parseable as a URL.
     LinkInvalid {
-        /// The parser's reason.
-        reason: url::ParseError,
+        /// Why the parser refused it.
+        problem: UrlProblem,
     },
-    /// `link.not_absolute`: a relative URL (no scheme).
+    /// `link_not_absolute`: a relative URL (no scheme).
     LinkNotAbsolute,
-    /// `link.no_host`: the URL has no host.
+    /// `link_no_host`: the URL has no host.
     LinkNoHost,
-    /// `link.not_https`: the scheme is not `https` (and not `http` to a loopback host).
+    /// `link_not_https`: the scheme is not `https` (and not `http` to a loopback host).
     LinkNotHttps {
-        /// The scheme found.
-        scheme: String,
+        /// The scheme found (excerpt).
+        scheme: Quoted,
     },
-    /// `link.has_userinfo`: the URL carries `user:password@`.
+    /// `link_has_userinfo`: the URL carries `user:password@`.
     LinkHasUserinfo,
-    /// `link.has_fragment`: the URL carries `#fragment`.
+    /// `link_has_fragment`: the URL carries `#fragment`.
     LinkHasFragment,
-    /// `link.reserved_query_param`: the query already has a `token` parameter, which the launch
+    /// `link_reserved_query_param`: the query already has a `token` parameter, which the launch
     /// URL reserves for the launch token.
     LinkReservedQueryParam,
-    /// `icon.unknown`: not one of [`Icon::ALL`].
+    /// `icon_unknown`: not one of [`Icon::ALL`].
     IconUnknown {
-        /// The name found.
-        found: String,
+        /// The name found (excerpt).
+        found: Quoted,
     },
-    /// `title.empty`: empty after trimming.
+    /// `title_empty`: empty after trimming.
     TitleEmpty,
-    /// `title.too_long`: more than [`PluginConfig::TITLE_MAX_CHARS`] characters.
+    /// `title_too_long`: more than [`PluginConfig::TITLE_MAX_CHARS`] characters.
     TitleTooLong {
         /// Length found, in characters (after trimming).
         chars: usize,
     },
-    /// `title.control_character`: a control character (line break, tab, ...).
+    /// `title_control_character`: a control character (line break, tab, ...).
     TitleControlCharacter,
-    /// `kind.unsupported`: a plugin type other than `iframe`.
+    /// `kind_unsupported`: a plugin type other than `iframe`.
     KindUnsupported {
-        /// The type found.
-        found: String,
+        /// The type found (excerpt).
+        found: Quoted,
     },
-    /// `iframe_size.invalid`: not of the form `800px` or `100%`.
+    /// `iframe_size_invalid`: not of the form `800px` or `100%`.
     SizeInvalid {
-        /// The text found.
-        found: String,
+        /// The text found (excerpt).
+        found: Quoted,
     },
-    /// `iframe_size.pixels_out_of_range`: outside [`Dimension::PIXELS_MIN`]..=[`Dimension::PIXELS_MAX`].
+    /// `iframe_size_pixels_out_of_range`: outside [`Dimension::PIXELS_MIN`]..=[`Dimension::PIXELS_MAX`].
     SizePixelsOutOfRange {
-        /// The number found (may be negative or huge).
-        found: String,
+        /// The number found, as written (may be negative or huge; excerpt).
+        found: Quoted,
     },
-    /// `iframe_size.percent_out_of_range`: outside [`Dimension::PERCENT_MIN`]..=[`Dimension::PERCENT_MAX`].
+    /// `iframe_size_percent_out_of_range`: outside [`Dimension::PERCENT_MIN`]..=[`Dimension::PERCENT_MAX`].
     SizePercentOutOfRange {
-        /// The number found (may be negative or huge).
-        found: String,
+        /// The number found, as written (may be negative or huge; excerpt).
+        found: Quoted,
     },
-    /// `visible_to.unknown`: not `cliente`, `sindico` or `cliente_e_sindico`.
+    /// `visible_to_unknown`: not `cliente`, `sindico` or `cliente_e_sindico`.
     VisibleToUnknown {
-        /// The value found.
-        found: String,
+        /// The value found (excerpt).
+        found: Quoted,
     },
-    /// `auth.unsupported`: an authentication type other than `token`.
+    /// `auth_unsupported`: an authentication type other than `token`.
     AuthUnsupported {
-        /// The type found.
-        found: String,
+        /// The type found (excerpt).
+        found: Quoted,
     },
-    /// `auth.lifetime_out_of_range`: outside [`AuthConfig::MIN_TOKEN_LIFETIME`]..=[`AuthConfig::MAX_TOKEN_LIFETIME`].
+    /// `auth_lifetime_out_of_range`: outside [`AuthConfig::MIN_TOKEN_LIFETIME`]..=[`MAX_TOKEN_LIFETIME`].
     AuthLifetimeOutOfRange {
-        /// The number of seconds found (may be negative or huge).
-        found: String,
+        /// The number of seconds found (may be negative or huge; excerpt).
+        found: Quoted,
     },
-    /// `auth.lifetime_not_whole_seconds`: the lifetime has a fraction of a second.
+    /// `auth_lifetime_not_whole_seconds`: the lifetime has a fraction of a second.
     AuthLifetimeNotWholeSeconds,
 }
 
-impl ConfigErrorKind {
-    /// The stable, machine-readable code, e.g. `link.not_https`.
-    pub fn code(&self) -> &'static str {
-        use ConfigErrorKind as K;
-        match self {
-            K::JsonSyntax { .. } => "json.syntax",
-            K::JsonWrongType { .. } => "json.wrong_type",
-            K::JsonUnknownField { .. } => "json.unknown_field",
-            K::JsonDuplicateField => "json.duplicate_field",
-            K::Missing => "field.missing",
-            K::IdEmpty => "id.empty",
-            K::IdTooLong { .. } => "id.too_long",
-            K::IdInvalidCharacter { .. } => "id.invalid_character",
-            K::IdInvalidFirstCharacter { .. } => "id.invalid_first_character",
-            K::NameEmpty => "name.empty",
-            K::NameTooLong { .. } => "name.too_long",
-            K::NameControlCharacter => "name.control_character",
-            K::LinkTooLong { .. } => "link.too_long",
-            K::LinkInvalid { .. } => "link.invalid",
-            K::LinkNotAbsolute => "link.not_absolute",
-            K::LinkNoHost => "link.no_host",
-            K::LinkNotHttps { .. } => "link.not_https",
-            K::LinkHasUserinfo => "link.has_userinfo",
-            K::LinkHasFragment => "link.has_fragment",
-            K::LinkReservedQueryParam => "link.reserved_query_param",
-            K::IconUnknown { .. } => "icon.unknown",
-            K::TitleEmpty => "title.empty",
-            K::TitleTooLong { .. } => "title.too_long",
-            K::TitleControlCharacter => "title.control_character",
-            K::KindUnsupported { .. } => "kind.unsupported",
-            K::SizeInvalid { .. } => "iframe_size.invalid",
-            K::SizePixelsOutOfRange { .. } => "iframe_size.pixels_out_of_range",
-            K::SizePercentOutOfRange { .. } => "iframe_size.percent_out_of_range",
-            K::VisibleToUnknown { .. } => "visible_to.unknown",
-            K::AuthUnsupported { .. } => "auth.unsupported",
-            K::AuthLifetimeOutOfRange { .. } => "auth.lifetime_out_of_range",
-            K::AuthLifetimeNotWholeSeconds => "auth.lifetime_not_whole_seconds",
-        }
-    }
+/// Generates [`ConfigErrorKind::ALL_CODES`], `code`, `problem_en` and `problem_pt_br` from one
+/// row per variant, in the documented order: the variant, its code, and its problem in English and
+/// in Brazilian Portuguese, so that a code and its two messages are read (and translated) together.
+macro_rules! problems {
+    ($($variant:pat => $code:literal { en: $en:expr, pt: $pt:expr $(,)? })*) => {
+        impl ConfigErrorKind {
+            /// Every code of this enum, in the order of the [table](crate::config#error-codes).
+            pub const ALL_CODES: &'static [&'static str] = &[$($code),*];
 
-    /// The problem in English, without the field name.
-    pub fn problem_en(&self) -> String {
-        use ConfigErrorKind as K;
-        let (px_min, px_max) = (Dimension::PIXELS_MIN, Dimension::PIXELS_MAX);
-        let (pc_min, pc_max) = (Dimension::PERCENT_MIN, Dimension::PERCENT_MAX);
-        let (lt_min, lt_max) = lifetime_bounds();
-        match self {
-            K::JsonSyntax { line, column } => {
-                format!("invalid JSON at line {line}, column {column}")
+            /// The stable, machine-readable code, e.g. `link_not_https`.
+            #[allow(unused_variables)]
+            pub fn code(&self) -> &'static str {
+                match self {
+                    $($variant => $code,)*
+                }
             }
-            K::JsonWrongType { expected } => format!("expected {}", expected.en()),
-            K::JsonUnknownField { accepted } => {
-                format!(
-                    "unknown field; accepted fields are: {}",
-                    accepted.join(", ")
-                )
-            }
-            K::JsonDuplicateField => "the field appears more than once".to_owned(),
-            K::Missing => "this field is required".to_owned(),
-            K::IdEmpty | K::NameEmpty | K::TitleEmpty => "must not be empty".to_owned(),
-            K::IdTooLong { len } => {
-                format!(
-                    "is {len} bytes long; at most {} are allowed",
-                    PluginId::MAX_LEN
-                )
-            }
-            K::IdInvalidCharacter { found } => format!(
-                "contains {found:?}; only ASCII letters, digits, '-', '_' and '.' are allowed"
-            ),
-            K::IdInvalidFirstCharacter { found } => {
-                format!("must start with an ASCII letter or digit, found {found:?}")
-            }
-            K::NameTooLong { chars } => format!(
-                "has {chars} characters; at most {} are allowed",
-                PluginConfig::NAME_MAX_CHARS
-            ),
-            K::TitleTooLong { chars } => format!(
-                "has {chars} characters; at most {} are allowed",
-                PluginConfig::TITLE_MAX_CHARS
-            ),
-            K::NameControlCharacter | K::TitleControlCharacter => {
-                "must not contain control characters such as line breaks or tabs".to_owned()
-            }
-            K::LinkTooLong { len } => format!(
-                "is {len} bytes long; at most {} are allowed",
-                PluginConfig::LINK_MAX_LEN
-            ),
-            K::LinkInvalid { reason } => format!("is not a valid URL ({reason})"),
-            K::LinkNotAbsolute => {
-                "must be an absolute URL such as https://plugin.example.com/path".to_owned()
-            }
-            K::LinkNoHost => "must have a host name".to_owned(),
-            K::LinkNotHttps { scheme } => format!(
-                "must use https (found {scheme:?}); plain http is accepted only for localhost, \
-                 127.0.0.0/8 and [::1]"
-            ),
-            K::LinkHasUserinfo => {
-                "must not contain a user name or password (user:password@)".to_owned()
-            }
-            K::LinkHasFragment => "must not contain a fragment (#...)".to_owned(),
-            K::LinkReservedQueryParam => {
-                "must not have a \"token\" query parameter: the portal adds it for the launch token"
-                    .to_owned()
-            }
-            K::IconUnknown { found } => {
-                format!("unknown icon {found:?}; valid icons are: {}", icon_names())
-            }
-            K::KindUnsupported { found } => {
-                format!("unsupported plugin type {found:?}; the only type is \"iframe\"")
-            }
-            K::SizeInvalid { found } => format!(
-                "{found:?} is not a size; write pixels like \"800px\" or a percentage like \"100%\""
-            ),
-            K::SizePixelsOutOfRange { found } => {
-                format!("{found} px is out of range; use {px_min} to {px_max} px")
-            }
-            K::SizePercentOutOfRange { found } => {
-                format!("{found}% is out of range; use {pc_min}% to {pc_max}%")
-            }
-            K::VisibleToUnknown { found } => format!(
-                "unknown value {found:?}; expected \"cliente\", \"sindico\" or \"cliente_e_sindico\""
-            ),
-            K::AuthUnsupported { found } => {
-                format!("unsupported authentication type {found:?}; the only type is \"token\"")
-            }
-            K::AuthLifetimeOutOfRange { found } => {
-                format!("{found} s is out of range; use {lt_min} to {lt_max} seconds (30 s to 1 h)")
-            }
-            K::AuthLifetimeNotWholeSeconds => "must be a whole number of seconds".to_owned(),
-        }
-    }
 
-    /// The problem in Brazilian Portuguese, without the field name.
-    pub fn problem_pt_br(&self) -> String {
-        use ConfigErrorKind as K;
-        let (px_min, px_max) = (Dimension::PIXELS_MIN, Dimension::PIXELS_MAX);
-        let (pc_min, pc_max) = (Dimension::PERCENT_MIN, Dimension::PERCENT_MAX);
-        let (lt_min, lt_max) = lifetime_bounds();
-        match self {
-            K::JsonSyntax { line, column } => {
-                format!("JSON inválido na linha {line}, coluna {column}")
+            /// The problem in English, without the field name.
+            #[allow(unused_variables)]
+            pub fn problem_en(&self) -> String {
+                match self {
+                    $($variant => String::from($en),)*
+                }
             }
-            K::JsonWrongType { expected } => {
-                format!("valor do tipo errado; era esperado {}", expected.pt_br())
+
+            /// The problem in Brazilian Portuguese, without the field name.
+            #[allow(unused_variables)]
+            pub fn problem_pt_br(&self) -> String {
+                match self {
+                    $($variant => String::from($pt),)*
+                }
             }
-            K::JsonUnknownField { accepted } => format!(
-                "campo desconhecido; os campos aceitos são: {}",
-                accepted.join(", ")
-            ),
-            K::JsonDuplicateField => "o campo aparece mais de uma vez".to_owned(),
-            K::Missing => "campo obrigatório não informado".to_owned(),
-            K::IdEmpty | K::NameEmpty | K::TitleEmpty => "não pode ficar vazio".to_owned(),
-            K::IdTooLong { len } => format!(
-                "tem {len} caracteres; o máximo permitido é {}",
-                PluginId::MAX_LEN
-            ),
-            K::IdInvalidCharacter { found } => format!(
-                "contém o caractere {found:?}; só são permitidos letras sem acento, dígitos, \
-                 '-', '_' e '.'"
-            ),
-            K::IdInvalidFirstCharacter { found } => {
-                format!("deve começar com uma letra sem acento ou um dígito; encontrado {found:?}")
-            }
-            K::NameTooLong { chars } => format!(
-                "tem {chars} caracteres; o máximo permitido é {}",
-                PluginConfig::NAME_MAX_CHARS
-            ),
-            K::TitleTooLong { chars } => format!(
-                "tem {chars} caracteres; o máximo permitido é {}",
-                PluginConfig::TITLE_MAX_CHARS
-            ),
-            K::NameControlCharacter | K::TitleControlCharacter => {
-                "não pode conter caracteres de controle, como quebras de linha ou tabulações"
-                    .to_owned()
-            }
-            K::LinkTooLong { len } => format!(
-                "tem {len} caracteres; o máximo permitido é {}",
-                PluginConfig::LINK_MAX_LEN
-            ),
-            K::LinkInvalid { reason } => {
-                format!("não é uma URL válida ({})", parse_error_pt_br(*reason))
-            }
-            K::LinkNotAbsolute => {
-                "deve ser uma URL completa, como https://plugin.exemplo.com.br/caminho".to_owned()
-            }
-            K::LinkNoHost => "deve ter um nome de host (domínio)".to_owned(),
-            K::LinkNotHttps { scheme } => format!(
-                "deve usar https (encontrado {scheme:?}); http só é aceito para localhost, \
-                 127.0.0.0/8 e [::1]"
-            ),
-            K::LinkHasUserinfo => "não pode conter usuário ou senha (usuario:senha@)".to_owned(),
-            K::LinkHasFragment => "não pode conter fragmento (#...)".to_owned(),
-            K::LinkReservedQueryParam => {
-                "não pode ter o parâmetro \"token\" na query: o portal o acrescenta para o token de acesso"
-                    .to_owned()
-            }
-            K::IconUnknown { found } => format!(
-                "ícone {found:?} desconhecido; os ícones válidos são: {}",
-                icon_names()
-            ),
-            K::KindUnsupported { found } => format!(
-                "tipo de plugin {found:?} não suportado; o único tipo disponível é \"iframe\""
-            ),
-            K::SizeInvalid { found } => format!(
-                "{found:?} não é um tamanho válido; use pixels, como \"800px\", ou porcentagem, \
-                 como \"100%\""
-            ),
-            K::SizePixelsOutOfRange { found } => {
-                format!("{found} px está fora do intervalo permitido (de {px_min} a {px_max} px)")
-            }
-            K::SizePercentOutOfRange { found } => {
-                format!("{found}% está fora do intervalo permitido (de {pc_min}% a {pc_max}%)")
-            }
-            K::VisibleToUnknown { found } => format!(
-                "valor {found:?} desconhecido; use \"cliente\", \"sindico\" ou \
-                 \"cliente_e_sindico\""
-            ),
-            K::AuthUnsupported { found } => format!(
-                "tipo de autenticação {found:?} não suportado; o único tipo disponível é \"token\""
-            ),
-            K::AuthLifetimeOutOfRange { found } => format!(
-                "{found} s está fora do intervalo permitido (de {lt_min} a {lt_max} segundos, \
-                 ou seja, de 30 s a 1 h)"
-            ),
-            K::AuthLifetimeNotWholeSeconds => "deve ser um número inteiro de segundos".to_owned(),
         }
+    };
+}
+
+use ConfigErrorKind as K;
+
+const EMPTY: [&str; 2] = ["must not be empty", "não pode ficar vazio"];
+const CONTROL: [&str; 2] = [
+    "must not contain control characters such as line breaks or tabs",
+    "não pode conter caracteres de controle, como quebras de linha ou tabulações",
+];
+const PX: (u32, u32) = (Dimension::PIXELS_MIN, Dimension::PIXELS_MAX);
+const PC: (u8, u8) = (Dimension::PERCENT_MIN, Dimension::PERCENT_MAX);
+const LIFETIME: (u64, u64) = (
+    AuthConfig::MIN_TOKEN_LIFETIME.as_secs(),
+    MAX_TOKEN_LIFETIME.as_secs(),
+);
+
+problems! {
+    K::JsonSyntax { line, column } => "json_syntax" {
+        en: format!("invalid JSON at line {line}, column {column}"),
+        pt: format!("JSON inválido na linha {line}, coluna {column}"),
+    }
+    K::JsonWrongType { expected } => "json_wrong_type" {
+        en: format!("expected {}", expected.en()),
+        pt: format!("valor do tipo errado; era esperado {}", expected.pt_br()),
+    }
+    K::JsonUnknownField { accepted } => "json_unknown_field" {
+        en: format!("unknown field; accepted fields are: {}", accepted.join(", ")),
+        pt: format!("campo desconhecido; os campos aceitos são: {}", accepted.join(", ")),
+    }
+    K::JsonDuplicateField => "json_duplicate_field" {
+        en: "the field appears more than once",
+        pt: "o campo aparece mais de uma vez",
+    }
+    K::Missing => "field_missing" {
+        en: "this field is required",
+        pt: "campo obrigatório não informado",
+    }
+    K::IdEmpty => "id_empty" { en: EMPTY[0], pt: EMPTY[1] }
+    K::IdTooLong { len } => "id_too_long" {
+        en: format!("is {len} bytes long; at most {} are allowed", PluginId::MAX_LEN),
+        pt: format!("tem {len} caracteres; o máximo permitido é {}", PluginId::MAX_LEN),
+    }
+    K::IdInvalidCharacter { found } => "id_invalid_character" {
+        en: format!("contains {found:?}; only ASCII letters, digits, '-', '_' and '.' are allowed"),
+        pt: format!(
+            "contém o caractere {found:?}; só são permitidos letras sem acento, dígitos, '-', '_' \
+             e '.'"
+        ),
+    }
+    K::IdInvalidFirstCharacter { found } => "id_invalid_first_character" {
+        en: format!("must start with an ASCII letter or digit, found {found:?}"),
+        pt: format!("deve começar com uma letra sem acento ou um dígito; encontrado {found:?}"),
+    }
+    K::NameEmpty => "name_empty" { en: EMPTY[0], pt: EMPTY[1] }
+    K::NameTooLong { chars } => "name_too_long" {
+        en: format!(
+            "has {chars} characters; at most {} are allowed",
+            PluginConfig::NAME_MAX_CHARS
+        ),
+        pt: format!(
+            "tem {chars} caracteres; o máximo permitido é {}",
+            PluginConfig::NAME_MAX_CHARS
+        ),
+    }
+    K::NameControlCharacter => "name_control_character" { en: CONTROL[0], pt: CONTROL[1] }
+    K::LinkTooLong { len } => "link_too_long" {
+        en: format!("is {len} bytes long; at most {} are allowed", PluginConfig::LINK_MAX_LEN),
+        pt: format!("tem {len} caracteres; o máximo permitido é {}", PluginConfig::LINK_MAX_LEN),
+    }
+    K::LinkInvalid { problem } => "link_invalid" {
+        en: format!("is not a valid URL ({})", problem.en()),
+        pt: format!("não é uma URL válida ({})", problem.pt_br()),
+    }
+    K::LinkNotAbsolute => "link_not_absolute" {
+        en: "must be an absolute URL such as https://plugin.example.com/path",
+        pt: "deve ser uma URL completa, como https://plugin.exemplo.com.br/caminho",
+    }
+    K::LinkNoHost => "link_no_host" {
+        en: "must have a host name",
+        pt: "deve ter um nome de host (domínio)",
+    }
+    K::LinkNotHttps { scheme } => "link_not_https" {
+        en: format!(
+            "must use https (found {scheme}); plain http is accepted only for localhost, \
+             127.0.0.0/8 and [::1]"
+        ),
+        pt: format!(
+            "deve usar https (encontrado {scheme}); http só é aceito para localhost, 127.0.0.0/8 \
+             e [::1]"
+        ),
+    }
+    K::LinkHasUserinfo => "link_has_userinfo" {
+        en: "must not contain a user name or password (user:password@)",
+        pt: "não pode conter usuário ou senha (usuario:senha@)",
+    }
+    K::LinkHasFragment => "link_has_fragment" {
+        en: "must not contain a fragment (#...)",
+        pt: "não pode conter fragmento (#...)",
+    }
+    K::LinkReservedQueryParam => "link_reserved_query_param" {
+        en: "must not have a \"token\" query parameter: the portal adds it for the launch token",
+        pt: "não pode ter o parâmetro \"token\" na query: o portal o acrescenta para o token de \
+             acesso",
+    }
+    K::IconUnknown { found } => "icon_unknown" {
+        en: format!("unknown icon {found}; valid icons are: {}", icon_names()),
+        pt: format!("ícone {found} desconhecido; os ícones válidos são: {}", icon_names()),
+    }
+    K::TitleEmpty => "title_empty" { en: EMPTY[0], pt: EMPTY[1] }
+    K::TitleTooLong { chars } => "title_too_long" {
+        en: format!(
+            "has {chars} characters; at most {} are allowed",
+            PluginConfig::TITLE_MAX_CHARS
+        ),
+        pt: format!(
+            "tem {chars} caracteres; o máximo permitido é {}",
+            PluginConfig::TITLE_MAX_CHARS
+        ),
+    }
+    K::TitleControlCharacter => "title_control_character" { en: CONTROL[0], pt: CONTROL[1] }
+    K::KindUnsupported { found } => "kind_unsupported" {
+        en: format!("unsupported plugin type {found}; the only type is \"iframe\""),
+        pt: format!("tipo de plugin {found} não suportado; o único tipo disponível é \"iframe\""),
+    }
+    K::SizeInvalid { found } => "iframe_size_invalid" {
+        en: format!(
+            "{found} is not a size; write pixels like \"800px\" or a percentage like \"100%\""
+        ),
+        pt: format!(
+            "{found} não é um tamanho válido; use pixels, como \"800px\", ou porcentagem, como \
+             \"100%\""
+        ),
+    }
+    K::SizePixelsOutOfRange { found } => "iframe_size_pixels_out_of_range" {
+        en: format!("{} px is out of range; use {} to {} px", found.as_str(), PX.0, PX.1),
+        pt: format!(
+            "{} px está fora do intervalo permitido (de {} a {} px)",
+            found.as_str(),
+            PX.0,
+            PX.1
+        ),
+    }
+    K::SizePercentOutOfRange { found } => "iframe_size_percent_out_of_range" {
+        en: format!("{}% is out of range; use {}% to {}%", found.as_str(), PC.0, PC.1),
+        pt: format!(
+            "{}% está fora do intervalo permitido (de {}% a {}%)",
+            found.as_str(),
+            PC.0,
+            PC.1
+        ),
+    }
+    K::VisibleToUnknown { found } => "visible_to_unknown" {
+        en: format!(
+            "unknown value {found}; expected \"cliente\", \"sindico\" or \"cliente_e_sindico\""
+        ),
+        pt: format!(
+            "valor {found} desconhecido; use \"cliente\", \"sindico\" ou \"cliente_e_sindico\""
+        ),
+    }
+    K::AuthUnsupported { found } => "auth_unsupported" {
+        en: format!("unsupported authentication type {found}; the only type is \"token\""),
+        pt: format!(
+            "tipo de autenticação {found} não suportado; o único tipo disponível é \"token\""
+        ),
+    }
+    K::AuthLifetimeOutOfRange { found } => "auth_lifetime_out_of_range" {
+        en: format!(
+            "{} s is out of range; use {} to {} seconds (30 s to 1 h)",
+            found.as_str(),
+            LIFETIME.0,
+            LIFETIME.1
+        ),
+        pt: format!(
+            "{} s está fora do intervalo permitido (de {} a {} segundos, ou seja, de 30 s a 1 h)",
+            found.as_str(),
+            LIFETIME.0,
+            LIFETIME.1
+        ),
+    }
+    K::AuthLifetimeNotWholeSeconds => "auth_lifetime_not_whole_seconds" {
+        en: "must be a whole number of seconds",
+        pt: "deve ser um número inteiro de segundos",
     }
 }
 
@@ -414,40 +462,12 @@ impl fmt::Display for ConfigErrorKind {
     }
 }
 
-fn lifetime_bounds() -> (u64, u64) {
-    (
-        AuthConfig::MIN_TOKEN_LIFETIME.as_secs(),
-        AuthConfig::MAX_TOKEN_LIFETIME.as_secs(),
-    )
-}
-
 fn icon_names() -> String {
-    Icon::ALL.map(Icon::as_str).join(", ")
-}
-
-fn parse_error_pt_br(reason: url::ParseError) -> &'static str {
-    use url::ParseError as P;
-    match reason {
-        P::EmptyHost => "host vazio",
-        P::IdnaError => "nome de domínio internacional inválido",
-        P::InvalidPort => "número de porta inválido",
-        P::InvalidIpv4Address => "endereço IPv4 inválido",
-        P::InvalidIpv6Address => "endereço IPv6 inválido",
-        P::InvalidDomainCharacter => "caractere inválido no domínio",
-        P::Overflow => "URL grande demais",
-        _ => "formato não reconhecido",
-    }
-}
-
-/// Truncates echoed user input to [`ECHO_MAX_CHARS`] characters.
-pub(crate) fn echo(input: &str) -> String {
-    if input.chars().count() <= ECHO_MAX_CHARS {
-        input.to_owned()
-    } else {
-        let mut out: String = input.chars().take(ECHO_MAX_CHARS).collect();
-        out.push('…');
-        out
-    }
+    Icon::ALL
+        .iter()
+        .map(|icon| icon.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One problem in a plugin configuration: where ([`path`](Self::path)), what
@@ -468,12 +488,12 @@ impl ConfigError {
     }
 
     /// The field the problem is about, as a dotted JSON path (`"link"`, `"iframe_size.width"`,
-    /// `"auth.token_lifetime_seconds"`). Empty for the document as a whole (`json.syntax`).
+    /// `"auth.token_lifetime_seconds"`). Empty for the document as a whole (`json_syntax`).
     pub fn path(&self) -> &str {
         &self.path
     }
 
-    /// The stable, machine-readable code, e.g. `link.not_https`.
+    /// The stable, machine-readable code, e.g. `link_not_https`.
     pub fn code(&self) -> &'static str {
         self.kind.code()
     }
@@ -540,8 +560,8 @@ impl std::error::Error for ConfigError {}
 ///
 /// let errors = PluginConfig::from_json(r#"{"id": ""}"#).unwrap_err();
 /// assert!(errors.len() > 1);
-/// assert!(errors.iter().any(|e| e.code() == "id.empty"));
-/// assert!(errors.iter().any(|e| e.code() == "field.missing" && e.path() == "link"));
+/// assert!(errors.iter().any(|e| e.code() == "id_empty"));
+/// assert!(errors.iter().any(|e| e.code() == "field_missing" && e.path() == "link"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigErrors(Vec<ConfigError>);
@@ -621,5 +641,130 @@ impl IntoIterator for ConfigErrors {
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_codes_lists_exactly_the_codes_of_the_variants() {
+        use ConfigErrorKind as K;
+        let q = || Quoted::new("x");
+        let every_variant = [
+            K::JsonSyntax { line: 1, column: 1 },
+            K::JsonWrongType {
+                expected: JsonType::String,
+            },
+            K::JsonUnknownField { accepted: &[] },
+            K::JsonDuplicateField,
+            K::Missing,
+            K::IdEmpty,
+            K::IdTooLong { len: 65 },
+            K::IdInvalidCharacter { found: ' ' },
+            K::IdInvalidFirstCharacter { found: '-' },
+            K::NameEmpty,
+            K::NameTooLong { chars: 101 },
+            K::NameControlCharacter,
+            K::LinkTooLong { len: 2049 },
+            K::LinkInvalid {
+                problem: UrlProblem::InvalidPort,
+            },
+            K::LinkNotAbsolute,
+            K::LinkNoHost,
+            K::LinkNotHttps { scheme: q() },
+            K::LinkHasUserinfo,
+            K::LinkHasFragment,
+            K::LinkReservedQueryParam,
+            K::IconUnknown { found: q() },
+            K::TitleEmpty,
+            K::TitleTooLong { chars: 61 },
+            K::TitleControlCharacter,
+            K::KindUnsupported { found: q() },
+            K::SizeInvalid { found: q() },
+            K::SizePixelsOutOfRange { found: q() },
+            K::SizePercentOutOfRange { found: q() },
+            K::VisibleToUnknown { found: q() },
+            K::AuthUnsupported { found: q() },
+            K::AuthLifetimeOutOfRange { found: q() },
+            K::AuthLifetimeNotWholeSeconds,
+        ];
+        let codes: Vec<&str> = every_variant.iter().map(K::code).collect();
+        assert_eq!(codes, K::ALL_CODES, "ALL_CODES is in declaration order");
+        for kind in &every_variant {
+            assert!(!kind.problem_en().is_empty() && !kind.problem_pt_br().is_empty());
+        }
+    }
+
+    /// Every error code of the crate's public errors: one style, no code meaning two things.
+    #[test]
+    fn codes_are_snake_case_and_unique_across_the_crate() {
+        let mut all: Vec<&str> = Vec::new();
+        all.extend(ConfigErrorKind::ALL_CODES);
+        all.extend(crate::wire::WireError::ALL_CODES);
+        all.extend(crate::keys::KeyError::ALL_CODES);
+        all.extend(crate::issue::IssueError::ALL_CODES);
+        let plugin = PluginConfig::builder()
+            .id("p")
+            .name("p")
+            .link("https://erp.example.com/")
+            .icon(Icon::Alerta)
+            .title("p")
+            .iframe_size(Dimension::Percent(100), Dimension::Percent(100))
+            .visible_to(super::super::VisibleTo::Cliente)
+            .build()
+            .unwrap();
+        let javascript = url::Url::parse("javascript:x").unwrap();
+        let unsafe_src = crate::render::render_iframe(&plugin, &javascript).unwrap_err();
+        all.push(unsafe_src.code());
+        #[cfg(feature = "vendor")]
+        {
+            use crate::verify::{VerifierConfigError as V, VerifyError};
+            all.extend(VerifyError::ALL_CODES);
+            all.extend(
+                [
+                    V::NoKeys,
+                    V::LeewayTooLarge { seconds: 1, max: 0 },
+                    V::MaxTokenLength {
+                        len: 0,
+                        min: 1,
+                        max: 2,
+                    },
+                ]
+                .iter()
+                .map(V::code),
+            );
+        }
+        #[cfg(feature = "redis")]
+        {
+            use crate::replay::{StoreCause, StoreFailure, redis::RedisGuardError as R};
+            all.extend(
+                [
+                    R::InvalidUrl { reason: "" },
+                    R::TlsNotEnabled,
+                    R::InvalidOption {
+                        option: "",
+                        expected: "",
+                    },
+                    R::Unavailable {
+                        failure: StoreFailure::new("PING", StoreCause::Timeout),
+                    },
+                ]
+                .iter()
+                .map(R::code),
+            );
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for code in all {
+            assert!(seen.insert(code), "{code} is used twice");
+            assert!(
+                !code.is_empty()
+                    && code
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{code} is not snake_case"
+            );
+        }
     }
 }

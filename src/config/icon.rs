@@ -1,6 +1,7 @@
 //! [`Icon`]: the fixed set of portal menu icons.
 
-use super::error::{ConfigErrorKind, echo};
+use super::error::ConfigErrorKind;
+use crate::quoted::Quoted;
 
 /// A menu icon from the portal's fixed set ("Ícone" on the "Gestão de Plugins" screen).
 ///
@@ -29,10 +30,13 @@ use super::error::{ConfigErrorKind, echo};
 /// assert_eq!("alerta".parse::<Icon>().unwrap(), Icon::Alerta);
 /// assert_eq!(Icon::Calendario.label_pt_br(), "Calendário");
 /// let err = "sino".parse::<Icon>().unwrap_err();
-/// assert_eq!(err.code(), "icon.unknown");
+/// assert_eq!(err.code(), "icon_unknown");
 /// assert!(err.message_en().contains("alerta, boleto"));
 /// ```
+///
+/// The portal may add icons: match with a `_` arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Icon {
     /// "Alerta": notices, pending items.
     Alerta,
@@ -65,8 +69,9 @@ pub enum Icon {
 }
 
 impl Icon {
-    /// Every icon, in alphabetical order of the JSON name.
-    pub const ALL: [Icon; 14] = [
+    /// Every icon, in alphabetical order of the JSON name. A slice, so that a new icon does not
+    /// change its type.
+    pub const ALL: &'static [Icon] = &[
         Icon::Alerta,
         Icon::Boleto,
         Icon::Calendario,
@@ -125,9 +130,12 @@ impl Icon {
 
     pub(crate) fn parse_kind(name: &str) -> Result<Icon, ConfigErrorKind> {
         Icon::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|icon| icon.as_str() == name)
-            .ok_or_else(|| ConfigErrorKind::IconUnknown { found: echo(name) })
+            .ok_or_else(|| ConfigErrorKind::IconUnknown {
+                found: Quoted::new(name),
+            })
     }
 }
 
@@ -140,7 +148,7 @@ mod tests {
     #[test]
     fn names_round_trip_and_are_unique() {
         let mut seen = std::collections::BTreeSet::new();
-        for icon in Icon::ALL {
+        for &icon in Icon::ALL {
             assert!(seen.insert(icon.as_str()));
             assert_eq!(icon.as_str().parse::<Icon>().unwrap(), icon);
             let json = serde_json::to_string(&icon).unwrap();
@@ -153,7 +161,7 @@ mod tests {
     fn unknown_lists_every_valid_name_in_both_languages() {
         for bad in ["Alerta", "sino", "", "alerta "] {
             let err = bad.parse::<Icon>().unwrap_err();
-            assert_eq!(err.code(), "icon.unknown");
+            assert_eq!(err.code(), "icon_unknown");
             for icon in Icon::ALL {
                 assert!(err.message_en().contains(icon.as_str()));
                 assert!(err.message_pt_br().contains(icon.as_str()));

@@ -11,6 +11,7 @@ use super::error::{ConfigError, ConfigErrorKind, ConfigErrors, JsonType};
 use super::{
     AuthConfig, Draft, Icon, IframeSize, PluginConfig, PluginKind, VisibleTo, link, size::Dimension,
 };
+use crate::quoted::Quoted;
 
 /// The top-level keys, in the order of the documented JSON form.
 pub(crate) const FIELDS: [&str; 12] = [
@@ -29,9 +30,6 @@ pub(crate) const FIELDS: [&str; 12] = [
 ];
 const SIZE_FIELDS: [&str; 2] = ["width", "height"];
 const AUTH_FIELDS: [&str; 2] = ["type", "token_lifetime_seconds"];
-
-/// Longest unknown key echoed in an error path.
-const KEY_ECHO_MAX_CHARS: usize = 64;
 
 /// Any JSON value. Unlike `serde_json::Value`, objects keep repeated keys so they can be rejected.
 #[derive(Debug, Clone, PartialEq)]
@@ -224,7 +222,7 @@ fn read_auth(entries: &[(String, Tree)], d: &mut Draft) -> Option<AuthConfig> {
             "token" => Some(()),
             other => {
                 let kind = ConfigErrorKind::AuthUnsupported {
-                    found: super::error::echo(other),
+                    found: Quoted::new(other),
                 };
                 d.errors.push(ConfigError::new("auth.type", kind));
                 None
@@ -261,15 +259,11 @@ fn read_object<'t, const N: usize>(
 }
 
 fn join(prefix: &str, key: &str) -> String {
-    let key = if key.chars().count() > KEY_ECHO_MAX_CHARS {
-        let mut short: String = key.chars().take(KEY_ECHO_MAX_CHARS).collect();
-        short.push('…');
-        short
-    } else {
-        key.to_owned()
-    };
+    // An unknown key is input: it becomes part of the path as an excerpt.
+    let key = Quoted::new(key);
+    let key = key.as_str();
     if prefix.is_empty() {
-        key
+        key.to_owned()
     } else {
         format!("{prefix}.{key}")
     }
@@ -334,8 +328,12 @@ mod tests {
     }
 
     #[test]
-    fn long_unknown_keys_are_truncated_in_paths() {
-        let path = join("auth", &"k".repeat(500));
-        assert_eq!(path.chars().count(), "auth.".len() + KEY_ECHO_MAX_CHARS + 1);
+    fn unknown_keys_are_quoted_in_paths() {
+        let path = join("auth", &format!("{}\n", "k".repeat(500)));
+        assert_eq!(
+            path.chars().count(),
+            "auth.".len() + crate::quoted::QUOTE_MAX
+        );
+        assert!(path.ends_with("kk?"), "{path}");
     }
 }

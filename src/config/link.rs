@@ -3,7 +3,8 @@
 use url::{Host, Url};
 
 use super::PluginConfig;
-use super::error::{ConfigErrorKind, echo};
+use super::error::{ConfigErrorKind, UrlProblem};
+use crate::quoted::Quoted;
 
 /// Parses and checks a plugin link, reporting every problem found.
 ///
@@ -16,11 +17,13 @@ pub(crate) fn parse_link(input: &str) -> Result<Url, Vec<ConfigErrorKind>> {
     if input.len() > PluginConfig::LINK_MAX_LEN {
         return Err(vec![ConfigErrorKind::LinkTooLong { len: input.len() }]);
     }
-    let url = Url::parse(input).map_err(|reason| {
-        vec![match reason {
+    let url = Url::parse(input).map_err(|error| {
+        vec![match error {
             url::ParseError::RelativeUrlWithoutBase => ConfigErrorKind::LinkNotAbsolute,
             url::ParseError::EmptyHost => ConfigErrorKind::LinkNoHost,
-            reason => ConfigErrorKind::LinkInvalid { reason },
+            other => ConfigErrorKind::LinkInvalid {
+                problem: UrlProblem::from_parse_error(other),
+            },
         }]
     })?;
     check_link(&url)?;
@@ -38,7 +41,7 @@ pub(crate) fn check_link(url: &Url) -> Result<(), Vec<ConfigErrorKind>> {
     let host = url.host();
     if !has_allowed_scheme(url) {
         problems.push(ConfigErrorKind::LinkNotHttps {
-            scheme: echo(url.scheme()),
+            scheme: Quoted::new(url.scheme()),
         });
     }
     if matches!(host, None | Some(Host::Domain(""))) {
@@ -134,44 +137,69 @@ mod tests {
     fn rejects_with_codes() {
         let long = format!("https://erp.example.com/{}", "a".repeat(2048));
         let cases: &[(&str, &[&str])] = &[
-            ("http://erp.example.com/p", &["link.not_https"]),
-            ("http://localhost.evil.com/p", &["link.not_https"]),
-            ("http://128.0.0.1/p", &["link.not_https"]),
-            ("http://[::2]/p", &["link.not_https"]),
-            ("ftp://erp.example.com/p", &["link.not_https"]),
-            ("javascript:alert(1)", &["link.not_https", "link.no_host"]),
+            ("http://erp.example.com/p", &["link_not_https"]),
+            ("http://localhost.evil.com/p", &["link_not_https"]),
+            ("http://128.0.0.1/p", &["link_not_https"]),
+            ("http://[::2]/p", &["link_not_https"]),
+            ("ftp://erp.example.com/p", &["link_not_https"]),
+            ("javascript:alert(1)", &["link_not_https", "link_no_host"]),
             (
                 "data:text/html,<script>",
-                &["link.not_https", "link.no_host"],
+                &["link_not_https", "link_no_host"],
             ),
-            ("file:///etc/passwd", &["link.not_https", "link.no_host"]),
-            ("/relative/path", &["link.not_absolute"]),
-            ("erp.example.com/p", &["link.not_absolute"]),
-            ("", &["link.not_absolute"]),
-            ("https://[::1/", &["link.invalid"]),
-            ("https://exa mple.com/", &["link.invalid"]),
-            ("https://", &["link.no_host"]),
-            ("https://erp.example.com:99999/", &["link.invalid"]),
-            ("https://user:pw@erp.example.com/", &["link.has_userinfo"]),
-            ("https://user@erp.example.com/", &["link.has_userinfo"]),
-            ("https://erp.example.com/p#top", &["link.has_fragment"]),
+            ("file:///etc/passwd", &["link_not_https", "link_no_host"]),
+            ("/relative/path", &["link_not_absolute"]),
+            ("erp.example.com/p", &["link_not_absolute"]),
+            ("", &["link_not_absolute"]),
+            ("https://[::1/", &["link_invalid"]),
+            ("https://exa mple.com/", &["link_invalid"]),
+            ("https://", &["link_no_host"]),
+            ("https://erp.example.com:99999/", &["link_invalid"]),
+            ("https://user:pw@erp.example.com/", &["link_has_userinfo"]),
+            ("https://user@erp.example.com/", &["link_has_userinfo"]),
+            ("https://erp.example.com/p#top", &["link_has_fragment"]),
             (
                 "https://erp.example.com/p?token=x",
-                &["link.reserved_query_param"],
+                &["link_reserved_query_param"],
             ),
             (
                 "https://erp.example.com/p?a=1&token",
-                &["link.reserved_query_param"],
+                &["link_reserved_query_param"],
             ),
-            ("https://erp.example.com/p#", &["link.has_fragment"]),
+            ("https://erp.example.com/p#", &["link_has_fragment"]),
             (
                 "http://u:p@erp.example.com/p#x",
-                &["link.not_https", "link.has_userinfo", "link.has_fragment"],
+                &["link_not_https", "link_has_userinfo", "link_has_fragment"],
             ),
-            (&long, &["link.too_long"]),
+            (&long, &["link_too_long"]),
         ];
         for (input, expected) in cases {
             assert_eq!(codes(input), *expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn unparseable_links_say_why_in_both_languages() {
+        let cases = [
+            (
+                "https://erp.example.com:99999/",
+                UrlProblem::InvalidPort,
+                "número de porta",
+            ),
+            ("https://[::1/", UrlProblem::InvalidIpv6Address, "IPv6"),
+            ("https://999.1.1.1/", UrlProblem::InvalidIpv4Address, "IPv4"),
+            (
+                "https://exa mple.com/",
+                UrlProblem::InvalidDomain,
+                "domínio",
+            ),
+            ("https://xn--a.com/", UrlProblem::InvalidDomain, "domínio"),
+        ];
+        for (input, problem, pt) in cases {
+            let kinds = parse_link(input).unwrap_err();
+            assert_eq!(kinds, [ConfigErrorKind::LinkInvalid { problem }], "{input}");
+            assert!(kinds[0].problem_pt_br().contains(pt), "{input}");
+            assert!(kinds[0].problem_en().starts_with("is not a valid URL ("));
         }
     }
 

@@ -1,10 +1,12 @@
 //! The plugin configuration of the portal's "Gestão de Plugins" screen, as a [`PluginConfig`]
 //! that can only exist valid, and its JSON form.
 //!
-//! A configuration is made through [`PluginConfig::builder`] or [`PluginConfig::from_json`] (or
-//! serde's `Deserialize`); each checks every field and reports **all** problems at once as
+//! A configuration is made through [`PluginConfig::builder`] or read with
+//! [`PluginConfig::from_json`]; each checks every field and reports **all** problems at once as
 //! [`ConfigErrors`]: one [`ConfigError`] per problem, with the field path, a stable code and a
-//! message in English and in Brazilian Portuguese.
+//! message in English and in Brazilian Portuguese. Serde's `Deserialize` applies the same checks,
+//! for a configuration embedded in a larger document; its error is one English text listing every
+//! problem with its code.
 //!
 //! # Fields
 //!
@@ -13,7 +15,7 @@
 //! | `id`                    | —                            | [`PluginId`]                       | 1–64 bytes of `A-Z a-z 0-9 - _ .`, starting with a letter or digit; the launch token's `aud` |
 //! | `name`                  | Nome                         | string                             | trimmed; 1–100 characters; no control characters |
 //! | `active`                | Ativo                        | bool                               | inactive plugins are never shown and never get tokens |
-//! | `link`                  | Link                         | [`url::Url`]                       | absolute `https` with a host (`http` only for `localhost`, `127.0.0.0/8`, `[::1]`); no `user:pass@`; no `#fragment`; ≤ 2048 bytes; the query is kept |
+//! | `link`                  | Link                         | [`Url`]                            | absolute `https` with a host (`http` only for `localhost`, `127.0.0.0/8`, `[::1]`); no `user:pass@`; no `#fragment`; ≤ 2048 bytes; the query is kept |
 //! | `icon`                  | Ícone                        | [`Icon`]                           | one of [`Icon::ALL`] (`"alerta"`, `"boleto"`, ...) |
 //! | `title`                 | Título do Plugin             | string                             | trimmed; 1–60 characters; no control characters |
 //! | `show_in_client_portal` | Exibir no portal do cliente  | bool                               | |
@@ -63,43 +65,45 @@
 //! # Error codes
 //!
 //! [`ConfigError::code`] is stable; [`ConfigError::path`] names the field (dotted for nested keys;
-//! empty for the whole document). Messages echo at most 40 characters of input and never a
-//! link's password; they are plain text, so escape them before putting them into HTML.
+//! empty for the whole document). Messages echo input only as a [`Quoted`](crate::Quoted) excerpt
+//! (at most 64 characters, control and invisible characters replaced) and never a link's
+//! password; they are plain text, so escape them before putting them into HTML.
+//! [`ConfigErrorKind::ALL_CODES`] lists the codes in this order.
 //!
 //! | Code | Path | Meaning |
 //! |------|------|---------|
-//! | `json.syntax` | (empty) | not JSON, or it ends early (line and column given) |
-//! | `json.wrong_type` | any field, or (empty) | a value of the wrong JSON type, including `null`; for the whole document: not an object |
-//! | `json.unknown_field` | the key | a key the format does not define (the message lists the accepted ones) |
-//! | `json.duplicate_field` | the key | the same key twice in one object |
-//! | `field.missing` | the field | a required field was not given |
-//! | `id.empty` | `id` | empty id |
-//! | `id.too_long` | `id` | more than 64 bytes |
-//! | `id.invalid_character` | `id` | a character outside `A-Z a-z 0-9 - _ .` |
-//! | `id.invalid_first_character` | `id` | does not start with an ASCII letter or digit |
-//! | `name.empty` | `name` | empty after trimming |
-//! | `name.too_long` | `name` | more than 100 characters |
-//! | `name.control_character` | `name` | a control character (line break, tab, bidi override, ...) |
-//! | `link.too_long` | `link` | more than 2048 bytes |
-//! | `link.invalid` | `link` | not parseable as a URL (bad port, bad IP address, ...) |
-//! | `link.not_absolute` | `link` | a relative URL |
-//! | `link.no_host` | `link` | no host |
-//! | `link.not_https` | `link` | scheme other than `https` (`http` is fine only for loopback hosts) |
-//! | `link.has_userinfo` | `link` | contains `user:password@` |
-//! | `link.has_fragment` | `link` | contains `#fragment` |
-//! | `link.reserved_query_param` | `link` | the query already has a `token` parameter (reserved for the launch token) |
-//! | `icon.unknown` | `icon` | not one of the portal icons (the message lists them) |
-//! | `title.empty` | `title` | empty after trimming |
-//! | `title.too_long` | `title` | more than 60 characters |
-//! | `title.control_character` | `title` | a control character |
-//! | `kind.unsupported` | `kind` | a plugin type other than `iframe` |
-//! | `iframe_size.invalid` | `iframe_size.width`, `iframe_size.height` | not `<n>px` or `<n>%` |
-//! | `iframe_size.pixels_out_of_range` | `iframe_size.width`, `iframe_size.height` | pixels outside 100–4096 |
-//! | `iframe_size.percent_out_of_range` | `iframe_size.width`, `iframe_size.height` | percent outside 1–100 |
-//! | `visible_to.unknown` | `visible_to` | not `cliente`, `sindico` or `cliente_e_sindico` |
-//! | `auth.unsupported` | `auth.type` | an authentication type other than `token` |
-//! | `auth.lifetime_out_of_range` | `auth.token_lifetime_seconds` | outside 30–3600 seconds |
-//! | `auth.lifetime_not_whole_seconds` | `auth.token_lifetime_seconds` | a fraction of a second (builder only; JSON takes integers) |
+//! | `json_syntax` | (empty) | not JSON, or it ends early (line and column given) |
+//! | `json_wrong_type` | any field, or (empty) | a value of the wrong JSON type, including `null`; for the whole document: not an object |
+//! | `json_unknown_field` | the key | a key the format does not define (the message lists the accepted ones) |
+//! | `json_duplicate_field` | the key | the same key twice in one object |
+//! | `field_missing` | the field | a required field was not given |
+//! | `id_empty` | `id` | empty id |
+//! | `id_too_long` | `id` | more than 64 bytes |
+//! | `id_invalid_character` | `id` | a character outside `A-Z a-z 0-9 - _ .` |
+//! | `id_invalid_first_character` | `id` | does not start with an ASCII letter or digit |
+//! | `name_empty` | `name` | empty after trimming |
+//! | `name_too_long` | `name` | more than 100 characters |
+//! | `name_control_character` | `name` | a control character (line break, tab, bidi override, ...) |
+//! | `link_too_long` | `link` | more than 2048 bytes |
+//! | `link_invalid` | `link` | not parseable as a URL (bad port, bad IP address, ...) |
+//! | `link_not_absolute` | `link` | a relative URL |
+//! | `link_no_host` | `link` | no host |
+//! | `link_not_https` | `link` | scheme other than `https` (`http` is fine only for loopback hosts) |
+//! | `link_has_userinfo` | `link` | contains `user:password@` |
+//! | `link_has_fragment` | `link` | contains `#fragment` |
+//! | `link_reserved_query_param` | `link` | the query already has a `token` parameter (reserved for the launch token) |
+//! | `icon_unknown` | `icon` | not one of the portal icons (the message lists them) |
+//! | `title_empty` | `title` | empty after trimming |
+//! | `title_too_long` | `title` | more than 60 characters |
+//! | `title_control_character` | `title` | a control character |
+//! | `kind_unsupported` | `kind` | a plugin type other than `iframe` |
+//! | `iframe_size_invalid` | `iframe_size.width`, `iframe_size.height` | not `<n>px` or `<n>%` |
+//! | `iframe_size_pixels_out_of_range` | `iframe_size.width`, `iframe_size.height` | pixels outside 100–4096 |
+//! | `iframe_size_percent_out_of_range` | `iframe_size.width`, `iframe_size.height` | percent outside 1–100 |
+//! | `visible_to_unknown` | `visible_to` | not `cliente`, `sindico` or `cliente_e_sindico` |
+//! | `auth_unsupported` | `auth.type` | an authentication type other than `token` |
+//! | `auth_lifetime_out_of_range` | `auth.token_lifetime_seconds` | outside 30–3600 seconds |
+//! | `auth_lifetime_not_whole_seconds` | `auth.token_lifetime_seconds` | a fraction of a second (builder only; JSON takes integers) |
 
 /// Implements `Display`, `FromStr` (errors reported at `$path`) and the JSON string form for a
 /// closed configuration choice that has `as_str()` and `parse_kind()`.
@@ -150,7 +154,7 @@ use url::Url;
 
 pub use auth::AuthConfig;
 pub use choice::{PluginKind, VisibleTo};
-pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, JsonType};
+pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, JsonType, UrlProblem};
 pub use icon::Icon;
 
 pub use size::{Dimension, IframeSize};
@@ -181,11 +185,13 @@ use crate::wire::{PluginId, Role};
 /// assert_eq!(plugin.token_lifetime().as_secs(), 300);
 /// # Ok::<(), cv_portal_plugin::config::ConfigErrors>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+// `Serialize` writes the JSON form: keep the fields in the documented order, named as the keys.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct PluginConfig {
     id: PluginId,
     name: String,
     active: bool,
+    #[serde(serialize_with = "serialize_link")]
     link: Url,
     icon: Icon,
     title: String,
@@ -259,7 +265,8 @@ impl PluginConfig {
         self.active
     }
 
-    /// The vendor URL ("Link").
+    /// The vendor URL ("Link"), normalized. The type is the `url` crate's, re-exported as
+    /// [`cv_portal_plugin::Url`](crate::Url).
     pub fn link(&self) -> &Url {
         &self.link
     }
@@ -331,7 +338,7 @@ impl PluginConfig {
 /// problem.
 ///
 /// Required: `id`, `name`, `link`, `icon`, `title`, `iframe_size` and `visible_to` (a missing one
-/// is `field.missing`). Defaults: `active` on (as the help article advises), both
+/// is `field_missing`). Defaults: `active` on (as the help article advises), both
 /// `show_in_*` flags **off** (nothing is shown by accident), kind [`PluginKind::Iframe`] (the only
 /// one), and token authentication with a 5-minute lifetime.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -392,7 +399,7 @@ impl PluginConfigBuilder {
         self
     }
 
-    /// The vendor URL ("Link"), as text or a [`Url`].
+    /// The vendor URL ("Link"), as text or a [`Url`] (checked by [`build`](Self::build)).
     pub fn link(mut self, link: impl Into<String>) -> Self {
         self.link = Some(link.into());
         self
@@ -517,96 +524,73 @@ impl Draft {
         }
     }
 
-    /// Adds `field.missing` for every absent field with no problem reported yet, orders the
+    /// Adds `field_missing` for every absent field with no problem reported yet, orders the
     /// problems by field, and assembles the configuration if there are none.
-    fn finish(self) -> Result<PluginConfig, ConfigErrors> {
-        let mut errors = self.errors;
-        let id = need(self.id, "id", &mut errors);
-        let name = need(self.name, "name", &mut errors);
-        let active = need(self.active, "active", &mut errors);
-        let link = need(self.link, "link", &mut errors);
-        let icon = need(self.icon, "icon", &mut errors);
-        let title = need(self.title, "title", &mut errors);
-        let show_client = need(
-            self.show_in_client_portal,
-            "show_in_client_portal",
-            &mut errors,
-        );
-        let show_manager = need(
-            self.show_in_manager_panel,
-            "show_in_manager_panel",
-            &mut errors,
-        );
-        let kind = need(self.kind, "kind", &mut errors);
-        let iframe_size = need(self.iframe_size, "iframe_size", &mut errors);
-        let visible_to = need(self.visible_to, "visible_to", &mut errors);
-        let auth = need(self.auth, "auth", &mut errors);
+    fn finish(mut self) -> Result<PluginConfig, ConfigErrors> {
+        let mut errors = std::mem::take(&mut self.errors);
+        let present = [
+            ("id", self.id.is_some()),
+            ("name", self.name.is_some()),
+            ("active", self.active.is_some()),
+            ("link", self.link.is_some()),
+            ("icon", self.icon.is_some()),
+            ("title", self.title.is_some()),
+            (
+                "show_in_client_portal",
+                self.show_in_client_portal.is_some(),
+            ),
+            (
+                "show_in_manager_panel",
+                self.show_in_manager_panel.is_some(),
+            ),
+            ("kind", self.kind.is_some()),
+            ("iframe_size", self.iframe_size.is_some()),
+            ("visible_to", self.visible_to.is_some()),
+            ("auth", self.auth.is_some()),
+        ];
+        for (path, present) in present {
+            need(present, path, &mut errors);
+        }
         errors.sort_by_key(|e| field_rank(e.path()));
         if let Some(errors) = ConfigErrors::from_vec(errors) {
             return Err(errors);
         }
-        match (
-            id,
-            name,
-            active,
-            link,
-            icon,
-            title,
-            show_client,
-            show_manager,
-            kind,
-            iframe_size,
-            visible_to,
-            auth,
-        ) {
-            (
-                Some(id),
-                Some(name),
-                Some(active),
-                Some(link),
-                Some(icon),
-                Some(title),
-                Some(show_in_client_portal),
-                Some(show_in_manager_panel),
-                Some(kind),
-                Some(iframe_size),
-                Some(visible_to),
-                Some(auth),
-            ) => Ok(PluginConfig {
-                id,
-                name,
-                active,
-                link,
-                icon,
-                title,
-                show_in_client_portal,
-                show_in_manager_panel,
-                kind,
-                iframe_size,
-                visible_to,
-                auth,
-            }),
-            // `need` reported every absent field, so there were errors and we returned above.
-            _ => Err(ConfigErrors::one(ConfigError::new(
-                "",
-                ConfigErrorKind::Missing,
-            ))),
-        }
+        // `need` reported every absent field, so with no problem every field is here.
+        self.assemble()
+            .ok_or_else(|| ConfigErrors::one(ConfigError::new("", ConfigErrorKind::Missing)))
+    }
+
+    fn assemble(self) -> Option<PluginConfig> {
+        Some(PluginConfig {
+            id: self.id?,
+            name: self.name?,
+            active: self.active?,
+            link: self.link?,
+            icon: self.icon?,
+            title: self.title?,
+            show_in_client_portal: self.show_in_client_portal?,
+            show_in_manager_panel: self.show_in_manager_panel?,
+            kind: self.kind?,
+            iframe_size: self.iframe_size?,
+            visible_to: self.visible_to?,
+            auth: self.auth?,
+        })
     }
 }
 
-/// Reports `field.missing` for an absent field unless a problem was already reported under it.
-fn need<T>(slot: Option<T>, path: &str, errors: &mut Vec<ConfigError>) -> Option<T> {
+/// Reports `field_missing` for an absent field unless a problem was already reported under it.
+/// An unknown key is not a problem of the field its name resembles (`"id.x"` is not `id`).
+fn need(present: bool, path: &str, errors: &mut Vec<ConfigError>) {
     let reported = |e: &ConfigError| {
-        e.path() == path
+        let under = e.path() == path
             || e.path()
                 .strip_prefix(path)
-                .is_some_and(|rest| rest.starts_with('.'))
+                .is_some_and(|rest| rest.starts_with('.'));
+        under && !matches!(e.kind(), ConfigErrorKind::JsonUnknownField { .. })
     };
-    if slot.is_none() && !errors.iter().any(reported) {
+    if !present && !errors.iter().any(reported) {
         errors.push(ConfigError::new(path, ConfigErrorKind::Missing));
     }
-    slot
 }
 
 /// Position of a path's top-level field in the JSON form (the document first, unknown keys last).
@@ -674,41 +658,9 @@ fn check_title(raw: &str) -> Result<String, Vec<ConfigErrorKind>> {
     )
 }
 
-/// The JSON form, field by field (see the module documentation).
-#[derive(Serialize)]
-struct Wire<'a> {
-    id: &'a PluginId,
-    name: &'a str,
-    active: bool,
-    link: &'a str,
-    icon: Icon,
-    title: &'a str,
-    show_in_client_portal: bool,
-    show_in_manager_panel: bool,
-    kind: PluginKind,
-    iframe_size: IframeSize,
-    visible_to: VisibleTo,
-    auth: &'a AuthConfig,
-}
-
-impl Serialize for PluginConfig {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        Wire {
-            id: &self.id,
-            name: &self.name,
-            active: self.active,
-            link: self.link.as_str(),
-            icon: self.icon,
-            title: &self.title,
-            show_in_client_portal: self.show_in_client_portal,
-            show_in_manager_panel: self.show_in_manager_panel,
-            kind: self.kind,
-            iframe_size: self.iframe_size,
-            visible_to: self.visible_to,
-            auth: &self.auth,
-        }
-        .serialize(serializer)
-    }
+/// The JSON form of the link: its normalized text.
+fn serialize_link<S: serde::Serializer>(link: &Url, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(link.as_str())
 }
 
 impl<'de> Deserialize<'de> for PluginConfig {
@@ -717,15 +669,6 @@ impl<'de> Deserialize<'de> for PluginConfig {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let tree = json::Tree::deserialize(deserializer)?;
         json::from_tree(&tree).map_err(serde::de::Error::custom)
-    }
-}
-
-impl TryFrom<&str> for PluginConfig {
-    type Error = ConfigErrors;
-
-    /// Same as [`PluginConfig::from_json`].
-    fn try_from(json: &str) -> Result<Self, Self::Error> {
-        PluginConfig::from_json(json)
     }
 }
 

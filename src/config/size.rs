@@ -6,7 +6,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::error::{ConfigError, ConfigErrorKind, ConfigErrors, echo};
+use super::error::{ConfigError, ConfigErrorKind, ConfigErrors};
+use crate::quoted::Quoted;
 
 /// One side of the iframe: a number of CSS pixels or a percentage of the container.
 ///
@@ -16,17 +17,21 @@ use super::error::{ConfigError, ConfigErrorKind, ConfigErrors, echo};
 /// holds dimensions within bounds, because building one checks them.
 ///
 /// The text (and JSON) form is the CSS one: `"800px"` or `"100%"`. Surrounding spaces are
-/// ignored; anything else (`"800"`, `"80em"`, `"+5px"`, `"100 %"`) is `iframe_size.invalid`.
+/// ignored; anything else (`"800"`, `"80em"`, `"+5px"`, `"100 %"`) is `iframe_size_invalid`.
 ///
 /// ```
 /// use cv_portal_plugin::config::Dimension;
 ///
 /// assert_eq!("800px".parse::<Dimension>().unwrap(), Dimension::Pixels(800));
 /// assert_eq!(Dimension::Percent(100).to_string(), "100%");
-/// assert_eq!("250%".parse::<Dimension>().unwrap_err().code(), "iframe_size.percent_out_of_range");
-/// assert_eq!("0px".parse::<Dimension>().unwrap_err().code(), "iframe_size.pixels_out_of_range");
+/// assert_eq!("250%".parse::<Dimension>().unwrap_err().code(), "iframe_size_percent_out_of_range");
+/// assert_eq!("0px".parse::<Dimension>().unwrap_err().code(), "iframe_size_pixels_out_of_range");
 /// ```
+///
+/// Other units may come: match with a `_` arm, or use [`css_value`](Self::css_value) and
+/// [`html_attribute_value`](Self::html_attribute_value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Dimension {
     /// CSS pixels.
     Pixels(u32),
@@ -49,12 +54,12 @@ impl Dimension {
         match self {
             Dimension::Pixels(px) if !(Self::PIXELS_MIN..=Self::PIXELS_MAX).contains(&px) => {
                 Err(ConfigErrorKind::SizePixelsOutOfRange {
-                    found: px.to_string(),
+                    found: Quoted::new(&px.to_string()),
                 })
             }
             Dimension::Percent(pc) if !(Self::PERCENT_MIN..=Self::PERCENT_MAX).contains(&pc) => {
                 Err(ConfigErrorKind::SizePercentOutOfRange {
-                    found: pc.to_string(),
+                    found: Quoted::new(&pc.to_string()),
                 })
             }
             ok => Ok(ok),
@@ -63,7 +68,9 @@ impl Dimension {
 
     /// Parses `"800px"` / `"100%"` and checks the bounds.
     pub(crate) fn parse_kind(text: &str) -> Result<Dimension, ConfigErrorKind> {
-        let invalid = || ConfigErrorKind::SizeInvalid { found: echo(text) };
+        let invalid = || ConfigErrorKind::SizeInvalid {
+            found: Quoted::new(text),
+        };
         let trimmed = text.trim();
         let (number, percent) = if let Some(n) = trimmed.strip_suffix("px") {
             (n, false)
@@ -80,7 +87,7 @@ impl Dimension {
             return Err(invalid());
         }
         let out_of_range = || {
-            let found = echo(number);
+            let found = Quoted::new(number);
             if percent {
                 ConfigErrorKind::SizePercentOutOfRange { found }
             } else {
@@ -212,9 +219,9 @@ mod tests {
 
     #[test]
     fn rejects_nonsense_with_codes() {
-        let px = "iframe_size.pixels_out_of_range";
-        let pc = "iframe_size.percent_out_of_range";
-        let bad = "iframe_size.invalid";
+        let px = "iframe_size_pixels_out_of_range";
+        let pc = "iframe_size_percent_out_of_range";
+        let bad = "iframe_size_invalid";
         let cases = [
             ("0px", px),
             ("99px", px),

@@ -62,188 +62,188 @@ fn errors_of(json: &str) -> Vec<(String, &'static str)> {
 fn json_cases() -> Vec<(String, &'static str, &'static str)> {
     let s = |v: &str| Some(json!(v));
     let mut cases = vec![
-        ("{".to_owned(), "", "json.syntax"),
-        ("{} x".to_owned(), "", "json.syntax"),
-        ("".to_owned(), "", "json.syntax"),
-        ("[]".to_owned(), "", "json.wrong_type"),
-        ("null".to_owned(), "", "json.wrong_type"),
+        ("{".to_owned(), "", "json_syntax"),
+        ("{} x".to_owned(), "", "json_syntax"),
+        ("".to_owned(), "", "json_syntax"),
+        ("[]".to_owned(), "", "json_wrong_type"),
+        ("null".to_owned(), "", "json_wrong_type"),
         (
             with("/extra", Some(json!(1))),
             "extra",
-            "json.unknown_field",
+            "json_unknown_field",
         ),
         (
             with("/auth/refresh", Some(json!(1))),
             "auth.refresh",
-            "json.unknown_field",
+            "json_unknown_field",
         ),
         (
             with("/iframe_size/depth", s("1px")),
             "iframe_size.depth",
-            "json.unknown_field",
+            "json_unknown_field",
         ),
         (
             with("/active", Some(json!("true"))),
             "active",
-            "json.wrong_type",
+            "json_wrong_type",
         ),
         (
             with("/active", Some(Value::Null)),
             "active",
-            "json.wrong_type",
+            "json_wrong_type",
         ),
-        (with("/id", Some(json!(42))), "id", "json.wrong_type"),
+        (with("/id", Some(json!(42))), "id", "json_wrong_type"),
         (
             with("/iframe_size", s("100%")),
             "iframe_size",
-            "json.wrong_type",
+            "json_wrong_type",
         ),
         (
             with("/iframe_size/width", Some(json!(800))),
             "iframe_size.width",
-            "json.wrong_type",
+            "json_wrong_type",
         ),
-        (with("/auth", s("token")), "auth", "json.wrong_type"),
+        (with("/auth", s("token")), "auth", "json_wrong_type"),
         (
             with("/auth/token_lifetime_seconds", Some(json!(300.0))),
             "auth.token_lifetime_seconds",
-            "json.wrong_type",
+            "json_wrong_type",
         ),
         (
             with("/auth/token_lifetime_seconds", s("300")),
             "auth.token_lifetime_seconds",
-            "json.wrong_type",
+            "json_wrong_type",
         ),
-        (with("/id", s("")), "id", "id.empty"),
-        (with("/id", s(&"a".repeat(65))), "id", "id.too_long"),
-        (with("/id", s("finan ceiro")), "id", "id.invalid_character"),
+        (with("/id", s("")), "id", "id_empty"),
+        (with("/id", s(&"a".repeat(65))), "id", "id_too_long"),
+        (with("/id", s("finan ceiro")), "id", "id_invalid_character"),
         (
             with("/id", s("-financeiro")),
             "id",
-            "id.invalid_first_character",
+            "id_invalid_first_character",
         ),
-        (with("/name", s("   ")), "name", "name.empty"),
-        (with("/name", s(&"n".repeat(101))), "name", "name.too_long"),
+        (with("/name", s("   ")), "name", "name_empty"),
+        (with("/name", s(&"n".repeat(101))), "name", "name_too_long"),
         (
             with("/name", s("Finan\nceiro")),
             "name",
-            "name.control_character",
+            "name_control_character",
         ),
         (
             with("/name", s("abc\u{202E}def")),
             "name",
-            "name.control_character",
+            "name_control_character",
         ),
         (
             with("/link", s(&format!("https://a.com/{}", "x".repeat(2048)))),
             "link",
-            "link.too_long",
+            "link_too_long",
         ),
         (
             with("/link", s("https://a.com:70000/")),
             "link",
-            "link.invalid",
+            "link_invalid",
         ),
         (
             with("/link", s("erp.example.com")),
             "link",
-            "link.not_absolute",
+            "link_not_absolute",
         ),
-        (with("/link", s("https://")), "link", "link.no_host"),
+        (with("/link", s("https://")), "link", "link_no_host"),
         (
             with("/link", s("http://erp.example.com/")),
             "link",
-            "link.not_https",
+            "link_not_https",
         ),
         (
             with("/link", s("https://u:p@erp.example.com/")),
             "link",
-            "link.has_userinfo",
+            "link_has_userinfo",
         ),
         (
             with("/link", s("https://erp.example.com/#x")),
             "link",
-            "link.has_fragment",
+            "link_has_fragment",
         ),
         (
             with("/link", s("https://erp.example.com/p?empresa=7&token=abc")),
             "link",
-            "link.reserved_query_param",
+            "link_reserved_query_param",
         ),
-        (with("/icon", s("sino")), "icon", "icon.unknown"),
-        (with("/icon", s("Alerta")), "icon", "icon.unknown"),
-        (with("/title", s("")), "title", "title.empty"),
+        (with("/icon", s("sino")), "icon", "icon_unknown"),
+        (with("/icon", s("Alerta")), "icon", "icon_unknown"),
+        (with("/title", s("")), "title", "title_empty"),
         (
             with("/title", s(&"t".repeat(61))),
             "title",
-            "title.too_long",
+            "title_too_long",
         ),
         (
             with("/title", s("Fin\tanceiro")),
             "title",
-            "title.control_character",
+            "title_control_character",
         ),
-        (with("/kind", s("popup")), "kind", "kind.unsupported"),
-        (with("/kind", s("Iframe")), "kind", "kind.unsupported"),
+        (with("/kind", s("popup")), "kind", "kind_unsupported"),
+        (with("/kind", s("Iframe")), "kind", "kind_unsupported"),
         (
             with("/iframe_size/width", s("wide")),
             "iframe_size.width",
-            "iframe_size.invalid",
+            "iframe_size_invalid",
         ),
         (
             with("/iframe_size/height", s("100000px")),
             "iframe_size.height",
-            "iframe_size.pixels_out_of_range",
+            "iframe_size_pixels_out_of_range",
         ),
         (
             with("/iframe_size/height", s("-1px")),
             "iframe_size.height",
-            "iframe_size.pixels_out_of_range",
+            "iframe_size_pixels_out_of_range",
         ),
         (
             with("/iframe_size/width", s("250%")),
             "iframe_size.width",
-            "iframe_size.percent_out_of_range",
+            "iframe_size_percent_out_of_range",
         ),
         (
             with("/visible_to", s("gestor")),
             "visible_to",
-            "visible_to.unknown",
+            "visible_to_unknown",
         ),
         (
             with("/auth/type", s("oauth")),
             "auth.type",
-            "auth.unsupported",
+            "auth_unsupported",
         ),
         (
             with("/auth/token_lifetime_seconds", Some(json!(3601))),
             "auth.token_lifetime_seconds",
-            "auth.lifetime_out_of_range",
+            "auth_lifetime_out_of_range",
         ),
         (
             with("/auth/token_lifetime_seconds", Some(json!(-30))),
             "auth.token_lifetime_seconds",
-            "auth.lifetime_out_of_range",
+            "auth_lifetime_out_of_range",
         ),
         (
             with("/auth/token_lifetime_seconds", Some(json!(29))),
             "auth.token_lifetime_seconds",
-            "auth.lifetime_out_of_range",
+            "auth_lifetime_out_of_range",
         ),
         (
             with("/iframe_size/height", None),
             "iframe_size.height",
-            "field.missing",
+            "field_missing",
         ),
-        (with("/auth/type", None), "auth.type", "field.missing"),
+        (with("/auth/type", None), "auth.type", "field_missing"),
     ];
     for field in json::FIELDS {
-        cases.push((with(&format!("/{field}"), None), field, "field.missing"));
+        cases.push((with(&format!("/{field}"), None), field, "field_missing"));
     }
     let duplicate = valid_json()
         .to_string()
         .replacen('{', r#"{"title": "Outro", "#, 1);
-    cases.push((duplicate, "title", "json.duplicate_field"));
+    cases.push((duplicate, "title", "json_duplicate_field"));
     cases
 }
 
@@ -253,22 +253,22 @@ fn builder_cases() -> Vec<(PluginConfigBuilder, &'static str, &'static str)> {
         (
             valid_builder().token_lifetime(Duration::from_millis(30_500)),
             "auth.token_lifetime_seconds",
-            "auth.lifetime_not_whole_seconds",
+            "auth_lifetime_not_whole_seconds",
         ),
         (
             valid_builder().token_lifetime(Duration::from_secs(10)),
             "auth.token_lifetime_seconds",
-            "auth.lifetime_out_of_range",
+            "auth_lifetime_out_of_range",
         ),
         (
             valid_builder().iframe_size(Dimension::Pixels(0), Dimension::Pixels(600)),
             "iframe_size.width",
-            "iframe_size.pixels_out_of_range",
+            "iframe_size_pixels_out_of_range",
         ),
         (
             valid_builder().iframe_size(Dimension::Pixels(600), Dimension::Percent(0)),
             "iframe_size.height",
-            "iframe_size.percent_out_of_range",
+            "iframe_size_percent_out_of_range",
         ),
         (
             PluginConfigBuilder {
@@ -276,14 +276,14 @@ fn builder_cases() -> Vec<(PluginConfigBuilder, &'static str, &'static str)> {
                 ..valid_builder()
             },
             "icon",
-            "field.missing",
+            "field_missing",
         ),
-        (valid_builder().id("a/b"), "id", "id.invalid_character"),
-        (valid_builder().title(" \n "), "title", "title.empty"),
+        (valid_builder().id("a/b"), "id", "id_invalid_character"),
+        (valid_builder().title(" \n "), "title", "title_empty"),
         (
             valid_builder().link("ftp://a.com/"),
             "link",
-            "link.not_https",
+            "link_not_https",
         ),
     ]
 }
@@ -316,21 +316,27 @@ fn every_builder_case_reports_exactly_its_problem() {
     }
 }
 
-#[test]
-fn the_documented_code_table_is_exactly_the_codes_the_tests_trigger() {
-    let documented: BTreeSet<&str> = include_str!("mod.rs")
+/// The first column of the module documentation's error-code table, in order.
+fn documented_codes() -> Vec<&'static str> {
+    include_str!("mod.rs")
         .lines()
+        .skip_while(|line| *line != "//! # Error codes")
         .filter_map(|line| line.strip_prefix("//! | `"))
         .filter_map(|rest| rest.split('`').next())
-        .filter(|code| code.contains('.') && !code.contains(' '))
-        .collect();
+        .collect()
+}
+
+#[test]
+fn the_documented_code_table_is_all_codes_and_exactly_the_codes_the_tests_trigger() {
+    let documented = documented_codes();
+    assert_eq!(documented, ConfigErrorKind::ALL_CODES);
+    assert_eq!(documented.len(), 32);
     let triggered: BTreeSet<&str> = json_cases()
         .into_iter()
         .map(|(_, _, code)| code)
         .chain(builder_cases().into_iter().map(|(_, _, code)| code))
         .collect();
-    assert_eq!(documented, triggered);
-    assert_eq!(documented.len(), 32);
+    assert_eq!(documented.into_iter().collect::<BTreeSet<_>>(), triggered);
 }
 
 #[test]
@@ -353,20 +359,20 @@ fn every_problem_is_reported_at_once_in_both_languages() {
     assert_eq!(
         errors.codes(),
         [
-            "id.invalid_character",
-            "name.empty",
-            "field.missing",
-            "link.not_https",
-            "link.has_userinfo",
-            "link.has_fragment",
-            "icon.unknown",
-            "json.wrong_type",
-            "kind.unsupported",
-            "iframe_size.pixels_out_of_range",
-            "iframe_size.percent_out_of_range",
-            "visible_to.unknown",
-            "auth.lifetime_out_of_range",
-            "json.unknown_field",
+            "id_invalid_character",
+            "name_empty",
+            "field_missing",
+            "link_not_https",
+            "link_has_userinfo",
+            "link_has_fragment",
+            "icon_unknown",
+            "json_wrong_type",
+            "kind_unsupported",
+            "iframe_size_pixels_out_of_range",
+            "iframe_size_percent_out_of_range",
+            "visible_to_unknown",
+            "auth_lifetime_out_of_range",
+            "json_unknown_field",
         ]
     );
     let paths: Vec<_> = errors.iter().map(ConfigError::path).collect();
@@ -385,12 +391,36 @@ fn every_problem_is_reported_at_once_in_both_languages() {
 }
 
 #[test]
+fn an_unknown_key_named_like_a_field_does_not_hide_that_field_missing() {
+    let mut doc = valid_json();
+    let object = doc.as_object_mut().unwrap();
+    object.remove("id");
+    object.insert("id.x".to_owned(), json!("financeiro"));
+    let mut auth = valid_json();
+    auth["auth"] = json!({"refresh": 1});
+    assert_eq!(
+        errors_of(&doc.to_string()),
+        [
+            ("id.x".to_owned(), "json_unknown_field"),
+            ("id".to_owned(), "field_missing")
+        ]
+    );
+    assert_eq!(
+        errors_of(&auth.to_string()),
+        [
+            ("auth.refresh".to_owned(), "json_unknown_field"),
+            ("auth.type".to_owned(), "field_missing")
+        ]
+    );
+}
+
+#[test]
 fn messages_are_localized_with_screen_labels() {
     let errors = PluginConfig::from_json(&with("/title", Some(json!("")))).unwrap_err();
     let e = errors.iter().next().unwrap();
     assert_eq!(e.message_en(), "title: must not be empty");
     assert_eq!(e.message_pt_br(), "Título do Plugin: não pode ficar vazio");
-    assert_eq!(e.to_string(), "title: must not be empty [title.empty]");
+    assert_eq!(e.to_string(), "title: must not be empty [title_empty]");
 
     let errors = PluginConfig::from_json(&with("/link", Some(json!("http://a.com/")))).unwrap_err();
     let pt = errors.iter().next().unwrap().message_pt_br();
@@ -413,12 +443,37 @@ fn messages_are_localized_with_screen_labels() {
 }
 
 #[test]
-fn echoed_input_is_truncated() {
-    let long = "x".repeat(10_000);
+fn echoed_input_is_quoted() {
+    let long = format!("{}{}", "x".repeat(10_000), "fim");
     let errors = PluginConfig::from_json(&with("/icon", Some(json!(long)))).unwrap_err();
     let message = errors.iter().next().unwrap().message_en();
     assert!(message.len() < 400, "{message}");
-    assert!(message.contains("xxx…"));
+    assert!(
+        message.contains("xxx…xxx") && message.contains("xxxfim\"; "),
+        "head and tail: {message}"
+    );
+
+    let errors =
+        PluginConfig::from_json(&with("/icon", Some(json!("finança\u{202e}\n")))).unwrap_err();
+    let e = errors.iter().next().unwrap();
+    assert_eq!(
+        e.kind(),
+        &ConfigErrorKind::IconUnknown {
+            found: crate::Quoted::new("finança??")
+        }
+    );
+    assert!(
+        e.message_en()
+            .starts_with("icon: unknown icon \"finança??\"; ")
+    );
+    assert!(
+        e.message_pt_br()
+            .starts_with("Ícone: ícone \"finança??\" desconhecido; ")
+    );
+
+    let errors = PluginConfig::from_json(&with("/visible\u{7}_to", Some(json!(1)))).unwrap_err();
+    let paths: Vec<_> = errors.iter().map(ConfigError::path).collect();
+    assert_eq!(paths, ["visible?_to"]);
 }
 
 #[test]
@@ -470,7 +525,7 @@ fn defaults() {
             "visible_to"
         ]
     );
-    assert!(empty.iter().all(|e| e.code() == "field.missing"));
+    assert!(empty.iter().all(|e| e.code() == "field_missing"));
 }
 
 #[test]
@@ -499,10 +554,10 @@ fn json_form_is_documented_and_round_trips() {
 fn serde_deserialize_validates_and_lists_problems() {
     let err =
         serde_json::from_str::<PluginConfig>(&with("/kind", Some(json!("popup")))).unwrap_err();
-    assert!(err.to_string().contains("kind.unsupported"), "{err}");
+    assert!(err.to_string().contains("kind_unsupported"), "{err}");
     let list = format!("[{}, {}]", valid_json(), with("/icon", Some(json!("sino"))));
     let err = serde_json::from_str::<Vec<PluginConfig>>(&list).unwrap_err();
-    assert!(err.to_string().contains("icon.unknown"), "{err}");
+    assert!(err.to_string().contains("icon_unknown"), "{err}");
 }
 
 #[test]
