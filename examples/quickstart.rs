@@ -119,7 +119,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     println!();
 
-    for role in Role::ALL {
+    for &role in Role::ALL {
         let titles: Vec<String> = menu_for(&plugins, role)
             .iter()
             .map(|entry| format!("{} [{}]", entry.title(), entry.icon()))

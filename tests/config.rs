@@ -49,7 +49,10 @@ fn reads_every_field() {
     );
     assert_eq!(config.token_lifetime(), Duration::from_secs(120));
     assert_eq!(
-        Role::ALL.map(|role| config.is_shown_to(role)),
+        Role::ALL
+            .iter()
+            .map(|&role| config.is_shown_to(role))
+            .collect::<Vec<_>>(),
         [true, false, true]
     );
 }

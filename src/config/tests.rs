@@ -580,7 +580,10 @@ fn is_shown_to_follows_the_rule() {
         .build()
         .unwrap();
     assert_eq!(
-        Role::ALL.map(|r| manager.is_shown_to(r)),
+        Role::ALL
+            .iter()
+            .map(|&r| manager.is_shown_to(r))
+            .collect::<Vec<_>>(),
         [false, false, true]
     );
 }

@@ -56,8 +56,8 @@ impl Algorithm {
         }
     }
 
-    /// Every algorithm, in a fixed order.
-    pub const ALL: [Algorithm; 2] = [Algorithm::EdDSA, Algorithm::ES256];
+    /// Every algorithm, in a fixed order (a slice, so that a new one is not a breaking change).
+    pub const ALL: &'static [Algorithm] = &[Algorithm::EdDSA, Algorithm::ES256];
 
     #[cfg(feature = "vendor")]
     pub(crate) const fn to_jsonwebtoken(self) -> jsonwebtoken::Algorithm {
@@ -78,7 +78,8 @@ impl std::str::FromStr for Algorithm {
     type Err = KeyError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Algorithm::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|alg| alg.as_str() == s)
             .ok_or_else(|| KeyError::UnsupportedAlgorithm {
                 found: Quoted::new(s),

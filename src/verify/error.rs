@@ -350,6 +350,13 @@ impl VerifierConfigError {
             VerifierConfigError::MaxTokenLength { .. } => "max_token_length_out_of_range",
         }
     }
+
+    /// Every code of this enum.
+    pub const ALL_CODES: &'static [&'static str] = &[
+        "no_keys",
+        "leeway_too_large",
+        "max_token_length_out_of_range",
+    ];
 }
 
 #[cfg(test)]
@@ -430,6 +437,24 @@ mod tests {
                 "replay_capacity_exceeded"
             ]
         );
+    }
+
+    #[test]
+    fn verifier_config_codes_are_listed() {
+        let every_variant = [
+            VerifierConfigError::NoKeys,
+            VerifierConfigError::LeewayTooLarge { seconds: 1, max: 0 },
+            VerifierConfigError::MaxTokenLength {
+                len: 0,
+                min: 1,
+                max: 2,
+            },
+        ];
+        let codes: Vec<&str> = every_variant
+            .iter()
+            .map(VerifierConfigError::code)
+            .collect();
+        assert_eq!(codes, VerifierConfigError::ALL_CODES);
     }
 
     #[test]

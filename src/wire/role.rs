@@ -32,8 +32,9 @@ pub enum Role {
 }
 
 impl Role {
-    /// Every role, in a fixed order (useful for tables and tests).
-    pub const ALL: [Role; 3] = [Role::Cliente, Role::Sindico, Role::Gestor];
+    /// Every role, in a fixed order (useful for tables and tests). A slice, so that a new role
+    /// is not a breaking change.
+    pub const ALL: &'static [Role] = &[Role::Cliente, Role::Sindico, Role::Gestor];
 
     /// The wire name: `cliente`, `sindico` or `gestor`.
     pub const fn as_str(self) -> &'static str {
@@ -57,7 +58,8 @@ impl FromStr for Role {
     /// Parses a wire name, exactly (lowercase, no accent).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Role::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|role| role.as_str() == s)
             .ok_or_else(|| WireError::InvalidRole {
                 found: Quoted::new(s),
@@ -71,7 +73,7 @@ mod tests {
 
     #[test]
     fn wire_names_round_trip() {
-        for role in Role::ALL {
+        for &role in Role::ALL {
             assert_eq!(role.as_str().parse::<Role>(), Ok(role));
             let json = serde_json::to_string(&role).unwrap();
             assert_eq!(json, format!("\"{}\"", role.as_str()));

@@ -17,18 +17,19 @@ Exit status:
 
 On failure the first line on stderr is `error[CODE]: message`; lines after it may start with
 `hint:` (what was most likely done wrong, and the fix). With exit status 1, CODE is the
-library's stable code (`expired`, `bad_signature`, `wrong_audience`, `link.not_https`, ...). With
+library's stable code (`expired`, `bad_signature`, `wrong_audience`, `link_not_https`, ...). With
 exit status 2, CODE is one of:
-  usage                      a bad command line or argument value (including --issuer, --subject)
+  usage                      a bad command line or argument value (including --issuer, --subject,
+                             --plugin)
   io                         a file or stdin could not be read or written (missing, too large,
                              not UTF-8, already exists, ...)
   key                        a key file is neither a JWK, a JWKS, a PEM block nor PKCS#8 DER
   <key error code>           the key or JWKS file was recognized but rejected: invalid_jwk,
                              invalid_pem, invalid_pkcs8, kid_mismatch, duplicate_kid, ...;
                              private_key_in_public_set for a private key given to verify --jwks
-  id.*, auth.*               --plugin or --ttl rejected by the plugin-configuration rules
+  auth_*                     --ttl rejected by the plugin-configuration rules
   leeway_too_large           --leeway above 300 seconds
-  rng_failure, signing_failed, clock_out_of_range
+  jti_generation_failed, signing_failed, clock_out_of_range
                              the system could not mint a token
 
 Round trip:
@@ -77,7 +78,7 @@ Examples:
     #[command(after_help = "\
 mint needs no plugin configuration: it mints as if for a plugin with id --plugin, the placeholder
 link https://plugin.invalid/, visible to cliente and síndico in the client portal and shown in the
-manager panel, with a token lifetime of --ttl seconds (30 to 3600; `error[auth.lifetime_out_of_range]`
+manager panel, with a token lifetime of --ttl seconds (30 to 3600; `error[auth_lifetime_out_of_range]`
 and exit 2 otherwise). To mint exactly as the portal would for a configured plugin, use `cvplugin
 launch-url`.
 
