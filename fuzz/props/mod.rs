@@ -7,8 +7,8 @@
 //! running a fuzzer.
 //!
 //! - [`verify`]: arbitrary bytes as a token, real ring crypto, the vectors' fixed keys and clock.
-//! - [`verify_claims`]: fuzzed header and claims JSON, signed with a fake scheme (see
-//!   [`install_fuzz_provider`]) so the fuzzer reaches every check after the signature.
+//! - [`verify_claims`]: fuzzed header and claims JSON, signed with the vectors' TEST keys (see
+//!   [`test_sign`]) so the fuzzer reaches every check after the signature.
 //! - [`jwks`], [`config`]: parse → serialize → parse is stable, and parsing agrees with an
 //!   independent reading of the rules.
 //! - [`launch_url`]: a launch URL minted for an arbitrary plugin link keeps the link's origin,
@@ -30,10 +30,9 @@ use std::sync::{Arc, OnceLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use cv_portal_plugin::provider::RING_PROVIDER;
-use cv_portal_plugin::{FixedClock, IssuerId, KeySet, SigningKey, VerifyError};
-use jsonwebtoken::crypto::{CryptoProvider, JwtVerifier, KeyUtils};
-use jsonwebtoken::signature;
+use cv_portal_plugin::{Algorithm, FixedClock, IssuerId, KeySet, SigningKey, VerifyError};
+use ring::rand::SystemRandom;
+use ring::signature as ring_sig;
 use serde_json::Value;
 
 /// The conformance vectors: keys, clock, issuer and plugin the token targets use.
@@ -44,101 +43,26 @@ pub fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-// ---- The deterministic fake signature scheme ------------------------------------------------
+// ---- Signing with the TEST keys ----------------------------------------------------------------
 
-/// The fake Ed25519 public key (not a point anyone has a private key for: it is never used with
-/// real crypto).
-pub const FAKE_ED25519_X: [u8; 32] = [0xFA; 32];
-/// The fake P-256 public point's coordinates.
-pub const FAKE_P256_X: [u8; 32] = [0xFB; 32];
-/// See [`FAKE_P256_X`].
-pub const FAKE_P256_Y: [u8; 32] = [0xFC; 32];
-
-/// The fake signature of `message`: the 64 bytes of SHA-512 over a fixed prefix and the message.
-/// Anyone can compute it, which is the point: the fuzzer can build tokens that pass check 10.
-pub fn fake_sign(message: &[u8]) -> [u8; 64] {
-    let mut context = ring::digest::Context::new(&ring::digest::SHA512);
-    context.update(b"cv-portal-plugin fuzz fake signature\0");
-    context.update(message);
-    let mut out = [0u8; 64];
-    out.copy_from_slice(context.finish().as_ref());
-    out
-}
-
-fn is_fake_key(public: &[u8]) -> bool {
-    if public == FAKE_ED25519_X {
-        return true;
-    }
-    public.len() == 65
-        && public[0] == 4
-        && public[1..33] == FAKE_P256_X
-        && public[33..] == FAKE_P256_Y
-}
-
-struct FakeVerifier(jsonwebtoken::Algorithm);
-
-impl signature::Verifier<Vec<u8>> for FakeVerifier {
-    fn verify(&self, msg: &[u8], sig: &Vec<u8>) -> Result<(), signature::Error> {
-        if sig.as_slice() == fake_sign(msg) {
-            Ok(())
-        } else {
-            Err(signature::Error::new())
-        }
-    }
-}
-
-impl JwtVerifier for FakeVerifier {
-    fn algorithm(&self) -> jsonwebtoken::Algorithm {
-        self.0
-    }
-}
-
-/// The fake keys get the fake scheme; every other key goes to ring, unchanged.
-fn fuzz_verifier(
-    alg: &jsonwebtoken::Algorithm,
-    key: &jsonwebtoken::DecodingKey,
-) -> jsonwebtoken::errors::Result<Box<dyn JwtVerifier>> {
-    match key.try_get_as_bytes() {
-        Ok(public) if is_fake_key(public) => Ok(Box::new(FakeVerifier(*alg))),
-        _ => (RING_PROVIDER.verifier_factory)(alg, key),
-    }
-}
-
-/// The provider of fuzzing and corpus replay: ring's, except that the two fake public keys
-/// verify [`fake_sign`] signatures. It exists only in this fuzz crate and the corpus replay test;
-/// the library and every other build use ring alone.
-pub static FUZZ_PROVIDER: CryptoProvider = CryptoProvider {
-    signer_factory: RING_PROVIDER.signer_factory,
-    verifier_factory: fuzz_verifier,
-    key_utils: KeyUtils {
-        rsa_pub_components_from_private_key: RING_PROVIDER
-            .key_utils
-            .rsa_pub_components_from_private_key,
-        rsa_pub_components_from_public_key: RING_PROVIDER
-            .key_utils
-            .rsa_pub_components_from_public_key,
-        ec_pub_components_from_private_key: RING_PROVIDER
-            .key_utils
-            .ec_pub_components_from_private_key,
-        ed_pub_components_from_private_key: RING_PROVIDER
-            .key_utils
-            .ed_pub_components_from_private_key,
-        compute_digest: RING_PROVIDER.key_utils.compute_digest,
-    },
-};
-
-/// Installs [`FUZZ_PROVIDER`] as the process-wide provider before anything else does. Every
-/// property calls it first; it panics if some other provider got there first.
-pub fn install_fuzz_provider() {
-    if CryptoProvider::try_get_default().is_none() {
-        // Losing a race to another thread installing the same provider is fine.
-        let _ = FUZZ_PROVIDER.install_default();
-    }
-    let installed = CryptoProvider::try_get_default().expect("a provider is installed");
-    assert!(
-        std::ptr::eq(installed, &FUZZ_PROVIDER),
-        "another crypto provider was installed before the fuzz provider"
-    );
+/// Signs `message` with the vectors' TEST private key of `alg` (ring, directly): the token targets
+/// need valid signatures on fuzzed headers and claims to reach the checks after the signature. The
+/// keys are published in `vectors/`, so this forges nothing that matters; the crate checks launch
+/// tokens with its own ring provider, which no test can replace, so real signatures are the only
+/// way past check 10. Ed25519 signatures are deterministic; P-256 ones are not, but every one
+/// verifies.
+pub fn test_sign(alg: Algorithm, message: &[u8]) -> [u8; 64] {
+    let fx = fixture();
+    let signature = match alg {
+        Algorithm::EdDSA => fx.ed25519_pair.sign(message).as_ref().to_vec(),
+        Algorithm::ES256 => fx
+            .p256_pair
+            .sign(&fx.rng, message)
+            .expect("P-256 signing")
+            .as_ref()
+            .to_vec(),
+    };
+    signature.try_into().expect("64-byte signatures")
 }
 
 // ---- Shared fixture ----------------------------------------------------------------------------
@@ -159,33 +83,45 @@ pub struct Fixture {
     pub plugin: String,
     /// The vectors' JWKS (real keys).
     pub real_keys: KeySet,
-    /// The fake keys of `verify_claims`.
-    pub fake_keys: KeySet,
     /// The vectors' Ed25519 TEST signing key.
     pub ed25519: Arc<SigningKey>,
+    /// The same key as a ring key pair, for [`test_sign`].
+    pub ed25519_pair: ring_sig::Ed25519KeyPair,
+    /// The vectors' P-256 TEST key as a ring key pair, for [`test_sign`].
+    pub p256_pair: ring_sig::EcdsaKeyPair,
+    /// The random generator of P-256 signatures.
+    pub rng: SystemRandom,
     /// The fixed clock at `now`.
     pub clock: Arc<FixedClock>,
 }
 
 static FIXTURE: OnceLock<Fixture> = OnceLock::new();
 
-/// The shared fixture (installs the fuzz provider first).
+/// The shared fixture.
 pub fn fixture() -> &'static Fixture {
-    install_fuzz_provider();
     FIXTURE.get_or_init(|| {
         let vectors: Value = serde_json::from_str(VECTORS).expect("vectors file is JSON");
         let now = vectors["now"].as_i64().expect("now");
-        let fake_jwks = serde_json::json!({"keys": [
-            {"kty": "OKP", "crv": "Ed25519", "x": b64(&FAKE_ED25519_X)},
-            {"kty": "EC", "crv": "P-256", "x": b64(&FAKE_P256_X), "y": b64(&FAKE_P256_Y)},
-        ]});
-        let ed25519 = vectors["test_private_keys"]
-            .as_array()
-            .expect("test keys")
-            .iter()
-            .find(|k| k["kty"] == "OKP")
-            .map(|k| SigningKey::from_jwk(&k.to_string()).expect("test key"))
-            .expect("an Ed25519 test key");
+        let test_key = |kty: &str| {
+            vectors["test_private_keys"]
+                .as_array()
+                .expect("test keys")
+                .iter()
+                .find(|k| k["kty"] == kty)
+                .map(|k| SigningKey::from_jwk(&k.to_string()).expect("test key"))
+                .expect("a test key of each type")
+        };
+        let ed25519 = test_key("OKP");
+        let ed25519_pair =
+            ring_sig::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&ed25519.to_pkcs8_der())
+                .expect("Ed25519 TEST key");
+        let rng = SystemRandom::new();
+        let p256_pair = ring_sig::EcdsaKeyPair::from_pkcs8(
+            &ring_sig::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &test_key("EC").to_pkcs8_der(),
+            &rng,
+        )
+        .expect("P-256 TEST key");
         Fixture {
             now,
             leeway: vectors["leeway"].as_i64().expect("leeway"),
@@ -193,8 +129,10 @@ pub fn fixture() -> &'static Fixture {
             issuer: IssuerId::new(vectors["issuer"].as_str().expect("issuer")).expect("issuer"),
             plugin: vectors["plugin"].as_str().expect("plugin").to_owned(),
             real_keys: KeySet::from_jwks_json(&vectors["jwks"].to_string()).expect("jwks"),
-            fake_keys: KeySet::from_jwks_json(&fake_jwks.to_string()).expect("fake jwks"),
             ed25519: Arc::new(ed25519),
+            ed25519_pair,
+            p256_pair,
+            rng,
             clock: Arc::new(FixedClock::new(now)),
             vectors,
         }

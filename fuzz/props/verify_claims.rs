@@ -1,8 +1,10 @@
-//! Target `verify_claims`: fuzzed header and claims JSON, signed with the fake scheme, so every
-//! check after the signature is reachable.
+//! Target `verify_claims`: fuzzed header and claims JSON, signed with the vectors' TEST keys
+//! ([`test_sign`](super::test_sign)), so every check after the signature is reachable.
 //!
-//! Input: one flags byte, then the header JSON, a NUL byte, the claims JSON. Flags: bit 0 spoils
-//! the signature; bits 1-2 choose the leeway (30 s, 0 s, 300 s through the dangerous door, 30 s).
+//! Input: one flags byte, then the header JSON, a NUL byte, the claims JSON. The P-256 TEST key
+//! signs if the header spells its `kid`, else the Ed25519 one if it spells that one's; otherwise
+//! the signature is zeros. Flags: bit 0 spoils the signature; bits 1-2 choose the leeway (30 s,
+//! 0 s, 300 s through the dangerous door, 30 s).
 //!
 //! Properties:
 //! - the crate's answer is the one PROTOCOL.md §6 gives ([`reference`](super::reference)): if it
@@ -16,7 +18,7 @@ use std::time::Duration;
 use cv_portal_plugin::{Algorithm, Verifier, VerifyError};
 
 use super::reference::{self, Rules};
-use super::{Input, assert_error_hides_signature, b64, fake_sign, fixture};
+use super::{Input, assert_error_hides_signature, b64, fixture, test_sign};
 
 /// Builds the token of a `verify_claims` input.
 pub fn token_of(data: &[u8]) -> (u8, String) {
@@ -28,7 +30,16 @@ pub fn token_of(data: &[u8]) -> (u8, String) {
         None => (rest, &[][..]),
     };
     let signing_input = format!("{}.{}", b64(header), b64(claims));
-    let mut signature = fake_sign(signing_input.as_bytes());
+    // A header that names no TEST key fails at its kid, before the signature: skip the signing.
+    let (ed25519_kid, p256_kid) = kids();
+    let spells = |kid: &str| header.windows(kid.len()).any(|w| w == kid.as_bytes());
+    let mut signature = if spells(&p256_kid) {
+        test_sign(Algorithm::ES256, signing_input.as_bytes())
+    } else if spells(&ed25519_kid) {
+        test_sign(Algorithm::EdDSA, signing_input.as_bytes())
+    } else {
+        [0; 64]
+    };
     if flags & 1 == 1 {
         signature[0] ^= 1;
     }
@@ -41,7 +52,7 @@ pub fn check(data: &[u8]) {
     let (flags, token) = token_of(data);
     let leeway = [30, 0, 300, 30][usize::from((flags >> 1) & 3)];
     let builder = Verifier::builder(fx.issuer.clone(), fx.plugin.parse().expect("plugin"))
-        .key_set(fx.fake_keys.clone())
+        .key_set(fx.real_keys.clone())
         .clock(fx.clock.clone())
         .max_token_len(fx.max_len);
     let builder = if leeway > 30 {
@@ -52,8 +63,20 @@ pub fn check(data: &[u8]) {
     let verifier = builder.build().expect("verifier");
     let got = verifier.verify(&token);
 
-    let key = |kid: &str| fx.fake_keys.get(kid).map(|k| k.algorithm());
-    let signature_ok = |_: &str, input: &[u8], signature: &[u8]| signature == fake_sign(input);
+    let key = |kid: &str| fx.real_keys.get(kid).map(|k| k.algorithm());
+    // Checked with ring directly, not through the crate.
+    let signature_ok = |kid: &str, input: &[u8], signature: &[u8]| {
+        let Some(public) = fx.real_keys.get(kid) else {
+            return false;
+        };
+        let algorithm: &dyn ring::signature::VerificationAlgorithm = match public.algorithm() {
+            Algorithm::EdDSA => &ring::signature::ED25519,
+            Algorithm::ES256 => &ring::signature::ECDSA_P256_SHA256_FIXED,
+        };
+        ring::signature::UnparsedPublicKey::new(algorithm, public.as_bytes())
+            .verify(input, signature)
+            .is_ok()
+    };
     let rules = Rules {
         issuer: fx.issuer.as_str(),
         plugin: &fx.plugin,
@@ -75,15 +98,15 @@ pub fn check(data: &[u8]) {
     }
 }
 
-/// The kids of the fake keys, for seeds: (EdDSA kid, ES256 kid).
-pub fn fake_kids() -> (String, String) {
+/// The kids of the TEST keys, for seeds: (EdDSA kid, ES256 kid).
+pub fn kids() -> (String, String) {
     let fx = fixture();
     let kid = |alg| {
-        fx.fake_keys
+        fx.real_keys
             .iter()
             .find(|k| k.algorithm() == alg)
             .map(|k| k.kid().to_owned())
-            .expect("fake key")
+            .expect("a TEST key")
     };
     (kid(Algorithm::EdDSA), kid(Algorithm::ES256))
 }
