@@ -98,7 +98,7 @@ pub use error::{IssueError, KeyError, VerifierConfigError, VerifyError};
 pub use issue::{Issuer, IssuerBuilder, LaunchToken};
 pub use keys::{Algorithm, FetchError, KeyCache, KeySet, PublicKey, SigningKey};
 pub use menu::{MenuEntry, menu_for};
-pub use provider::{ProviderStatus, install_provider};
+pub use provider::{ProviderAlreadyInstalled, install_as_jsonwebtoken_default};
 pub use render::{IframeAttributes, UnsafeSrc, render_iframe};
 #[cfg(feature = "redis")]
 pub use replay::redis::{RedisGuardError, RedisReplayGuard, RedisReplayGuardBuilder};

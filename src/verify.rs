@@ -143,7 +143,6 @@ impl VerifierBuilder {
                 max: *MAX_TOKEN_LEN_RANGE.end(),
             });
         }
-        crate::provider::install_provider();
         let replay = match (self.replay, self.replay_disabled) {
             (_, true) => None,
             (Some(guard), false) => Some(guard),
@@ -365,14 +364,11 @@ fn check_signature(
     if signature.len() != 64 {
         return Err(VerifyError::BadSignature);
     }
-    let provider =
-        jsonwebtoken::crypto::CryptoProvider::try_get_default().ok_or(VerifyError::BadSignature)?;
-    let verifier =
-        (provider.verifier_factory)(&key.algorithm().to_jsonwebtoken(), key.decoding_key())
-            .map_err(|_| VerifyError::BadSignature)?;
-    verifier
-        .verify(signing_input.as_bytes(), signature)
-        .map_err(|_| VerifyError::BadSignature)
+    if crate::provider::verify_signature(alg, key, signing_input.as_bytes(), signature) {
+        Ok(())
+    } else {
+        Err(VerifyError::BadSignature)
+    }
 }
 
 /// A JSON value reduced to what the checks need: a string, an integer, or anything else.

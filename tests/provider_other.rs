@@ -1,89 +1,99 @@
-//! What happens when the application installed another jsonwebtoken provider first.
+//! The host application installs its own jsonwebtoken provider before it touches the crate, and
+//! that provider accepts any non-HMAC signature (see `common::host`). The host's HS256 keeps
+//! working, and launch tokens are still checked with the crate's own ring provider: forgeries are
+//! refused and the host's provider is never called.
 //!
-//! This is its own test binary because the provider is process-global: here the "application"
-//! installs a provider of its own before touching the crate.
+//! Its own test binary: jsonwebtoken's provider slot is per process.
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, Once, PoisonError};
 
+use common::host::{self, HOSTILE_PROVIDER};
 use common::*;
-use cv_portal_plugin::provider::RING_PROVIDER;
-use cv_portal_plugin::{Algorithm, Issuer, ProviderStatus, Role, SigningKey, install_provider};
-use jsonwebtoken::crypto::{CryptoProvider, JwtVerifier};
-use jsonwebtoken::{DecodingKey, errors::Error};
+use cv_portal_plugin::{Algorithm, Issuer, Role, SigningKey, install_as_jsonwebtoken_default};
 
-static VERIFIER_CALLS: AtomicUsize = AtomicUsize::new(0);
-/// When set, the application's provider accepts every signature: the worst provider an
-/// application could install. The crate's protocol checks must not depend on it.
-static ACCEPT_ALL: AtomicBool = AtomicBool::new(false);
-
-struct AcceptAll(jsonwebtoken::Algorithm);
-
-impl jsonwebtoken::signature::Verifier<Vec<u8>> for AcceptAll {
-    fn verify(&self, _: &[u8], _: &Vec<u8>) -> Result<(), jsonwebtoken::signature::Error> {
-        Ok(())
-    }
+/// Installs the host's provider first thing in the process, and runs the tests one at a time so
+/// the call counts belong to one test.
+fn host_first() -> MutexGuard<'static, ()> {
+    static INSTALL: Once = Once::new();
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let guard = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    INSTALL.call_once(|| {
+        HOSTILE_PROVIDER
+            .install_default()
+            .expect("nothing fills the slot before the host");
+    });
+    guard
 }
-
-impl JwtVerifier for AcceptAll {
-    fn algorithm(&self) -> jsonwebtoken::Algorithm {
-        self.0
-    }
-}
-
-/// The application's own provider: it delegates to ring but counts verifications, so the test can
-/// see which provider the crate used.
-fn counting_verifier(
-    alg: &jsonwebtoken::Algorithm,
-    key: &DecodingKey,
-) -> Result<Box<dyn JwtVerifier>, Error> {
-    VERIFIER_CALLS.fetch_add(1, Ordering::SeqCst);
-    if ACCEPT_ALL.load(Ordering::SeqCst) {
-        return Ok(Box::new(AcceptAll(*alg)));
-    }
-    (RING_PROVIDER.verifier_factory)(alg, key)
-}
-
-static APP_PROVIDER: CryptoProvider = CryptoProvider {
-    signer_factory: RING_PROVIDER.signer_factory,
-    verifier_factory: counting_verifier,
-    key_utils: jsonwebtoken::crypto::KeyUtils::new_unimplemented(),
-};
 
 #[test]
-fn another_provider_stays_in_place_and_is_used() {
-    APP_PROVIDER
-        .install_default()
-        .expect("the slot starts empty");
-    // The crate does not replace it, and says so.
-    assert_eq!(install_provider(), ProviderStatus::Other);
-    assert_eq!(install_provider(), ProviderStatus::Other);
+fn the_hosts_provider_serves_the_hosts_hs256() {
+    let _one = host_first();
+    let before = host::calls();
+    host::hs256_sessions_work();
+    // Sign, verify, verify: jsonwebtoken went through the host's provider each time.
+    assert_eq!(host::calls(), before + 3);
+}
 
-    let clock = clock();
-    let issuer = Issuer::builder(issuer_id(), SigningKey::generate(Algorithm::EdDSA).unwrap())
-        .clock(clock.clone())
-        .build()
-        .unwrap();
-    let verifier = verifier(issuer.jwks(), clock);
-    let launch = issuer
-        .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
-        .unwrap();
-    let before = VERIFIER_CALLS.load(Ordering::SeqCst);
-    assert!(verifier.verify(launch.token()).is_ok());
-    assert_eq!(VERIFIER_CALLS.load(Ordering::SeqCst), before + 1);
+#[test]
+fn launch_tokens_are_checked_with_ring_never_with_the_hosts_provider() {
+    let _one = host_first();
+    for alg in [Algorithm::EdDSA, Algorithm::ES256] {
+        let clock = clock();
+        let issuer = Issuer::builder(issuer_id(), SigningKey::generate(alg).unwrap())
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        let verifier = verifier(issuer.jwks(), clock);
+        let before = host::calls();
 
-    // The protocol checks are the crate's own whatever the provider: a forged token still fails.
-    let forged = forge(
-        &SigningKey::generate(Algorithm::EdDSA).unwrap(),
-        &format!(
-            r#"{{"alg":"EdDSA","typ":"cv-plugin-launch+jwt","kid":"{}"}}"#,
-            issuer.kid()
-        ),
-        &claims(9),
-    );
-    assert_eq!(
-        verifier.verify(&forged).unwrap_err().code(),
-        "bad_signature"
-    );
+        let launch = issuer
+            .mint(&plugin(PLUGIN), &viewer(Role::Sindico))
+            .unwrap();
+        let claims = verifier.verify(launch.token()).expect("a genuine token");
+        assert_eq!(claims.role(), Role::Sindico);
+        let forged = forgeries(&issuer, launch.token());
+        for (what, token) in &forged {
+            assert_eq!(
+                verifier.verify(token).unwrap_err().code(),
+                "bad_signature",
+                "{alg}: {what}"
+            );
+        }
+        // Minting and verifying, genuine and forged, never reached the host's provider.
+        assert_eq!(host::calls(), before, "{alg}");
+
+        // The refusals are not vacuous: the provider in the slot accepts every one of those
+        // signatures when jsonwebtoken is asked, under the very same key.
+        let key = issuer.jwks().iter().next().unwrap();
+        let decoding = match alg {
+            Algorithm::EdDSA => jsonwebtoken::DecodingKey::from_ed_der(key.as_bytes()),
+            Algorithm::ES256 => jsonwebtoken::DecodingKey::from_ec_der(key.as_bytes()),
+        };
+        let jwt_alg = match alg {
+            Algorithm::EdDSA => jsonwebtoken::Algorithm::EdDSA,
+            Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
+        };
+        for (what, token) in &forged {
+            let (input, signature) = token.rsplit_once('.').unwrap();
+            let accepted =
+                jsonwebtoken::crypto::verify(signature, input.as_bytes(), &decoding, jwt_alg)
+                    .unwrap();
+            assert!(accepted, "{alg}: the host's provider accepts {what}");
+        }
+        assert_eq!(host::calls(), before + forged.len());
+    }
+}
+
+#[test]
+fn the_opt_in_leaves_the_hosts_provider_in_place() {
+    let _one = host_first();
+    let refused = install_as_jsonwebtoken_default().unwrap_err();
+    assert_eq!(refused.code(), "provider_already_installed");
+    assert!(!refused.is_this_crates_provider());
+    // Still the host's: its HS256 goes through it.
+    let before = host::calls();
+    host::hs256_sessions_work();
+    assert_eq!(host::calls(), before + 3);
 }

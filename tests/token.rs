@@ -822,7 +822,7 @@ fn a_stale_key_set_keeps_serving_known_keys_when_the_portal_is_down() {
 fn our_tokens_decode_with_jsonwebtoken_itself() {
     // An independent check that the JWS is standard: jsonwebtoken's own decode, with its own
     // validation, accepts what the issuer mints.
-    cv_portal_plugin::install_provider();
+    let _ = cv_portal_plugin::install_as_jsonwebtoken_default();
     for alg in [Algorithm::EdDSA, Algorithm::ES256] {
         let key = SigningKey::generate(alg).unwrap();
         let issuer = Issuer::new(issuer_id(), key);
@@ -850,7 +850,7 @@ fn our_tokens_decode_with_jsonwebtoken_itself() {
 fn signature_equals_jsonwebtoken_provider_signature() {
     // Ed25519 is deterministic: the issuer's direct ring signature must equal what jsonwebtoken
     // computes through the installed ring provider for the same signing input.
-    cv_portal_plugin::install_provider();
+    let _ = cv_portal_plugin::install_as_jsonwebtoken_default();
     let key = SigningKey::generate(Algorithm::EdDSA).unwrap();
     let der = key.to_pkcs8_der();
     let issuer = Issuer::new(issuer_id(), key);
