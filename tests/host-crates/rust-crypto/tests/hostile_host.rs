@@ -1,0 +1,73 @@
+//! `rust_crypto` is on in this build, but the host installs a provider of its own before any
+//! jsonwebtoken call, and that provider accepts every non-HMAC signature (see `common::host`).
+//! cv-portal-plugin still refuses forged launch tokens, and never calls the host's provider.
+//!
+//! One test only: the order of events in the process is the point.
+
+#[path = "../../../common/mod.rs"]
+mod common;
+
+use common::host::{self, HOSTILE_PROVIDER};
+use common::*;
+use cv_portal_plugin::{Algorithm, Issuer, Role, SigningKey};
+use jsonwebtoken::crypto::CryptoProvider;
+
+#[test]
+fn a_hostile_host_provider_changes_nothing_for_launch_tokens() {
+    HOSTILE_PROVIDER
+        .install_default()
+        .expect("installed before any jsonwebtoken call, so ahead of the rust_crypto default");
+    assert!(std::ptr::eq(
+        CryptoProvider::try_get_default().unwrap(),
+        &HOSTILE_PROVIDER
+    ));
+    host::hs256_sessions_work();
+
+    for alg in [Algorithm::EdDSA, Algorithm::ES256] {
+        let clock = clock();
+        let issuer = Issuer::builder(issuer_id(), SigningKey::generate(alg).unwrap())
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        let verifier = verifier(issuer.jwks(), clock);
+        let before = host::calls();
+        let launch = issuer
+            .mint(&plugin(PLUGIN), &viewer(Role::Sindico))
+            .unwrap();
+        assert!(verifier.verify(launch.token()).is_ok(), "{alg}");
+        let forged = forgeries(&issuer, launch.token());
+        for (what, token) in &forged {
+            assert_eq!(
+                verifier.verify(token).unwrap_err().code(),
+                "bad_signature",
+                "{alg}: {what}"
+            );
+        }
+        assert_eq!(
+            host::calls(),
+            before,
+            "{alg}: the crate called the host's provider"
+        );
+
+        // Not vacuous: asked through jsonwebtoken, the slot's provider accepts those signatures.
+        let key = issuer.jwks().iter().next().unwrap();
+        let (decoding, jwt_alg) = match alg {
+            Algorithm::EdDSA => (
+                jsonwebtoken::DecodingKey::from_ed_der(key.as_bytes()),
+                jsonwebtoken::Algorithm::EdDSA,
+            ),
+            Algorithm::ES256 => (
+                jsonwebtoken::DecodingKey::from_ec_der(key.as_bytes()),
+                jsonwebtoken::Algorithm::ES256,
+            ),
+        };
+        for (what, token) in &forged {
+            let (input, signature) = token.rsplit_once('.').unwrap();
+            assert!(
+                jsonwebtoken::crypto::verify(signature, input.as_bytes(), &decoding, jwt_alg)
+                    .unwrap(),
+                "{alg}: the host's provider accepts {what}"
+            );
+        }
+    }
+}
