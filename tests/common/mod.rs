@@ -293,3 +293,21 @@ pub fn forgeries(issuer: &cv_portal_plugin::Issuer, genuine: &str) -> Vec<(&'sta
         ("zeroed signature", zeroed),
     ]
 }
+
+/// Whether the provider in jsonwebtoken's process-wide slot accepts `token`'s signature under
+/// `issuer`'s key: what the crate would conclude if it still verified through the slot.
+pub fn slot_accepts(issuer: &cv_portal_plugin::Issuer, token: &str) -> bool {
+    let key = issuer.jwks().iter().next().unwrap();
+    let (decoding, alg) = match key.algorithm() {
+        Algorithm::EdDSA => (
+            jsonwebtoken::DecodingKey::from_ed_der(key.as_bytes()),
+            jsonwebtoken::Algorithm::EdDSA,
+        ),
+        Algorithm::ES256 => (
+            jsonwebtoken::DecodingKey::from_ec_der(key.as_bytes()),
+            jsonwebtoken::Algorithm::ES256,
+        ),
+    };
+    let (input, signature) = token.rsplit_once('.').unwrap();
+    jsonwebtoken::crypto::verify(signature, input.as_bytes(), &decoding, alg).unwrap()
+}

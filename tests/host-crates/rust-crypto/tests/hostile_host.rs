@@ -50,24 +50,12 @@ fn a_hostile_host_provider_changes_nothing_for_launch_tokens() {
         );
 
         // Not vacuous: asked through jsonwebtoken, the slot's provider accepts those signatures.
-        let key = issuer.jwks().iter().next().unwrap();
-        let (decoding, jwt_alg) = match alg {
-            Algorithm::EdDSA => (
-                jsonwebtoken::DecodingKey::from_ed_der(key.as_bytes()),
-                jsonwebtoken::Algorithm::EdDSA,
-            ),
-            Algorithm::ES256 => (
-                jsonwebtoken::DecodingKey::from_ec_der(key.as_bytes()),
-                jsonwebtoken::Algorithm::ES256,
-            ),
-        };
         for (what, token) in &forged {
-            let (input, signature) = token.rsplit_once('.').unwrap();
             assert!(
-                jsonwebtoken::crypto::verify(signature, input.as_bytes(), &decoding, jwt_alg)
-                    .unwrap(),
+                slot_accepts(&issuer, token),
                 "{alg}: the host's provider accepts {what}"
             );
         }
+        assert_eq!(host::calls(), before + forged.len());
     }
 }
