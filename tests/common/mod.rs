@@ -311,3 +311,43 @@ pub fn slot_accepts(issuer: &cv_portal_plugin::Issuer, token: &str) -> bool {
     let (input, signature) = token.rsplit_once('.').unwrap();
     jsonwebtoken::crypto::verify(signature, input.as_bytes(), &decoding, alg).unwrap()
 }
+
+/// What [`genuine_passes_forgeries_fail`] built and checked.
+pub struct LaunchCheck {
+    pub issuer: cv_portal_plugin::Issuer,
+    pub verifier: Verifier,
+    /// The genuine token, already verified once (so consumed).
+    pub token: String,
+    /// Its [`forgeries`], each already refused.
+    pub forged: Vec<(&'static str, String)>,
+}
+
+/// A fresh issuer of `alg` at [`NOW`] and a verifier of its keys: a genuine launch token verifies,
+/// and every one of its [`forgeries`] is refused with `bad_signature`.
+pub fn genuine_passes_forgeries_fail(alg: Algorithm) -> LaunchCheck {
+    let clock = clock();
+    let issuer = cv_portal_plugin::Issuer::builder(issuer_id(), SigningKey::generate(alg).unwrap())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let verifier = verifier(issuer.jwks(), clock);
+    let launch = issuer
+        .mint(&plugin(PLUGIN), &viewer(Role::Sindico))
+        .unwrap();
+    let claims = verifier.verify(launch.token()).expect("a genuine token");
+    assert_eq!(claims.role(), Role::Sindico, "{alg}");
+    let forged = forgeries(&issuer, launch.token());
+    for (what, token) in &forged {
+        assert_eq!(
+            verifier.verify(token).unwrap_err().code(),
+            "bad_signature",
+            "{alg}: {what}"
+        );
+    }
+    LaunchCheck {
+        token: launch.token().to_owned(),
+        issuer,
+        verifier,
+        forged,
+    }
+}

@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use cv_portal_plugin::{Algorithm, Issuer, Role, SigningKey, install_as_jsonwebtoken_default};
+use cv_portal_plugin::{Algorithm, install_as_jsonwebtoken_default};
 use jsonwebtoken::crypto::CryptoProvider;
 
 #[test]
@@ -27,31 +27,11 @@ fn the_hosts_hs256_runs_on_the_auto_selected_rust_crypto_provider() {
 #[test]
 fn launch_tokens_verify_and_forgeries_fail_beside_rust_crypto() {
     for alg in [Algorithm::EdDSA, Algorithm::ES256] {
-        let clock = clock();
-        let issuer = Issuer::builder(issuer_id(), SigningKey::generate(alg).unwrap())
-            .clock(clock.clone())
-            .build()
-            .unwrap();
-        let verifier = verifier(issuer.jwks(), clock);
-        let launch = issuer
-            .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
-            .unwrap();
+        let checked = genuine_passes_forgeries_fail(alg);
         assert_eq!(
-            verifier.verify(launch.token()).unwrap().role(),
-            Role::Cliente,
-            "{alg}"
-        );
-        assert_eq!(
-            verifier.verify(launch.token()).unwrap_err().code(),
+            checked.verifier.verify(&checked.token).unwrap_err().code(),
             "replayed"
         );
-        for (what, token) in forgeries(&issuer, launch.token()) {
-            assert_eq!(
-                verifier.verify(&token).unwrap_err().code(),
-                "bad_signature",
-                "{alg}: {what}"
-            );
-        }
     }
     // The published TEST keys of the conformance vectors verify too.
     for alg in [Algorithm::EdDSA, Algorithm::ES256] {
