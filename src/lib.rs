@@ -143,9 +143,10 @@ pub mod render;
 #[cfg(feature = "portal")]
 pub mod viewer;
 
-// Both sides: the wire format, keys, time.
+// Both sides: the wire format, keys, time, the opt-in jsonwebtoken default.
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use keys::{Algorithm, KeyError, KeySet, PublicKey};
+pub use provider::{ProviderAlreadyInstalled, install_as_jsonwebtoken_default};
 pub use quoted::Quoted;
 pub use wire::{IdProblem, IssuerId, LaunchClaims, PluginId, Role, SubjectId, TokenId, WireError};
 

@@ -353,7 +353,8 @@ fn check_signature(
     key: &PublicKey,
     alg: Algorithm,
     signing_input: &str,
-    signature: &[u8],
+    // The decoded segment as jsonwebtoken's verifier trait takes it, so nothing is copied.
+    #[allow(clippy::ptr_arg)] signature: &Vec<u8>,
 ) -> Result<(), VerifyError> {
     if alg != key.algorithm() {
         return Err(VerifyError::AlgMismatch {
@@ -365,7 +366,8 @@ fn check_signature(
     if signature.len() != 64 {
         return Err(VerifyError::BadSignature);
     }
-    if crate::provider::verify_signature(key, signing_input.as_bytes(), signature) {
+    if crate::provider::verify_signature(key.algorithm(), key, signing_input.as_bytes(), signature)
+    {
         Ok(())
     } else {
         Err(VerifyError::BadSignature)

@@ -99,7 +99,7 @@ impl<'t> UntrustedToken<'t> {
         self.signing_input
     }
 
-    pub(crate) fn signature(&self) -> &[u8] {
+    pub(crate) fn signature(&self) -> &Vec<u8> {
         &self.signature
     }
 

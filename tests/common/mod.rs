@@ -145,3 +145,212 @@ pub fn test_key(alg: Algorithm) -> SigningKey {
         other => panic!("no test key for {other}"),
     }
 }
+
+// ---- A host application and its own jsonwebtoken provider (tests/provider_*.rs) ----------------
+
+/// What an application embedding the crate might install as jsonwebtoken's process-wide provider.
+///
+/// HS256 is the host's own (ring's HMAC, called by the host's code, not the crate's); for every
+/// other algorithm its verifier accepts any signature at all: the worst provider a host could
+/// install (a test stub left in, a "temporary" bypass). It counts every factory call, so a test
+/// sees whether anything used it.
+pub mod host {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
+    use jsonwebtoken::errors::{Error, ErrorKind};
+    use jsonwebtoken::signature;
+    use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+
+    /// How many times jsonwebtoken asked [`HOSTILE_PROVIDER`] for a signer or a verifier.
+    pub fn calls() -> usize {
+        CALLS.load(Ordering::SeqCst)
+    }
+
+    /// The host's provider: real HS256, accept-all for everything else, counted.
+    pub static HOSTILE_PROVIDER: CryptoProvider = CryptoProvider {
+        signer_factory: signer,
+        verifier_factory: verifier,
+        key_utils: KeyUtils::new_unimplemented(),
+    };
+
+    struct Hs256(ring::hmac::Key);
+
+    impl signature::Signer<Vec<u8>> for Hs256 {
+        fn try_sign(&self, msg: &[u8]) -> Result<Vec<u8>, signature::Error> {
+            Ok(ring::hmac::sign(&self.0, msg).as_ref().to_vec())
+        }
+    }
+
+    impl JwtSigner for Hs256 {
+        fn algorithm(&self) -> Algorithm {
+            Algorithm::HS256
+        }
+    }
+
+    impl signature::Verifier<Vec<u8>> for Hs256 {
+        fn verify(&self, msg: &[u8], sig: &Vec<u8>) -> Result<(), signature::Error> {
+            ring::hmac::verify(&self.0, msg, sig).map_err(|_| signature::Error::new())
+        }
+    }
+
+    impl JwtVerifier for Hs256 {
+        fn algorithm(&self) -> Algorithm {
+            Algorithm::HS256
+        }
+    }
+
+    struct AcceptAll(Algorithm);
+
+    impl signature::Verifier<Vec<u8>> for AcceptAll {
+        fn verify(&self, _: &[u8], _: &Vec<u8>) -> Result<(), signature::Error> {
+            Ok(())
+        }
+    }
+
+    impl JwtVerifier for AcceptAll {
+        fn algorithm(&self) -> Algorithm {
+            self.0
+        }
+    }
+
+    fn signer(alg: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>, Error> {
+        CALLS.fetch_add(1, Ordering::SeqCst);
+        match alg {
+            Algorithm::HS256 => Ok(Box::new(Hs256(ring::hmac::Key::new(
+                ring::hmac::HMAC_SHA256,
+                key.as_bytes(),
+            )))),
+            _ => Err(ErrorKind::UnsupportedAlgorithm.into()),
+        }
+    }
+
+    fn verifier(alg: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>, Error> {
+        CALLS.fetch_add(1, Ordering::SeqCst);
+        match alg {
+            Algorithm::HS256 => Ok(Box::new(Hs256(ring::hmac::Key::new(
+                ring::hmac::HMAC_SHA256,
+                key.try_get_as_bytes()?,
+            )))),
+            other => Ok(Box::new(AcceptAll(*other))),
+        }
+    }
+
+    /// The host's own HS256 session tokens, through whatever provider jsonwebtoken's process-wide
+    /// slot holds: a token round-trips, and one under another secret is refused.
+    pub fn hs256_sessions_work() {
+        let secret = b"the host's own session secret";
+        let claims = serde_json::json!({"sub": "session-7", "exp": 4_102_444_800u64});
+        let token = jsonwebtoken::encode(
+            &Header::default(),
+            &claims,
+            &EncodingKey::from_secret(secret).unwrap(),
+        )
+        .expect("the host signs its HS256 session");
+        assert!(token.starts_with("eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9."));
+        let validation = Validation::new(Algorithm::HS256);
+        let decoded = jsonwebtoken::decode::<serde_json::Value>(
+            &token,
+            &DecodingKey::from_secret(secret).unwrap(),
+            &validation,
+        )
+        .expect("the host verifies its HS256 session");
+        assert_eq!(decoded.claims, claims);
+        let wrong = jsonwebtoken::decode::<serde_json::Value>(
+            &token,
+            &DecodingKey::from_secret(b"another secret").unwrap(),
+            &validation,
+        )
+        .unwrap_err();
+        assert_eq!(wrong.kind(), &ErrorKind::InvalidSignature);
+    }
+}
+
+/// Tokens that must fail only at the signature check (every other check passes), for a verifier
+/// built on `issuer`'s key set: signed by another key under the issuer's `kid`, a genuine token
+/// with its claims changed, and a genuine token with a zeroed signature.
+pub fn forgeries(issuer: &cv_portal_plugin::Issuer, genuine: &str) -> Vec<(&'static str, String)> {
+    let alg = issuer.jwks().iter().next().unwrap().algorithm();
+    let header = format!(
+        r#"{{"alg":"{alg}","typ":"cv-plugin-launch+jwt","kid":"{}"}}"#,
+        issuer.kid()
+    );
+    let other_key = forge(&SigningKey::generate(alg).unwrap(), &header, &claims(90));
+    let mut parts = genuine.split('.');
+    let (head, _, signature) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    let changed_claims = format!(
+        "{head}.{}.{signature}",
+        b64(claims_with(r#""role":"gestor","jti":"jti-forged-claims-0001""#).as_bytes())
+    );
+    let zeroed = format!("{head}.{}.{}", b64(claims(91).as_bytes()), b64(&[0; 64]));
+    vec![
+        ("signed by another key", other_key),
+        ("claims changed", changed_claims),
+        ("zeroed signature", zeroed),
+    ]
+}
+
+/// Whether the provider in jsonwebtoken's process-wide slot accepts `token`'s signature under
+/// `issuer`'s key: what the crate would conclude if it still verified through the slot.
+pub fn slot_accepts(issuer: &cv_portal_plugin::Issuer, token: &str) -> bool {
+    let key = issuer.jwks().iter().next().unwrap();
+    let (decoding, alg) = match key.algorithm() {
+        Algorithm::EdDSA => (
+            jsonwebtoken::DecodingKey::from_ed_der(key.as_bytes()),
+            jsonwebtoken::Algorithm::EdDSA,
+        ),
+        Algorithm::ES256 => (
+            jsonwebtoken::DecodingKey::from_ec_der(key.as_bytes()),
+            jsonwebtoken::Algorithm::ES256,
+        ),
+        other => panic!("no test key for {other}"),
+    };
+    let (input, signature) = token.rsplit_once('.').unwrap();
+    jsonwebtoken::crypto::verify(signature, input.as_bytes(), &decoding, alg).unwrap()
+}
+
+/// What [`genuine_passes_forgeries_fail`] built and checked.
+pub struct LaunchCheck {
+    pub issuer: cv_portal_plugin::Issuer,
+    pub verifier: Verifier,
+    /// The genuine token, already verified once (so consumed).
+    pub token: String,
+    /// Its [`forgeries`], each already refused.
+    pub forged: Vec<(&'static str, String)>,
+}
+
+/// A fresh issuer of `alg` at [`NOW`] and a verifier of its keys: a genuine launch token verifies,
+/// and every one of its [`forgeries`] is refused with `bad_signature`.
+pub fn genuine_passes_forgeries_fail(alg: Algorithm) -> LaunchCheck {
+    let clock = clock();
+    let issuer = cv_portal_plugin::Issuer::builder(issuer_id(), SigningKey::generate(alg).unwrap())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let verifier = verifier(issuer.jwks(), clock);
+    let launch = issuer
+        .mint(&plugin(PLUGIN), &viewer(Role::Sindico))
+        .unwrap();
+    let claims = verifier.verify(launch.token()).expect("a genuine token");
+    assert_eq!(claims.role(), Role::Sindico, "{alg}");
+    let forged = forgeries(&issuer, launch.token());
+    for (what, token) in &forged {
+        assert_eq!(
+            verifier.verify(token).unwrap_err().code(),
+            "bad_signature",
+            "{alg}: {what}"
+        );
+    }
+    LaunchCheck {
+        token: launch.token().to_owned(),
+        issuer,
+        verifier,
+        forged,
+    }
+}
