@@ -105,11 +105,13 @@ fn coordinate(jwk: &Map<String, Value>, name: &'static str) -> Result<[u8; 32], 
     let text = string_member(jwk, name)?.ok_or(KeyError::InvalidJwk {
         reason: "missing key coordinate (\"x\", \"y\" or \"d\")",
     })?;
-    b64::decode(text)
-        .and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok())
-        .ok_or(KeyError::InvalidJwk {
-            reason: "a key coordinate is not 32 bytes of canonical base64url",
-        })
+    let mut bytes = b64::decode(text).unwrap_or_default();
+    let coordinate = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| KeyError::InvalidJwk {
+        reason: "a key coordinate is not 32 bytes of canonical base64url",
+    });
+    // The buffer may hold `d`.
+    super::wipe(&mut bytes);
+    coordinate
 }
 
 fn check_usage(jwk: &Map<String, Value>, expect: Expect) -> Result<(), KeyError> {
@@ -165,6 +167,10 @@ fn ec_coordinates(point: &[u8]) -> (&[u8], &[u8]) {
     coordinates.split_at(coordinates.len() / 2)
 }
 
+/// The room a serialized JWK needs (an EC private JWK is about 230 bytes), reserved up front so
+/// the buffer holding `d` is never reallocated, which would leave a copy behind.
+const JWK_CAPACITY: usize = 512;
+
 /// Serializes a JWK with `kid`, `alg` and `use` (and `d` for a private key).
 pub(crate) fn to_json(
     alg: Algorithm,
@@ -172,15 +178,27 @@ pub(crate) fn to_json(
     kid: &str,
     secret: Option<&[u8; 32]>,
 ) -> String {
-    to_value(alg, public, kid, secret).to_string()
+    let mut value = to_value(alg, public, kid);
+    if let (Some(secret), Value::Object(jwk)) = (secret, &mut value) {
+        jwk.insert("d".into(), b64::encode(secret).into());
+    }
+    let mut out = Vec::with_capacity(JWK_CAPACITY);
+    // Writing a `Value` to a `Vec` cannot fail: its keys are strings and a `Vec` takes any size.
+    let _ = serde_json::to_writer(&mut out, &value);
+    if let Value::Object(jwk) = &mut value
+        && let Some(Value::String(d)) = jwk.get_mut("d")
+    {
+        super::wipe(d);
+    }
+    // serde_json writes UTF-8.
+    String::from_utf8(out).unwrap_or_else(|error| {
+        super::wipe(&mut error.into_bytes());
+        String::new()
+    })
 }
 
-pub(crate) fn to_value(
-    alg: Algorithm,
-    public: &[u8],
-    kid: &str,
-    secret: Option<&[u8; 32]>,
-) -> Value {
+/// The public JWK with `kid`, `alg` and `use`.
+pub(crate) fn to_value(alg: Algorithm, public: &[u8], kid: &str) -> Value {
     let mut jwk = Map::new();
     match alg {
         Algorithm::EdDSA => {
@@ -195,9 +213,6 @@ pub(crate) fn to_value(
             jwk.insert("x".into(), b64::encode(x).into());
             jwk.insert("y".into(), b64::encode(y).into());
         }
-    }
-    if let Some(secret) = secret {
-        jwk.insert("d".into(), b64::encode(secret).into());
     }
     jwk.insert("kid".into(), kid.into());
     jwk.insert("alg".into(), alg.as_str().into());

@@ -2,6 +2,7 @@
 //!
 //! ring parses PKCS#8 but does not give the private scalar back, and the private JWK form needs it,
 //! so this module walks the few DER structures involved and writes them from fixed templates.
+//! Buffers that hold private key material are wiped before they are freed (see `keys::wipe`).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -138,7 +139,8 @@ const PEM_END: &str = "-----END PRIVATE KEY-----";
 
 /// Wraps a PKCS#8 document in a PEM `PRIVATE KEY` block with 64-column lines.
 pub(crate) fn to_pem(der: &[u8]) -> String {
-    let body = STANDARD.encode(der);
+    let mut body = STANDARD.encode(der);
+    // Sized once, so the buffer holding the key is never reallocated (which would leave a copy).
     let mut out = String::with_capacity(body.len() + body.len() / 64 + 64);
     out.push_str(PEM_BEGIN);
     out.push('\n');
@@ -149,18 +151,36 @@ pub(crate) fn to_pem(der: &[u8]) -> String {
     }
     out.push_str(PEM_END);
     out.push('\n');
+    super::wipe(&mut body);
     out
 }
 
-/// Reads the first PEM `PRIVATE KEY` block of `text`.
+/// Reads the first PEM `PRIVATE KEY` block of `text`. The caller wipes the document after use.
 pub(crate) fn from_pem(text: &str) -> Result<Vec<u8>, KeyError> {
     let start = text.find(PEM_BEGIN).ok_or(KeyError::InvalidPem)? + PEM_BEGIN.len();
     let len = text[start..].find(PEM_END).ok_or(KeyError::InvalidPem)?;
-    let body: String = text[start..start + len]
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
-    STANDARD.decode(body).map_err(|_| KeyError::InvalidPem)
+    decode_pem_body(&text[start..start + len])
+}
+
+/// Decodes the base64 body of a PEM block, whitespace ignored, into a buffer that is wiped on
+/// failure (the caller wipes it after use).
+fn decode_pem_body(body: &str) -> Result<Vec<u8>, KeyError> {
+    let mut compact = String::with_capacity(body.len());
+    compact.extend(body.chars().filter(|c| !c.is_ascii_whitespace()));
+    // Room for any valid body, so decoding never reallocates.
+    let mut der = vec![0; compact.len() / 4 * 3 + 3];
+    let decoded = STANDARD.decode_slice(compact.as_bytes(), &mut der);
+    super::wipe(&mut compact);
+    match decoded {
+        Ok(len) => {
+            der.truncate(len);
+            Ok(der)
+        }
+        Err(_) => {
+            super::wipe(&mut der);
+            Err(KeyError::InvalidPem)
+        }
+    }
 }
 
 #[cfg(test)]

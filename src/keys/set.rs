@@ -96,7 +96,7 @@ impl KeySet {
         let keys: Vec<Value> = self
             .keys
             .iter()
-            .map(|k| jwk::to_value(k.alg, &k.bytes, &k.kid, None))
+            .map(|k| jwk::to_value(k.alg, &k.bytes, &k.kid))
             .collect();
         serde_json::json!({ "keys": keys }).to_string()
     }

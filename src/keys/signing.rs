@@ -17,6 +17,11 @@ enum KeyPair {
 ///
 /// Create one with [`SigningKey::generate`], or import it from PKCS#8 (DER or PEM) or a private JWK.
 /// `Debug` shows only the algorithm and `kid`.
+///
+/// The private key bytes the crate keeps are overwritten when the key is dropped, and so are the
+/// buffers import and export use on the way (feature `portal`). ring's own key pair, held inside,
+/// is opaque and is not wiped; neither are the strings the export methods return, which belong to
+/// the caller.
 pub struct SigningKey {
     alg: Algorithm,
     kid: String,
@@ -86,39 +91,38 @@ impl SigningKey {
 
     /// Imports a PEM `PRIVATE KEY` block (PKCS#8).
     pub fn from_pkcs8_pem(pem: &str) -> Result<SigningKey, KeyError> {
-        SigningKey::from_pkcs8_der(&pkcs8::from_pem(pem)?)
+        let mut der = pkcs8::from_pem(pem)?;
+        let key = SigningKey::from_pkcs8_der(&der);
+        super::wipe(&mut der);
+        key
     }
 
     /// Imports a private JWK (OKP/Ed25519 or EC/P-256 with `d`). A `kid`, if present, must be the
     /// key's RFC 7638 thumbprint; an `alg`, if present, must match the key type.
     pub fn from_jwk(json: &str) -> Result<SigningKey, KeyError> {
         let parsed = jwk::ParsedJwk::from_json(json, jwk::Expect::Private)?;
-        let secret = parsed.secret.ok_or(KeyError::InvalidJwk {
+        let mut secret = parsed.secret.ok_or(KeyError::InvalidJwk {
             reason: "a private JWK needs \"d\"",
         })?;
         let rng = SystemRandom::new();
         let pair = match parsed.alg {
-            Algorithm::EdDSA => KeyPair::Ed25519(
+            Algorithm::EdDSA => {
                 ring_sig::Ed25519KeyPair::from_seed_and_public_key(&secret, &parsed.public)
-                    .map_err(|_| KeyError::InconsistentKey)?,
-            ),
-            Algorithm::ES256 => KeyPair::P256(
-                ring_sig::EcdsaKeyPair::from_private_key_and_public_key(
-                    &ring_sig::ECDSA_P256_SHA256_FIXED_SIGNING,
-                    &secret,
-                    &parsed.public,
-                    &rng,
-                )
-                .map_err(|_| KeyError::InconsistentKey)?,
-            ),
+                    .map(KeyPair::Ed25519)
+            }
+            Algorithm::ES256 => ring_sig::EcdsaKeyPair::from_private_key_and_public_key(
+                &ring_sig::ECDSA_P256_SHA256_FIXED_SIGNING,
+                &secret,
+                &parsed.public,
+                &rng,
+            )
+            .map(KeyPair::P256),
         };
-        Ok(SigningKey::assemble(
-            parsed.alg,
-            secret,
-            parsed.public,
-            pair,
-            rng,
-        ))
+        let key = pair
+            .map(|pair| SigningKey::assemble(parsed.alg, secret, parsed.public, pair, rng))
+            .map_err(|_| KeyError::InconsistentKey);
+        super::wipe(&mut secret);
+        key
     }
 
     fn assemble(
@@ -165,7 +169,10 @@ impl SigningKey {
 
     /// Exports the key as a PEM `PRIVATE KEY` block.
     pub fn to_pkcs8_pem(&self) -> String {
-        pkcs8::to_pem(&self.to_pkcs8_der())
+        let mut der = self.to_pkcs8_der();
+        let pem = pkcs8::to_pem(&der);
+        super::wipe(&mut der);
+        pem
     }
 
     /// Exports the key as a private JWK with `kid`, `alg` and `use`.
@@ -181,6 +188,12 @@ impl SigningKey {
                 .sign(&self.rng, message)
                 .map(|sig| sig.as_ref().to_vec()),
         }
+    }
+}
+
+impl Drop for SigningKey {
+    fn drop(&mut self) {
+        super::wipe(&mut self.secret);
     }
 }
 

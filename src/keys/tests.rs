@@ -249,3 +249,14 @@ fn accepts_openssl_p256_pkcs8_and_round_trips_it_exactly() {
     // The crate writes the same RFC 5915 layout openssl does.
     assert_eq!(key.to_pkcs8_pem(), pem);
 }
+
+#[cfg(feature = "portal")]
+#[test]
+fn wipe_overwrites_and_empties() {
+    let mut secret = String::from("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A");
+    wipe(&mut secret);
+    assert!(secret.is_empty());
+    let mut bytes = [7u8; 32];
+    wipe(&mut bytes);
+    assert_eq!(bytes, [0; 32]);
+}
