@@ -1,8 +1,9 @@
 //! Target `jwks`: `KeySet::from_jwks_json` on arbitrary text.
 //!
 //! Properties:
-//! - parsing agrees with an independent reading of PROTOCOL.md §7 (key types, pinned `alg`,
-//!   `use`/`key_ops`, no private members, `kid` = RFC 7638 thumbprint, no repeated `kid`): it
+//! - parsing agrees with an independent reading of PROTOCOL.md §7 (valid JSON without repeated
+//!   members, key types, pinned `alg`, `use`/`key_ops`, no private members, `kid` = RFC 7638
+//!   thumbprint, no repeated `kid`): it
 //!   accepts exactly the sets the rules accept, with the same keys, and a refusal's code names a
 //!   rule the first bad key breaks;
 //! - parse → serialize → parse is stable: the same set, the same text, and every key's own JWK
@@ -29,6 +30,66 @@ pub fn thumbprint(alg: Algorithm, public: &[u8]) -> String {
         other => panic!("no thumbprint rule for {other}"),
     };
     b64(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()).as_ref())
+}
+
+/// Whether some JSON object anywhere in `text` names a member twice (`None`: not JSON).
+fn repeats_a_member(text: &str) -> Option<bool> {
+    use serde::de::{Deserializer as _, MapAccess, SeqAccess, Visitor};
+
+    /// Visits every value; `self.0` becomes true at the first object with a repeated name.
+    struct Names<'a>(&'a mut bool);
+
+    impl<'de> serde::de::DeserializeSeed<'de> for Names<'_> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Names<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq.next_element_seed(Names(&mut *self.0))?.is_some() {}
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = std::collections::BTreeSet::new();
+            while let Some(name) = map.next_key::<String>()? {
+                if !seen.insert(name) {
+                    *self.0 = true;
+                }
+                map.next_value_seed(Names(&mut *self.0))?;
+            }
+            Ok(())
+        }
+    }
+
+    let mut repeated = false;
+    let mut reader = serde_json::Deserializer::from_str(text);
+    reader.deserialize_any(Names(&mut repeated)).ok()?;
+    reader.end().ok()?;
+    Some(repeated)
 }
 
 /// One JWK by the rules: the key, or every code of a rule it breaks.
@@ -108,11 +169,23 @@ fn read_key(jwk: &Value) -> Result<(Algorithm, Vec<u8>), Vec<&'static str>> {
 
 /// A whole JWKS by the rules: the keys, or the codes the crate may report.
 fn read_set(text: &str) -> Result<Vec<(Algorithm, Vec<u8>)>, Vec<&'static str>> {
-    let value: Value = serde_json::from_str(text).map_err(|_| vec!["invalid_jwk"])?;
-    let Some(keys) = value.get("keys").and_then(Value::as_array) else {
+    let value: Value = serde_json::from_str(text).map_err(|_| vec!["invalid_json"])?;
+    if repeats_a_member(text) != Some(false) {
+        return Err(vec!["duplicate_jwk_member"]);
+    }
+    let Some(set) = value.as_object() else {
         return Err(vec!["invalid_jwk"]);
     };
-    if !value.is_object() || keys.len() > 10_000 {
+    let Some(keys) = set.get("keys") else {
+        if PRIVATE_MEMBERS.iter().any(|m| set.contains_key(*m)) {
+            return Err(vec!["private_jwk_as_jwks"]);
+        }
+        return Err(vec!["invalid_jwk"]);
+    };
+    let Some(keys) = keys.as_array() else {
+        return Err(vec!["invalid_jwk"]);
+    };
+    if keys.len() > 10_000 {
         return Err(vec!["invalid_jwk"]);
     }
     let mut read = Vec::new();

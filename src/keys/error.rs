@@ -3,6 +3,9 @@
 use crate::quoted::Quoted;
 
 /// A problem with key material: generation, import, export or a JWKS document.
+///
+/// Messages never contain key material: at most a bounded excerpt of a `kid`, an `alg` or a
+/// member name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
@@ -21,7 +24,17 @@ pub enum KeyError {
     /// The text is not a PEM `PRIVATE KEY` block.
     #[error("not a PEM \"PRIVATE KEY\" block")]
     InvalidPem,
-    /// A JWK or JWKS is not valid JSON or lacks a required member.
+    /// The document is not valid JSON.
+    #[error("the JWK or JWKS document is not valid JSON")]
+    InvalidJson,
+    /// A JSON object of a JWK or JWKS names the same member twice (RFC 7517 §4: member names
+    /// must be unique; a parser that keeps one of them silently is ambiguous).
+    #[error("a JSON object of the JWK or JWKS repeats the member {member}")]
+    DuplicateMember {
+        /// The repeated member name (excerpt).
+        member: Quoted,
+    },
+    /// A JWK or JWKS is valid JSON but lacks a required member or has one of the wrong type.
     #[error("invalid JWK: {reason}")]
     InvalidJwk {
         /// What is wrong (never contains key material).
@@ -47,12 +60,22 @@ pub enum KeyError {
         /// The `kid` member found.
         found: Quoted,
     },
-    /// A public key set contains a private key member (`d`, `p`, `q`, `k`, ...).
-    #[error("a public key set must not contain private key material (member \"{member}\")")]
+    /// A public key or key set contains a private key member (`d`, `p`, `q`, `k`, ...).
+    #[error(
+        "private key material (member \"{member}\") where only public keys belong: \
+         a private key was published"
+    )]
     PrivatePartInPublicSet {
         /// The offending member name.
         member: &'static str,
     },
+    /// The document served as the JWKS is a private JWK itself: the signing key was published
+    /// where the public key set belongs.
+    #[error(
+        "the document is a private JWK, not a JWKS: the private signing key was served where \
+         the public key set belongs (treat the key as exposed and rotate it)"
+    )]
+    PrivateJwkAsJwks,
     /// Two keys in one set have the same `kid`.
     #[error("duplicate key id {kid} in key set")]
     DuplicateKid {
@@ -75,30 +98,37 @@ impl KeyError {
             KeyError::UnsupportedAlgorithm { .. } => "unsupported_algorithm",
             KeyError::InvalidPkcs8 => "invalid_pkcs8",
             KeyError::InvalidPem => "invalid_pem",
+            KeyError::InvalidJson => "invalid_json",
+            KeyError::DuplicateMember { .. } => "duplicate_jwk_member",
             KeyError::InvalidJwk { .. } => "invalid_jwk",
             KeyError::UnsupportedKeyType => "unsupported_key_type",
             KeyError::AlgorithmMismatch { .. } => "jwk_alg_mismatch",
             KeyError::NotASignatureKey => "not_a_signature_key",
             KeyError::KidMismatch { .. } => "kid_mismatch",
             KeyError::PrivatePartInPublicSet { .. } => "private_key_in_public_set",
+            KeyError::PrivateJwkAsJwks => "private_jwk_as_jwks",
             KeyError::DuplicateKid { .. } => "duplicate_kid",
             KeyError::InconsistentKey => "inconsistent_key",
             KeyError::EmptyKeySet => "empty_key_set",
         }
     }
 
-    /// Every code of this enum.
+    /// Every code of this enum, in the order of the variants. New codes may be added; none is
+    /// renamed.
     pub const ALL_CODES: &'static [&'static str] = &[
         "key_generation_failed",
         "unsupported_algorithm",
         "invalid_pkcs8",
         "invalid_pem",
+        "invalid_json",
+        "duplicate_jwk_member",
         "invalid_jwk",
         "unsupported_key_type",
         "jwk_alg_mismatch",
         "not_a_signature_key",
         "kid_mismatch",
         "private_key_in_public_set",
+        "private_jwk_as_jwks",
         "duplicate_kid",
         "inconsistent_key",
         "empty_key_set",

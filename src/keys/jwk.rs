@@ -4,11 +4,12 @@ use serde_json::{Map, Value};
 
 use super::Algorithm;
 use super::KeyError;
+use super::json::Document;
 use crate::b64;
 use crate::quoted::Quoted;
 
 /// Members that carry private key material in any JWK key type.
-const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+pub(crate) const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 /// Whether a private or a public JWK is being read.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -29,10 +30,8 @@ pub(crate) struct ParsedJwk {
 
 impl ParsedJwk {
     pub(crate) fn from_json(json: &str, expect: Expect) -> Result<ParsedJwk, KeyError> {
-        let value: Value = serde_json::from_str(json).map_err(|_| KeyError::InvalidJwk {
-            reason: "not valid JSON",
-        })?;
-        let object = value.as_object().ok_or(KeyError::InvalidJwk {
+        let document = Document::parse(json)?;
+        let object = document.as_object().ok_or(KeyError::InvalidJwk {
             reason: "a JWK must be a JSON object",
         })?;
         ParsedJwk::from_object(object, expect)

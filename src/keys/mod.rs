@@ -12,6 +12,7 @@
 #[cfg(feature = "vendor")]
 mod cache;
 mod error;
+mod json;
 mod jwk;
 #[cfg(any(feature = "portal", test))]
 mod pkcs8;

@@ -6,13 +6,15 @@ use serde_json::Value;
 
 use super::KeyError;
 use super::PublicKey;
-use super::jwk::{self, Expect};
+use super::json::Document;
+use super::jwk::{self, Expect, PRIVATE_MEMBERS};
 use crate::quoted::Quoted;
 
 /// A set of public keys indexed by `kid`, parsed from or serialized to a JWKS (RFC 7517 §5).
 ///
 /// Parsing accepts only OKP/Ed25519 and EC/P-256 signature keys, pins each key's algorithm, and
-/// rejects duplicates, private members, and `kid`s that are not the key's RFC 7638 thumbprint.
+/// rejects duplicates, private members, `kid`s that are not the key's RFC 7638 thumbprint, and a
+/// JSON object that names a member twice.
 ///
 /// ```
 /// use cv_portal_plugin::{Algorithm, KeySet};
@@ -63,17 +65,35 @@ impl KeySet {
     }
 
     /// Parses a JWKS document: `{"keys": [JWK, ...]}`.
+    ///
+    /// ```
+    /// use cv_portal_plugin::KeySet;
+    /// // A repeated member is refused, as in tokens.
+    /// let repeated = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+    ///     "x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]}"#;
+    /// assert_eq!(KeySet::from_jwks_json(repeated).unwrap_err().code(), "duplicate_jwk_member");
+    /// ```
     pub fn from_jwks_json(json: &str) -> Result<KeySet, KeyError> {
-        let value: Value = serde_json::from_str(json).map_err(|_| KeyError::InvalidJwk {
-            reason: "the JWKS is not valid JSON",
+        let document = Document::parse(json)?;
+        let set = document.as_object().ok_or(KeyError::InvalidJwk {
+            reason: "a JWKS must be a JSON object with a \"keys\" array",
         })?;
-        let keys = value
-            .as_object()
-            .and_then(|set| set.get("keys"))
-            .and_then(Value::as_array)
-            .ok_or(KeyError::InvalidJwk {
-                reason: "a JWKS must be an object with a \"keys\" array",
-            })?;
+        let Some(keys) = set.get("keys") else {
+            // A single JWK where the set belongs; a private one is a leak worth naming.
+            if PRIVATE_MEMBERS.iter().any(|m| set.contains_key(*m)) {
+                return Err(KeyError::PrivateJwkAsJwks);
+            }
+            return Err(KeyError::InvalidJwk {
+                reason: if set.contains_key("kty") {
+                    "this is a single JWK, not a JWKS ({\"keys\": [JWK, ...]})"
+                } else {
+                    "a JWKS must be an object with a \"keys\" array"
+                },
+            });
+        };
+        let keys = keys.as_array().ok_or(KeyError::InvalidJwk {
+            reason: "a JWKS must be an object with a \"keys\" array",
+        })?;
         if keys.len() > KeySet::MAX_KEYS {
             return Err(KeyError::InvalidJwk {
                 reason: "the JWKS has too many keys",

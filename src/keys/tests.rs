@@ -167,7 +167,11 @@ fn public_jwk_rules() {
         (r#"{"kty":"OKP","crv":"Ed25519","x":42}"#, "invalid_jwk"),
         (r#"{"crv":"Ed25519"}"#, "invalid_jwk"),
         (r#"[]"#, "invalid_jwk"),
-        (r#"{"kty":"OKP""#, "invalid_jwk"),
+        (r#"{"kty":"OKP""#, "invalid_json"),
+        (
+            r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#,
+            "duplicate_jwk_member",
+        ),
     ];
     for (jwk, code) in cases {
         let err = PublicKey::from_jwk(jwk).unwrap_err();
@@ -248,6 +252,186 @@ fn accepts_openssl_p256_pkcs8_and_round_trips_it_exactly() {
     assert_eq!(key.algorithm(), Algorithm::ES256);
     // The crate writes the same RFC 5915 layout openssl does.
     assert_eq!(key.to_pkcs8_pem(), pem);
+}
+
+// ---- Error codes ------------------------------------------------------------------------------
+
+/// Every variant, once. The `match` below stops compiling when a variant is added without it.
+fn every_key_error() -> Vec<KeyError> {
+    let q = || Quoted::new("x");
+    let all = vec![
+        KeyError::Rng,
+        KeyError::UnsupportedAlgorithm { found: q() },
+        KeyError::InvalidPkcs8,
+        KeyError::InvalidPem,
+        KeyError::InvalidJson,
+        KeyError::DuplicateMember { member: q() },
+        KeyError::InvalidJwk { reason: "r" },
+        KeyError::UnsupportedKeyType,
+        KeyError::AlgorithmMismatch {
+            expected: "EdDSA",
+            found: q(),
+        },
+        KeyError::NotASignatureKey,
+        KeyError::KidMismatch { found: q() },
+        KeyError::PrivatePartInPublicSet { member: "d" },
+        KeyError::PrivateJwkAsJwks,
+        KeyError::DuplicateKid { kid: q() },
+        KeyError::InconsistentKey,
+        KeyError::EmptyKeySet,
+    ];
+    for error in &all {
+        match error {
+            KeyError::Rng
+            | KeyError::UnsupportedAlgorithm { .. }
+            | KeyError::InvalidPkcs8
+            | KeyError::InvalidPem
+            | KeyError::InvalidJson
+            | KeyError::DuplicateMember { .. }
+            | KeyError::InvalidJwk { .. }
+            | KeyError::UnsupportedKeyType
+            | KeyError::AlgorithmMismatch { .. }
+            | KeyError::NotASignatureKey
+            | KeyError::KidMismatch { .. }
+            | KeyError::PrivatePartInPublicSet { .. }
+            | KeyError::PrivateJwkAsJwks
+            | KeyError::DuplicateKid { .. }
+            | KeyError::InconsistentKey
+            | KeyError::EmptyKeySet => {}
+        }
+    }
+    all
+}
+
+#[test]
+fn all_codes_lists_exactly_the_codes_of_the_variants() {
+    let codes: Vec<&str> = every_key_error().iter().map(KeyError::code).collect();
+    assert_eq!(codes, KeyError::ALL_CODES);
+}
+
+#[test]
+fn key_codes_are_snake_case_and_unique_across_the_crate() {
+    let mut owners = std::collections::HashMap::new();
+    let mut lists: Vec<(&str, &[&str])> = vec![
+        ("KeyError", KeyError::ALL_CODES),
+        ("WireError", crate::wire::WireError::ALL_CODES),
+    ];
+    #[cfg(feature = "vendor")]
+    lists.push(("VerifyError", crate::verify::VerifyError::ALL_CODES));
+    #[cfg(feature = "portal")]
+    lists.push(("IssueError", crate::issue::IssueError::ALL_CODES));
+    for (owner, codes) in lists {
+        for code in codes {
+            assert!(
+                code.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{code}"
+            );
+            if let Some(other) = owners.insert(*code, owner) {
+                panic!("{code} is a code of both {other} and {owner}");
+            }
+        }
+    }
+}
+
+#[test]
+fn error_messages_say_what_is_wrong() {
+    assert_eq!(
+        KeyError::InvalidJson.to_string(),
+        "the JWK or JWKS document is not valid JSON"
+    );
+    assert!(
+        KeyError::PrivateJwkAsJwks
+            .to_string()
+            .contains("a private JWK, not a JWKS")
+    );
+}
+
+// ---- JWK and JWKS documents are read strictly ------------------------------------------------
+
+const ED25519_X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+const ED25519_KID: &str = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
+
+/// The RFC 8037 public key as a JWK, with extra members.
+fn ed25519_jwk(extra: &str) -> String {
+    format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{ED25519_X}"{extra}}}"#)
+}
+
+#[test]
+fn repeated_members_are_refused_in_every_document() {
+    let x_twice = ed25519_jwk(&format!(r#","x":"{ED25519_X}""#));
+    assert_eq!(
+        PublicKey::from_jwk(&x_twice).unwrap_err(),
+        KeyError::DuplicateMember {
+            member: Quoted::new("x")
+        }
+    );
+    let d = r#","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A""#;
+    let private_twice = ed25519_jwk(&format!("{d}{d}"));
+    let error = SigningKey::from_jwk(&private_twice).unwrap_err();
+    assert_eq!(error.code(), "duplicate_jwk_member");
+    assert!(!error.to_string().contains("nWGxne"));
+    for jwks in [
+        format!(r#"{{"keys":[{x_twice}]}}"#),
+        format!(r#"{{"keys":[{}],"keys":[]}}"#, ed25519_jwk("")),
+        format!(
+            r#"{{"keys":[{}]}}"#,
+            ed25519_jwk(&format!(r#","kid":"{ED25519_KID}","kid":"{ED25519_KID}""#))
+        ),
+    ] {
+        assert_eq!(
+            KeySet::from_jwks_json(&jwks).unwrap_err().code(),
+            "duplicate_jwk_member",
+            "{jwks}"
+        );
+    }
+}
+
+#[test]
+fn documents_that_are_not_json_have_their_own_code() {
+    for bad in [
+        "",
+        "<!DOCTYPE html><html><body>502 Bad Gateway</body></html>",
+        r#"{"keys":["#,
+        r#"{"keys":[]} trailing"#,
+    ] {
+        assert_eq!(
+            KeySet::from_jwks_json(bad).unwrap_err().code(),
+            "invalid_json"
+        );
+        assert_eq!(PublicKey::from_jwk(bad).unwrap_err().code(), "invalid_json");
+        assert_eq!(
+            SigningKey::from_jwk(bad).unwrap_err().code(),
+            "invalid_json"
+        );
+    }
+}
+
+#[test]
+fn a_private_jwk_served_as_the_jwks_is_named() {
+    for alg in [Algorithm::EdDSA, Algorithm::ES256] {
+        let key = SigningKey::generate(alg).unwrap();
+        let private = key.to_jwk();
+        let d = serde_json::from_str::<serde_json::Value>(&private).unwrap()["d"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let error = KeySet::from_jwks_json(&private).unwrap_err();
+        assert_eq!(error, KeyError::PrivateJwkAsJwks);
+        assert!(!format!("{error} {error:?}").contains(&d));
+        // Inside a set, it is a private key in a public set.
+        let in_set = format!(r#"{{"keys":[{private}]}}"#);
+        let error = KeySet::from_jwks_json(&in_set).unwrap_err();
+        assert_eq!(error.code(), "private_key_in_public_set");
+        assert!(error.to_string().contains("a private key was published"));
+        assert!(!format!("{error} {error:?}").contains(&d));
+        // A public JWK on its own is only the wrong shape.
+        let error = KeySet::from_jwks_json(&key.public_key().to_jwk()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid JWK: this is a single JWK, not a JWKS ({\"keys\": [JWK, ...]})"
+        );
+    }
 }
 
 #[cfg(feature = "portal")]
