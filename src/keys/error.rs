@@ -88,6 +88,15 @@ pub enum KeyError {
     /// The key set has no keys.
     #[error("the key set is empty")]
     EmptyKeySet,
+    /// The JWKS has keys, but none is an Ed25519 or P-256 signature key: all were skipped.
+    #[error(
+        "the JWKS has no Ed25519 or P-256 signature key ({skipped} key(s) of other types or \
+         uses skipped)"
+    )]
+    NoUsableKey {
+        /// How many keys were skipped.
+        skipped: usize,
+    },
 }
 
 impl KeyError {
@@ -110,6 +119,7 @@ impl KeyError {
             KeyError::DuplicateKid { .. } => "duplicate_kid",
             KeyError::InconsistentKey => "inconsistent_key",
             KeyError::EmptyKeySet => "empty_key_set",
+            KeyError::NoUsableKey { .. } => "no_usable_key",
         }
     }
 
@@ -132,5 +142,6 @@ impl KeyError {
         "duplicate_kid",
         "inconsistent_key",
         "empty_key_set",
+        "no_usable_key",
     ];
 }

@@ -28,19 +28,35 @@ pub(crate) struct ParsedJwk {
     pub(crate) secret: Option<[u8; 32]>,
 }
 
+/// What a well-formed JWK is to this crate.
+pub(crate) enum Reading {
+    /// An Ed25519 or P-256 signature key.
+    Usable(ParsedJwk),
+    /// A key of another type or curve: RFC 7517 §5 says a JWKS reader ignores it.
+    OtherKeyType,
+    /// A key whose `use` or `key_ops` says it is not for signatures (an encryption key published
+    /// in the same set, say): ignored in a JWKS too.
+    OtherUse,
+}
+
 impl ParsedJwk {
+    /// Parses one JWK document; a key this crate cannot use is an error here.
     pub(crate) fn from_json(json: &str, expect: Expect) -> Result<ParsedJwk, KeyError> {
         let document = Document::parse(json)?;
         let object = document.as_object().ok_or(KeyError::InvalidJwk {
             reason: "a JWK must be a JSON object",
         })?;
-        ParsedJwk::from_object(object, expect)
+        match ParsedJwk::read(object, expect)? {
+            Reading::Usable(parsed) => Ok(parsed),
+            Reading::OtherKeyType => Err(KeyError::UnsupportedKeyType),
+            Reading::OtherUse => Err(KeyError::NotASignatureKey),
+        }
     }
 
-    pub(crate) fn from_object(
-        jwk: &Map<String, Value>,
-        expect: Expect,
-    ) -> Result<ParsedJwk, KeyError> {
+    /// Reads one JWK object. The order of the checks is the order PROTOCOL.md §7 gives them:
+    /// private members, `kty`/`crv` (another type is skipped), `use`/`key_ops` (another use is
+    /// skipped), the coordinates, `alg`, `kid`.
+    pub(crate) fn read(jwk: &Map<String, Value>, expect: Expect) -> Result<Reading, KeyError> {
         if expect == Expect::Public
             && let Some(member) = PRIVATE_MEMBERS.into_iter().find(|m| jwk.contains_key(*m))
         {
@@ -50,16 +66,23 @@ impl ParsedJwk {
             reason: "missing \"kty\"",
         })?;
         let crv = string_member(jwk, "crv")?.unwrap_or_default();
-        let (alg, public) = match (kty, crv) {
-            ("OKP", "Ed25519") => (Algorithm::EdDSA, coordinate(jwk, "x")?.to_vec()),
-            ("EC", "P-256") => {
+        let alg = match (kty, crv) {
+            ("OKP", "Ed25519") => Algorithm::EdDSA,
+            ("EC", "P-256") => Algorithm::ES256,
+            _ => return Ok(Reading::OtherKeyType),
+        };
+        if !for_signatures(jwk, expect)? {
+            return Ok(Reading::OtherUse);
+        }
+        let public = match alg {
+            Algorithm::EdDSA => coordinate(jwk, "x")?.to_vec(),
+            Algorithm::ES256 => {
                 let mut point = Vec::with_capacity(65);
                 point.push(0x04);
                 point.extend_from_slice(&coordinate(jwk, "x")?);
                 point.extend_from_slice(&coordinate(jwk, "y")?);
-                (Algorithm::ES256, point)
+                point
             }
-            _ => return Err(KeyError::UnsupportedKeyType),
         };
         if let Some(found) = string_member(jwk, "alg")?
             && found != alg.as_str()
@@ -69,7 +92,6 @@ impl ParsedJwk {
                 found: Quoted::new(found),
             });
         }
-        check_usage(jwk, expect)?;
         if let Some(kid) = string_member(jwk, "kid")?
             && kid != thumbprint(alg, &public)
         {
@@ -81,11 +103,11 @@ impl ParsedJwk {
             Expect::Public => None,
             Expect::Private => Some(coordinate(jwk, "d")?),
         };
-        Ok(ParsedJwk {
+        Ok(Reading::Usable(ParsedJwk {
             alg,
             public,
             secret,
-        })
+        }))
     }
 }
 
@@ -113,24 +135,26 @@ fn coordinate(jwk: &Map<String, Value>, name: &'static str) -> Result<[u8; 32], 
     coordinate
 }
 
-fn check_usage(jwk: &Map<String, Value>, expect: Expect) -> Result<(), KeyError> {
+/// Whether `use` and `key_ops` allow signatures (for a public key: verification). `false` when
+/// they name only other uses; an error when they are malformed or mix signatures with others.
+fn for_signatures(jwk: &Map<String, Value>, expect: Expect) -> Result<bool, KeyError> {
     if let Some(usage) = string_member(jwk, "use")?
         && usage != "sig"
     {
-        return Err(KeyError::NotASignatureKey);
+        return Ok(false);
     }
     match jwk.get("key_ops") {
-        None => Ok(()),
+        None => Ok(true),
         Some(Value::Array(ops)) => {
             let allowed: &[&str] = match expect {
                 Expect::Public => &["verify"],
                 Expect::Private => &["sign", "verify"],
             };
-            let ok = ops
-                .iter()
-                .all(|op| op.as_str().is_some_and(|op| allowed.contains(&op)));
-            if ok {
-                Ok(())
+            let allowed_op = |op: &Value| op.as_str().is_some_and(|op| allowed.contains(&op));
+            if !ops.iter().any(allowed_op) {
+                Ok(false)
+            } else if ops.iter().all(allowed_op) {
+                Ok(true)
             } else {
                 Err(KeyError::NotASignatureKey)
             }

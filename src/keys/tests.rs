@@ -169,6 +169,14 @@ fn public_jwk_rules() {
         (r#"[]"#, "invalid_jwk"),
         (r#"{"kty":"OKP""#, "invalid_json"),
         (
+            r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","key_ops":[]}"#,
+            "not_a_signature_key",
+        ),
+        (
+            r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","key_ops":["verify","encrypt"]}"#,
+            "not_a_signature_key",
+        ),
+        (
             r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#,
             "duplicate_jwk_member",
         ),
@@ -279,6 +287,7 @@ fn every_key_error() -> Vec<KeyError> {
         KeyError::DuplicateKid { kid: q() },
         KeyError::InconsistentKey,
         KeyError::EmptyKeySet,
+        KeyError::NoUsableKey { skipped: 1 },
     ];
     for error in &all {
         match error {
@@ -297,7 +306,8 @@ fn every_key_error() -> Vec<KeyError> {
             | KeyError::PrivateJwkAsJwks
             | KeyError::DuplicateKid { .. }
             | KeyError::InconsistentKey
-            | KeyError::EmptyKeySet => {}
+            | KeyError::EmptyKeySet
+            | KeyError::NoUsableKey { .. } => {}
         }
     }
     all
@@ -340,6 +350,10 @@ fn error_messages_say_what_is_wrong() {
         KeyError::InvalidJson.to_string(),
         "the JWK or JWKS document is not valid JSON"
     );
+    assert_eq!(
+        KeyError::NoUsableKey { skipped: 2 }.to_string(),
+        "the JWKS has no Ed25519 or P-256 signature key (2 key(s) of other types or uses skipped)"
+    );
     assert!(
         KeyError::PrivateJwkAsJwks
             .to_string()
@@ -355,6 +369,127 @@ const ED25519_KID: &str = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
 /// The RFC 8037 public key as a JWK, with extra members.
 fn ed25519_jwk(extra: &str) -> String {
     format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{ED25519_X}"{extra}}}"#)
+}
+
+/// Keys a portal may publish beside its signing keys, which a vendor must skip.
+const OTHER_KEYS: [&str; 8] = [
+    r#"{"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw","e":"AQAB","alg":"RS256","use":"sig"}"#,
+    r#"{"kty":"EC","crv":"P-384","x":"not checked","y":"not checked"}"#,
+    r#"{"kty":"EC","crv":"secp256k1","x":"AA","y":"AA"}"#,
+    r#"{"kty":"OKP","crv":"X25519","x":"hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo","use":"enc"}"#,
+    r#"{"kty":"OKP","crv":"Ed448","x":"AA"}"#,
+    // A supported type whose use or key_ops is not signatures: an encryption key.
+    r#"{"kty":"EC","crv":"P-256","x":"not checked","y":"not checked","use":"enc","alg":"ECDH-ES"}"#,
+    r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","key_ops":["encrypt"]}"#,
+    r#"{"kty":"EC","x":"no crv: not a key of a supported type"}"#,
+];
+
+#[test]
+fn keys_of_other_types_and_uses_are_skipped() {
+    for other in OTHER_KEYS {
+        for jwks in [
+            format!(r#"{{"keys":[{other},{}]}}"#, ed25519_jwk("")),
+            format!(r#"{{"keys":[{},{other}]}}"#, ed25519_jwk("")),
+        ] {
+            let set = KeySet::from_jwks_json(&jwks).unwrap_or_else(|e| panic!("{other}: {e}"));
+            assert_eq!(set.len(), 1, "{other}");
+            assert!(set.get(ED25519_KID).is_some());
+        }
+    }
+    // All of them at once, around the usable key.
+    let jwks = format!(
+        r#"{{"keys":[{},{},{}]}}"#,
+        OTHER_KEYS.join(","),
+        ed25519_jwk(""),
+        OTHER_KEYS[0]
+    );
+    assert_eq!(KeySet::from_jwks_json(&jwks).unwrap().len(), 1);
+}
+
+#[test]
+fn a_set_with_no_usable_key_is_an_error() {
+    let only_others = format!(r#"{{"keys":[{}]}}"#, OTHER_KEYS.join(","));
+    assert_eq!(
+        KeySet::from_jwks_json(&only_others).unwrap_err(),
+        KeyError::NoUsableKey {
+            skipped: OTHER_KEYS.len()
+        }
+    );
+    assert_eq!(
+        KeySet::from_jwks_json(r#"{"keys":[]}"#).unwrap_err(),
+        KeyError::EmptyKeySet
+    );
+    // One key on its own keeps its precise error.
+    assert_eq!(
+        PublicKey::from_jwk(OTHER_KEYS[0]).unwrap_err(),
+        KeyError::UnsupportedKeyType
+    );
+    assert_eq!(
+        PublicKey::from_jwk(OTHER_KEYS[5]).unwrap_err(),
+        KeyError::NotASignatureKey
+    );
+}
+
+#[test]
+fn a_broken_key_of_a_supported_type_still_rejects_the_set() {
+    let good = ed25519_jwk("");
+    let p256 = SigningKey::generate(Algorithm::ES256).unwrap().public_key();
+    let p256_jwk: serde_json::Value = serde_json::from_str(&p256.to_jwk()).unwrap();
+    let p256_with = |member: &str, value: &str| {
+        let mut jwk = p256_jwk.clone();
+        jwk[member] = value.into();
+        jwk.to_string()
+    };
+    let cases: Vec<(String, &str)> = vec![
+        // Bad coordinates: short, padded, standard alphabet, missing y.
+        (ed25519_jwk("").replace("HURo", "HUR"), "invalid_jwk"),
+        (ed25519_jwk("").replace("HURo", "HURo="), "invalid_jwk"),
+        (p256_with("y", "AAAA"), "invalid_jwk"),
+        (
+            r#"{"kty":"EC","crv":"P-256","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#
+                .to_owned(),
+            "invalid_jwk",
+        ),
+        // A kid that is not the thumbprint, a wrong alg, mixed key_ops.
+        (ed25519_jwk(r#","kid":"my-key-2026""#), "kid_mismatch"),
+        (ed25519_jwk(r#","alg":"ES256""#), "jwk_alg_mismatch"),
+        (
+            ed25519_jwk(r#","key_ops":["verify","sign"]"#),
+            "not_a_signature_key",
+        ),
+        (ed25519_jwk(r#","use":5"#), "invalid_jwk"),
+        // Private members, whatever the key type.
+        (
+            ed25519_jwk(r#","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A""#),
+            "private_key_in_public_set",
+        ),
+        (
+            r#"{"kty":"RSA","n":"AQAB","e":"AQAB","d":"AQAB","p":"AQAB"}"#.to_owned(),
+            "private_key_in_public_set",
+        ),
+        (
+            r#"{"kty":"oct","k":"c2VjcmV0"}"#.to_owned(),
+            "private_key_in_public_set",
+        ),
+        // Not a JWK at all.
+        (r#"{"crv":"Ed25519"}"#.to_owned(), "invalid_jwk"),
+        (r#"{"kty":5}"#.to_owned(), "invalid_jwk"),
+        ("[]".to_owned(), "invalid_jwk"),
+        // A repeated member, even in a key that would be skipped.
+        (
+            r#"{"kty":"RSA","n":"AQAB","n":"AQAC","e":"AQAB"}"#.to_owned(),
+            "duplicate_jwk_member",
+        ),
+    ];
+    for (bad, code) in cases {
+        for jwks in [
+            format!(r#"{{"keys":[{good},{bad}]}}"#),
+            format!(r#"{{"keys":[{bad},{good}]}}"#),
+        ] {
+            let error = KeySet::from_jwks_json(&jwks).unwrap_err();
+            assert_eq!(error.code(), code, "{bad}: {error}");
+        }
+    }
 }
 
 #[test]
