@@ -18,12 +18,32 @@ pub enum KeyError {
         /// The name found (excerpt).
         found: Quoted,
     },
-    /// The bytes are not a PKCS#8 private key of a supported algorithm (Ed25519 or P-256).
-    #[error("not a valid Ed25519 or P-256 PKCS#8 private key")]
+    /// The bytes are not a PKCS#8 private key document.
+    #[error("not a valid PKCS#8 private key")]
     InvalidPkcs8,
-    /// The text is not a PEM `PRIVATE KEY` block.
-    #[error("not a PEM \"PRIVATE KEY\" block")]
+    /// The bytes are not an RFC 5915 (SEC1) `ECPrivateKey`, the `EC PRIVATE KEY` PEM block.
+    #[error("not a valid RFC 5915 EC private key (\"EC PRIVATE KEY\")")]
+    InvalidSec1,
+    /// The text holds no PEM block with a private key this crate reads.
+    #[error(
+        "no PEM \"PRIVATE KEY\" or \"EC PRIVATE KEY\" block with valid base64 \
+         (encrypted keys are not read)"
+    )]
     InvalidPem,
+    /// A public key was given where a private key is needed (a PEM `PUBLIC KEY` block, a DER
+    /// SubjectPublicKeyInfo, a JWK without `d`).
+    #[error("this is a public key ({form}); a private key is needed here")]
+    PublicKeyInsteadOfPrivate {
+        /// The form found, for example `PEM "PUBLIC KEY" block`.
+        form: &'static str,
+    },
+    /// A P-256 private key without its uncompressed public point, which the crate needs to load
+    /// it (ring checks the pair but does not derive the point).
+    #[error(
+        "the EC private key does not include its uncompressed public key; \
+         `openssl ec -in KEY -out KEY.pem` writes a copy that does"
+    )]
+    MissingPublicKey,
     /// The document is not valid JSON.
     #[error("the JWK or JWKS document is not valid JSON")]
     InvalidJson,
@@ -40,8 +60,11 @@ pub enum KeyError {
         /// What is wrong (never contains key material).
         reason: &'static str,
     },
-    /// The JWK's key type or curve is not OKP/Ed25519 or EC/P-256.
-    #[error("unsupported key type: expected OKP/Ed25519 or EC/P-256")]
+    /// The key type or curve is not Ed25519 or P-256.
+    #[error(
+        "unsupported key type or curve: only Ed25519 (OKP) and P-256 (EC, named curve) keys \
+         are supported"
+    )]
     UnsupportedKeyType,
     /// The JWK's `alg` does not match its key type.
     #[error("JWK alg {found} does not match the key type (expected {expected})")]
@@ -106,7 +129,10 @@ impl KeyError {
             KeyError::Rng => "key_generation_failed",
             KeyError::UnsupportedAlgorithm { .. } => "unsupported_algorithm",
             KeyError::InvalidPkcs8 => "invalid_pkcs8",
+            KeyError::InvalidSec1 => "invalid_sec1",
             KeyError::InvalidPem => "invalid_pem",
+            KeyError::PublicKeyInsteadOfPrivate { .. } => "public_key_instead_of_private",
+            KeyError::MissingPublicKey => "ec_public_key_missing",
             KeyError::InvalidJson => "invalid_json",
             KeyError::DuplicateMember { .. } => "duplicate_jwk_member",
             KeyError::InvalidJwk { .. } => "invalid_jwk",
@@ -129,7 +155,10 @@ impl KeyError {
         "key_generation_failed",
         "unsupported_algorithm",
         "invalid_pkcs8",
+        "invalid_sec1",
         "invalid_pem",
+        "public_key_instead_of_private",
+        "ec_public_key_missing",
         "invalid_json",
         "duplicate_jwk_member",
         "invalid_jwk",

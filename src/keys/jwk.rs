@@ -101,6 +101,11 @@ impl ParsedJwk {
         }
         let secret = match expect {
             Expect::Public => None,
+            Expect::Private if !jwk.contains_key("d") => {
+                return Err(KeyError::PublicKeyInsteadOfPrivate {
+                    form: "a JWK without \"d\"",
+                });
+            }
             Expect::Private => Some(coordinate(jwk, "d")?),
         };
         Ok(Reading::Usable(ParsedJwk {

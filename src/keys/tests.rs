@@ -1,3 +1,5 @@
+mod openssl;
+
 use super::*;
 use crate::b64;
 
@@ -93,10 +95,13 @@ fn invalid_private_keys_are_rejected() {
         SigningKey::from_jwk(&mismatched).unwrap_err(),
         KeyError::InconsistentKey
     );
+    // A public JWK where the private key belongs says so.
     let no_d = r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+    let error = SigningKey::from_jwk(no_d).unwrap_err();
+    assert_eq!(error.code(), "public_key_instead_of_private");
     assert_eq!(
-        SigningKey::from_jwk(no_d).unwrap_err().code(),
-        "invalid_jwk"
+        error.to_string(),
+        "this is a public key (a JWK without \"d\"); a private key is needed here"
     );
 }
 
@@ -271,7 +276,10 @@ fn every_key_error() -> Vec<KeyError> {
         KeyError::Rng,
         KeyError::UnsupportedAlgorithm { found: q() },
         KeyError::InvalidPkcs8,
+        KeyError::InvalidSec1,
         KeyError::InvalidPem,
+        KeyError::PublicKeyInsteadOfPrivate { form: "f" },
+        KeyError::MissingPublicKey,
         KeyError::InvalidJson,
         KeyError::DuplicateMember { member: q() },
         KeyError::InvalidJwk { reason: "r" },
@@ -294,7 +302,10 @@ fn every_key_error() -> Vec<KeyError> {
             KeyError::Rng
             | KeyError::UnsupportedAlgorithm { .. }
             | KeyError::InvalidPkcs8
+            | KeyError::InvalidSec1
             | KeyError::InvalidPem
+            | KeyError::PublicKeyInsteadOfPrivate { .. }
+            | KeyError::MissingPublicKey
             | KeyError::InvalidJson
             | KeyError::DuplicateMember { .. }
             | KeyError::InvalidJwk { .. }
@@ -346,14 +357,25 @@ fn key_codes_are_snake_case_and_unique_across_the_crate() {
 
 #[test]
 fn error_messages_say_what_is_wrong() {
-    assert_eq!(
-        KeyError::InvalidJson.to_string(),
-        "the JWK or JWKS document is not valid JSON"
-    );
-    assert_eq!(
-        KeyError::NoUsableKey { skipped: 2 }.to_string(),
-        "the JWKS has no Ed25519 or P-256 signature key (2 key(s) of other types or uses skipped)"
-    );
+    for (error, message) in [
+        (
+            KeyError::InvalidJson,
+            "the JWK or JWKS document is not valid JSON",
+        ),
+        (
+            KeyError::NoUsableKey { skipped: 2 },
+            "the JWKS has no Ed25519 or P-256 signature key (2 key(s) of other types or uses \
+             skipped)",
+        ),
+        (
+            KeyError::PublicKeyInsteadOfPrivate {
+                form: "a PEM \"PUBLIC KEY\" block",
+            },
+            "this is a public key (a PEM \"PUBLIC KEY\" block); a private key is needed here",
+        ),
+    ] {
+        assert_eq!(error.to_string(), message);
+    }
     assert!(
         KeyError::PrivateJwkAsJwks
             .to_string()
@@ -361,7 +383,7 @@ fn error_messages_say_what_is_wrong() {
     );
 }
 
-// ---- JWK and JWKS documents are read strictly ------------------------------------------------
+// ---- JWKS: unsupported keys are skipped, broken ones are not ----------------------------------
 
 const ED25519_X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
 const ED25519_KID: &str = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
@@ -566,6 +588,249 @@ fn a_private_jwk_served_as_the_jwks_is_named() {
             error.to_string(),
             "invalid JWK: this is a single JWK, not a JWKS ({\"keys\": [JWK, ...]})"
         );
+    }
+}
+
+// ---- PEM: PKCS#8 and SEC1 against OpenSSL -----------------------------------------------------
+
+/// The DER of the first PEM block of `pem` with this label, decoded independently of the crate.
+fn pem_der(pem: &str, label: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let begin = format!("-----BEGIN {label}-----");
+    let body: String = pem
+        .split(&begin)
+        .nth(1)
+        .and_then(|rest| rest.split("-----END").next())
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap()
+}
+
+/// The SubjectPublicKeyInfo header of each algorithm (RFC 8410 §4, RFC 5480 §2).
+fn spki_prefix(alg: Algorithm) -> &'static [u8] {
+    match alg {
+        Algorithm::EdDSA => &[
+            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+        ],
+        Algorithm::ES256 => &[
+            0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+            0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+        ],
+    }
+}
+
+#[test]
+fn openssl_keys_import_with_the_public_key_openssl_prints() {
+    for (private, public, alg) in [
+        (
+            openssl::ECPARAM_P256,
+            openssl::ECPARAM_P256_PUBLIC,
+            Algorithm::ES256,
+        ),
+        (
+            openssl::ECPARAM_P256_PKCS8,
+            openssl::ECPARAM_P256_PUBLIC,
+            Algorithm::ES256,
+        ),
+        (
+            openssl::GENPKEY_P256,
+            openssl::GENPKEY_P256_PUBLIC,
+            Algorithm::ES256,
+        ),
+        (
+            openssl::GENPKEY_P256_SEC1,
+            openssl::GENPKEY_P256_PUBLIC,
+            Algorithm::ES256,
+        ),
+        (
+            openssl::GENPKEY_ED25519,
+            openssl::GENPKEY_ED25519_PUBLIC,
+            Algorithm::EdDSA,
+        ),
+    ] {
+        let key = SigningKey::from_pem(private).unwrap();
+        assert_eq!(key.algorithm(), alg);
+        let spki = [spki_prefix(alg), key.public_key().as_bytes()].concat();
+        assert_eq!(spki, pem_der(public, "PUBLIC KEY"), "{private}");
+        // Signatures verify with the key openssl printed.
+        let point = &pem_der(public, "PUBLIC KEY")[spki_prefix(alg).len()..];
+        let verification: &dyn ring::signature::VerificationAlgorithm = match alg {
+            Algorithm::EdDSA => &ring::signature::ED25519,
+            Algorithm::ES256 => &ring::signature::ECDSA_P256_SHA256_FIXED,
+        };
+        let signature = key.sign(b"launch").unwrap();
+        ring::signature::UnparsedPublicKey::new(verification, point)
+            .verify(b"launch", &signature)
+            .unwrap();
+    }
+}
+
+#[test]
+fn sec1_keys_export_as_openssl_writes_pkcs8() {
+    // `openssl pkey` converts SEC1 to PKCS#8; the crate writes the very same bytes.
+    let from_sec1 = SigningKey::from_pem(openssl::ECPARAM_P256).unwrap();
+    assert_eq!(from_sec1.to_pkcs8_pem(), openssl::ECPARAM_P256_PKCS8);
+    let from_pkcs8 = SigningKey::from_pem(openssl::ECPARAM_P256_PKCS8).unwrap();
+    assert_eq!(from_pkcs8.kid(), from_sec1.kid());
+    for pkcs8 in [openssl::GENPKEY_P256, openssl::GENPKEY_ED25519] {
+        assert_eq!(SigningKey::from_pem(pkcs8).unwrap().to_pkcs8_pem(), pkcs8);
+        // from_pkcs8_pem reads PKCS#8 the same way.
+        assert_eq!(
+            SigningKey::from_pkcs8_pem(pkcs8).unwrap().kid(),
+            SigningKey::from_pem(pkcs8).unwrap().kid()
+        );
+    }
+    assert_eq!(
+        SigningKey::from_pem(openssl::GENPKEY_P256_SEC1)
+            .unwrap()
+            .kid(),
+        SigningKey::from_pem(openssl::GENPKEY_P256).unwrap().kid()
+    );
+    // from_pkcs8_pem keeps to PKCS#8.
+    assert_eq!(
+        SigningKey::from_pkcs8_pem(openssl::ECPARAM_P256).unwrap_err(),
+        KeyError::InvalidPem
+    );
+}
+
+/// `ECPARAM_P256`'s SEC1 DER rebuilt with some of its optional parts and another public point.
+fn ecparam_sec1(parameters: bool, point: Option<&[u8]>) -> String {
+    use base64::Engine as _;
+    let der = pem_der(openssl::ECPARAM_P256, "EC PRIVATE KEY");
+    // 30 77 | 02 01 01 | 04 20 d | a0 0a 06 08 <P-256> | a1 44 03 42 00 <point>
+    assert_eq!((der.len(), &der[..2]), (121, &[0x30, 0x77][..]));
+    let mut content = der[2..39].to_vec();
+    if parameters {
+        content.extend_from_slice(&der[39..51]);
+    }
+    if let Some(point) = point {
+        content.extend_from_slice(&[0xa1, 0x44, 0x03, 0x42, 0x00]);
+        content.extend_from_slice(point);
+    }
+    let der = [&[0x30, content.len() as u8][..], &content].concat();
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    format!("-----BEGIN EC PRIVATE KEY-----\n{body}\n-----END EC PRIVATE KEY-----\n")
+}
+
+#[test]
+fn sec1_with_or_without_parameters() {
+    let key = SigningKey::from_pem(openssl::ECPARAM_P256).unwrap();
+    let point = key.public_key().as_bytes().to_vec();
+    let without = SigningKey::from_pem(&ecparam_sec1(false, Some(&point))).unwrap();
+    assert_eq!(without.kid(), key.kid());
+    let with = SigningKey::from_pem(&ecparam_sec1(true, Some(&point))).unwrap();
+    assert_eq!(with.kid(), key.kid());
+    // Without the public key (`openssl ec -no_public`, and the same as PKCS#8, and a compressed
+    // point): ring can check a pair but not derive the point, so the error says how to add it.
+    for no_point in [
+        ecparam_sec1(true, None),
+        ecparam_sec1(false, None),
+        openssl::NO_PUBLIC_SEC1.to_owned(),
+        openssl::NO_PUBLIC_PKCS8.to_owned(),
+        openssl::COMPRESSED_SEC1.to_owned(),
+    ] {
+        let error = SigningKey::from_pem(&no_point).unwrap_err();
+        assert_eq!(error, KeyError::MissingPublicKey, "{no_point}");
+        assert!(
+            error
+                .to_string()
+                .contains("openssl ec -in KEY -out KEY.pem")
+        );
+    }
+    // Another key's public point.
+    let other = SigningKey::from_pem(openssl::GENPKEY_P256).unwrap();
+    let mismatched = ecparam_sec1(true, Some(other.public_key().as_bytes()));
+    assert_eq!(
+        SigningKey::from_pem(&mismatched).unwrap_err(),
+        KeyError::InconsistentKey
+    );
+}
+
+#[test]
+fn other_curves_and_key_types_are_unsupported() {
+    for other in [
+        openssl::P384_SEC1,
+        openssl::P384_PKCS8,
+        openssl::SECP256K1_SEC1,
+        openssl::EXPLICIT_SEC1,
+        openssl::X25519_PKCS8,
+        openssl::RSA_PKCS8,
+        openssl::RSA_PKCS1,
+    ] {
+        let error = SigningKey::from_pem(other).unwrap_err();
+        assert_eq!(error, KeyError::UnsupportedKeyType, "{other}");
+        assert_eq!(
+            error.to_string(),
+            "unsupported key type or curve: only Ed25519 (OKP) and P-256 (EC, named curve) keys \
+             are supported"
+        );
+    }
+    for pkcs8 in [
+        openssl::P384_PKCS8,
+        openssl::X25519_PKCS8,
+        openssl::RSA_PKCS8,
+    ] {
+        assert_eq!(
+            SigningKey::from_pkcs8_der(&pem_der(pkcs8, "PRIVATE KEY")).unwrap_err(),
+            KeyError::UnsupportedKeyType
+        );
+    }
+    assert_eq!(
+        SigningKey::from_pem(openssl::ENCRYPTED_PKCS8).unwrap_err(),
+        KeyError::InvalidPem
+    );
+    // The legacy encrypted SEC1 form has headers in the block.
+    let legacy = "-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\
+                  DEK-Info: AES-128-CBC,0123456789ABCDEF0123456789ABCDEF\n\nAAAA\n\
+                  -----END EC PRIVATE KEY-----\n";
+    assert_eq!(
+        SigningKey::from_pem(legacy).unwrap_err(),
+        KeyError::InvalidPem
+    );
+}
+
+#[test]
+fn a_public_key_where_the_private_key_belongs_says_so() {
+    for public in [
+        openssl::ECPARAM_P256_PUBLIC,
+        openssl::GENPKEY_P256_PUBLIC,
+        openssl::GENPKEY_ED25519_PUBLIC,
+    ] {
+        for error in [
+            SigningKey::from_pem(public).unwrap_err(),
+            SigningKey::from_pkcs8_pem(public).unwrap_err(),
+        ] {
+            assert_eq!(
+                error.to_string(),
+                "this is a public key (a PEM \"PUBLIC KEY\" block); a private key is needed here"
+            );
+        }
+        let error = SigningKey::from_pkcs8_der(&pem_der(public, "PUBLIC KEY")).unwrap_err();
+        assert_eq!(
+            error,
+            KeyError::PublicKeyInsteadOfPrivate {
+                form: "a DER SubjectPublicKeyInfo"
+            }
+        );
+    }
+    // A file with both finds the private key, in either order.
+    let both = format!("{}{}", openssl::GENPKEY_P256_PUBLIC, openssl::GENPKEY_P256);
+    assert!(SigningKey::from_pem(&both).is_ok());
+}
+
+#[test]
+fn pem_errors_never_quote_the_key() {
+    let body_line = openssl::ECPARAM_P256.lines().nth(4).unwrap();
+    let broken = openssl::ECPARAM_P256.replace(body_line, &body_line[..40]);
+    for error in [
+        SigningKey::from_pem(&broken).unwrap_err(),
+        SigningKey::from_pem(openssl::NO_PUBLIC_SEC1).unwrap_err(),
+    ] {
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains(&body_line[..16]), "{shown}");
     }
 }
 
