@@ -355,6 +355,24 @@ fn key_codes_are_snake_case_and_unique_across_the_crate() {
     }
 }
 
+#[cfg(feature = "vendor")]
+#[test]
+fn fetch_failure_kinds_never_collide_with_document_codes() {
+    let fetch = [
+        FetchError::HttpStatus(404),
+        FetchError::ConnectionRefused,
+        FetchError::HostNotFound,
+        FetchError::Tls,
+        FetchError::Timeout,
+        FetchError::TooLarge,
+        FetchError::Transport,
+    ];
+    for error in fetch {
+        let kind = KeysFailure::Fetch(error).kind();
+        assert!(!KeyError::ALL_CODES.contains(&kind), "{kind}");
+    }
+}
+
 #[test]
 fn error_messages_say_what_is_wrong() {
     for (error, message) in [
@@ -588,6 +606,103 @@ fn a_private_jwk_served_as_the_jwks_is_named() {
             error.to_string(),
             "invalid JWK: this is a single JWK, not a JWKS ({\"keys\": [JWK, ...]})"
         );
+    }
+}
+
+// ---- The key cache's failure classes, as a verifier reports them ------------------------------
+
+#[cfg(feature = "vendor")]
+#[test]
+fn key_cache_failures_are_distinct_classes_without_echo() {
+    use std::sync::Arc;
+
+    use crate::verify::{Verifier, VerifyError};
+    use crate::wire::{IssuerId, TOKEN_TYPE};
+
+    let key = SigningKey::generate(Algorithm::EdDSA).unwrap();
+    let private = key.to_jwk();
+    let d = serde_json::from_str::<serde_json::Value>(&private).unwrap()["d"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The header is all the verifier reads before it asks the cache for the key.
+    let header = format!(
+        r#"{{"alg":"EdDSA","typ":"{TOKEN_TYPE}","kid":"{}"}}"#,
+        key.kid()
+    );
+    let token = format!(
+        "{}.{}.{}",
+        b64::encode(header.as_bytes()),
+        b64::encode(b"{}"),
+        b64::encode(&[0; 64])
+    );
+    // A proxy's error page that names a URL with a credential: none of it may be echoed.
+    let proxy_page =
+        "<html>502: upstream https://svc:hunter2@portal.internal/jwks?key=s3cr3t</html>";
+    let cases: Vec<(Result<String, FetchError>, &str, &str)> = vec![
+        (
+            Err(FetchError::HttpStatus(503)),
+            "http_status",
+            "fetching the JWKS failed: HTTP status 503",
+        ),
+        (
+            Ok(proxy_page.to_owned()),
+            "invalid_json",
+            "the document fetched is not a valid JWKS: the JWK or JWKS document is not valid JSON",
+        ),
+        (
+            Ok(private.clone()),
+            "private_jwk_as_jwks",
+            "the document fetched is not a valid JWKS: the document is a private JWK, not a JWKS: \
+             the private signing key was served where the public key set belongs (treat the key \
+             as exposed and rotate it)",
+        ),
+        (
+            Err(FetchError::ConnectionRefused),
+            "connection_refused",
+            "fetching the JWKS failed: connection refused",
+        ),
+        (
+            Err(FetchError::Timeout),
+            "timeout",
+            "fetching the JWKS failed: timed out",
+        ),
+        (
+            Ok(format!(r#"{{"keys":[{}]}}"#, OTHER_KEYS[0])),
+            "no_usable_key",
+            "the document fetched is not a valid JWKS: the JWKS has no Ed25519 or P-256 \
+             signature key (1 key(s) of other types or uses skipped)",
+        ),
+    ];
+    let mut kinds = std::collections::HashSet::new();
+    for (served, kind, message) in cases {
+        let cache = Arc::new(KeyCache::builder(move || served.clone()).build());
+        let verifier = Verifier::builder(
+            IssuerId::new("https://portal.construtora.com.br").unwrap(),
+            "financeiro".parse().unwrap(),
+        )
+        .key_cache(Arc::clone(&cache))
+        .build()
+        .unwrap();
+        let error = verifier.verify(&token).unwrap_err();
+        assert_eq!(error.code(), "keys_unavailable", "{kind}");
+        assert_eq!(
+            error.to_string(),
+            format!("no key set is available: {message}")
+        );
+        let VerifyError::KeysUnavailable {
+            last_failure: Some(failure),
+        } = &error
+        else {
+            panic!("{error:?}")
+        };
+        assert_eq!(failure.kind(), kind);
+        assert_eq!(cache.last_error().as_ref(), Some(failure));
+        assert!(kinds.insert(kind), "{kind} is not distinct");
+        let shown = format!("{error} {error:?}");
+        for secret in ["hunter2", "s3cr3t", "portal.internal", d.as_str()] {
+            assert!(!shown.contains(secret), "{kind} echoes {secret}");
+        }
     }
 }
 
