@@ -80,6 +80,11 @@ fn launch_url_corpus() {
     assert!(replay("launch_url", props::launch_url::check) >= 10);
 }
 
+#[test]
+fn signing_key_corpus() {
+    assert!(replay("signing_key", props::signing_key::check) >= 20);
+}
+
 fn vectors() -> serde_json::Value {
     props::fixture().vectors.clone()
 }

@@ -1,7 +1,8 @@
 //! Target `jwks`: `KeySet::from_jwks_json` on arbitrary text.
 //!
 //! Properties:
-//! - parsing agrees with an independent reading of PROTOCOL.md §7 (key types, pinned `alg`,
+//! - parsing agrees with an independent reading of PROTOCOL.md §7 (valid JSON without repeated
+//!   members; keys of other types or uses skipped, at least one usable key; pinned `alg`,
 //!   `use`/`key_ops`, no private members, `kid` = RFC 7638 thumbprint, no repeated `kid`): it
 //!   accepts exactly the sets the rules accept, with the same keys, and a refusal's code names a
 //!   rule the first bad key breaks;
@@ -31,24 +32,104 @@ pub fn thumbprint(alg: Algorithm, public: &[u8]) -> String {
     b64(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()).as_ref())
 }
 
-/// One JWK by the rules: the key, or every code of a rule it breaks.
-fn read_key(jwk: &Value) -> Result<(Algorithm, Vec<u8>), Vec<&'static str>> {
+/// Whether some JSON object anywhere in `text` names a member twice (`None`: not JSON).
+fn repeats_a_member(text: &str) -> Option<bool> {
+    use serde::de::{Deserializer as _, MapAccess, SeqAccess, Visitor};
+
+    /// Visits every value; `self.0` becomes true at the first object with a repeated name.
+    struct Names<'a>(&'a mut bool);
+
+    impl<'de> serde::de::DeserializeSeed<'de> for Names<'_> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Names<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq.next_element_seed(Names(&mut *self.0))?.is_some() {}
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = std::collections::BTreeSet::new();
+            while let Some(name) = map.next_key::<String>()? {
+                if !seen.insert(name) {
+                    *self.0 = true;
+                }
+                map.next_value_seed(Names(&mut *self.0))?;
+            }
+            Ok(())
+        }
+    }
+
+    let mut repeated = false;
+    let mut reader = serde_json::Deserializer::from_str(text);
+    reader.deserialize_any(Names(&mut repeated)).ok()?;
+    reader.end().ok()?;
+    Some(repeated)
+}
+
+/// One JWK by the rules: the key, `None` for a key the set skips (another type or use), or
+/// every code of a rule it breaks. The checks up to the skip decide whether a key counts at all,
+/// so they run in the order PROTOCOL.md §7 gives: private members, `kty`/`crv`, `use`, `key_ops`.
+#[allow(clippy::type_complexity)]
+fn read_key(jwk: &Value) -> Result<Option<(Algorithm, Vec<u8>)>, Vec<&'static str>> {
     let Some(jwk) = jwk.as_object() else {
         return Err(vec!["invalid_jwk"]);
     };
-    let mut broken = Vec::new();
     if PRIVATE_MEMBERS.iter().any(|m| jwk.contains_key(*m)) {
-        broken.push("private_key_in_public_set");
+        return Err(vec!["private_key_in_public_set"]);
     }
-    let text = |name: &str, broken: &mut Vec<&'static str>| match jwk.get(name) {
-        None => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => {
-            broken.push("invalid_jwk");
-            None
-        }
+    let text = |name: &str| match jwk.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(vec!["invalid_jwk"]),
     };
-    let coordinate = |name: &str, broken: &mut Vec<&'static str>| match jwk.get(name) {
+    let kty = text("kty")?.ok_or(vec!["invalid_jwk"])?;
+    let crv = text("crv")?.unwrap_or_default();
+    let alg = match (kty.as_str(), crv.as_str()) {
+        ("OKP", "Ed25519") => Algorithm::EdDSA,
+        ("EC", "P-256") => Algorithm::ES256,
+        _ => return Ok(None),
+    };
+    if text("use")?.is_some_and(|usage| usage != "sig") {
+        return Ok(None);
+    }
+    match jwk.get("key_ops") {
+        None => {}
+        Some(Value::Array(ops)) if !ops.iter().any(|op| op.as_str() == Some("verify")) => {
+            return Ok(None);
+        }
+        Some(Value::Array(ops)) if ops.iter().all(|op| op.as_str() == Some("verify")) => {}
+        Some(Value::Array(_)) => return Err(vec!["not_a_signature_key"]),
+        Some(_) => return Err(vec!["invalid_jwk"]),
+    }
+    // From here on, every rule broken is a code the crate may report.
+    let mut broken = Vec::new();
+    let mut coordinate = |name: &str| match jwk.get(name) {
         Some(Value::String(s)) => match canonical_base64url(s) {
             Some(bytes) if bytes.len() == 32 => bytes,
             _ => {
@@ -61,46 +142,22 @@ fn read_key(jwk: &Value) -> Result<(Algorithm, Vec<u8>), Vec<&'static str>> {
             vec![0; 32]
         }
     };
-    let kty = text("kty", &mut broken);
-    if kty.is_none() && !jwk.contains_key("kty") {
-        broken.push("invalid_jwk");
-    }
-    let crv = text("crv", &mut broken).unwrap_or_default();
-    let (alg, public) = match (kty.as_deref(), crv.as_str()) {
-        (Some("OKP"), "Ed25519") => (Algorithm::EdDSA, coordinate("x", &mut broken)),
-        (Some("EC"), "P-256") => {
-            let x = coordinate("x", &mut broken);
-            let y = coordinate("y", &mut broken);
-            (Algorithm::ES256, [vec![4], x, y].concat())
-        }
-        _ => {
-            broken.push("unsupported_key_type");
-            return Err(broken);
-        }
+    let public = match alg {
+        Algorithm::EdDSA => coordinate("x"),
+        _ => [vec![4], coordinate("x"), coordinate("y")].concat(),
     };
-    if let Some(found) = text("alg", &mut broken)
-        && found != alg.as_str()
-    {
-        broken.push("jwk_alg_mismatch");
+    match text("alg") {
+        Err(codes) => broken.extend(codes),
+        Ok(Some(found)) if found != alg.as_str() => broken.push("jwk_alg_mismatch"),
+        Ok(_) => {}
     }
-    if let Some(usage) = text("use", &mut broken)
-        && usage != "sig"
-    {
-        broken.push("not_a_signature_key");
-    }
-    match jwk.get("key_ops") {
-        None => {}
-        Some(Value::Array(ops)) if ops.iter().all(|op| op.as_str() == Some("verify")) => {}
-        Some(Value::Array(_)) => broken.push("not_a_signature_key"),
-        Some(_) => broken.push("invalid_jwk"),
-    }
-    if let Some(kid) = text("kid", &mut broken)
-        && kid != thumbprint(alg, &public)
-    {
-        broken.push("kid_mismatch");
+    match text("kid") {
+        Err(codes) => broken.extend(codes),
+        Ok(Some(kid)) if kid != thumbprint(alg, &public) => broken.push("kid_mismatch"),
+        Ok(_) => {}
     }
     if broken.is_empty() {
-        Ok((alg, public))
+        Ok(Some((alg, public)))
     } else {
         Err(broken)
     }
@@ -108,19 +165,34 @@ fn read_key(jwk: &Value) -> Result<(Algorithm, Vec<u8>), Vec<&'static str>> {
 
 /// A whole JWKS by the rules: the keys, or the codes the crate may report.
 fn read_set(text: &str) -> Result<Vec<(Algorithm, Vec<u8>)>, Vec<&'static str>> {
-    let value: Value = serde_json::from_str(text).map_err(|_| vec!["invalid_jwk"])?;
-    let Some(keys) = value.get("keys").and_then(Value::as_array) else {
+    let value: Value = serde_json::from_str(text).map_err(|_| vec!["invalid_json"])?;
+    if repeats_a_member(text) != Some(false) {
+        return Err(vec!["duplicate_jwk_member"]);
+    }
+    let Some(set) = value.as_object() else {
         return Err(vec!["invalid_jwk"]);
     };
-    if !value.is_object() || keys.len() > 10_000 {
+    let Some(keys) = set.get("keys") else {
+        if PRIVATE_MEMBERS.iter().any(|m| set.contains_key(*m)) {
+            return Err(vec!["private_jwk_as_jwks"]);
+        }
+        return Err(vec!["invalid_jwk"]);
+    };
+    let Some(keys) = keys.as_array() else {
+        return Err(vec!["invalid_jwk"]);
+    };
+    if keys.len() > 10_000 {
         return Err(vec!["invalid_jwk"]);
     }
     let mut read = Vec::new();
     for key in keys {
-        read.push(read_key(key)?);
+        read.extend(read_key(key)?);
+    }
+    if keys.is_empty() {
+        return Err(vec!["empty_key_set"]);
     }
     if read.is_empty() {
-        return Err(vec!["empty_key_set"]);
+        return Err(vec!["no_usable_key"]);
     }
     let mut kids: Vec<String> = read.iter().map(|(a, p)| thumbprint(*a, p)).collect();
     kids.sort();

@@ -23,6 +23,7 @@ pub mod config;
 pub mod jwks;
 pub mod launch_url;
 pub mod reference;
+pub mod signing_key;
 pub mod verify;
 pub mod verify_claims;
 

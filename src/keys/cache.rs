@@ -63,13 +63,25 @@ pub enum KeysFailure {
     #[error("fetching the JWKS failed: {0}")]
     Fetch(FetchError),
     /// The document fetched is not a usable JWKS (not JSON, a private key, no usable key, ...).
+    /// Its [`KeyError`] quotes at most a bounded excerpt of a `kid`, an `alg` or a member name.
     #[error("the document fetched is not a valid JWKS: {0}")]
     InvalidJwks(KeyError),
 }
 
 impl KeysFailure {
     /// A stable snake_case name of the class: the fetch's [`FetchError::kind`], or the
-    /// [`KeyError::code`] of the document.
+    /// [`KeyError::code`] of the document. The two sets of names never overlap, so an alert can
+    /// tell, for example:
+    ///
+    /// | kind | what happened |
+    /// |---|---|
+    /// | `http_status` | the portal answered, with a status other than 200 |
+    /// | `connection_refused`, `host_not_found`, `timeout`, `tls_failure` | the portal did not answer |
+    /// | `invalid_json` | the answer is not JSON (a proxy's or a login page, say) |
+    /// | `private_jwk_as_jwks`, `private_key_in_public_set` | a private key was published: rotate it |
+    /// | `no_usable_key`, `empty_key_set` | a JWKS without an Ed25519 or P-256 signature key |
+    ///
+    /// None of them holds a URL or any text of the answer.
     pub fn kind(&self) -> &'static str {
         match self {
             KeysFailure::Fetch(error) => error.kind(),

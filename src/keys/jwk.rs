@@ -4,11 +4,12 @@ use serde_json::{Map, Value};
 
 use super::Algorithm;
 use super::KeyError;
+use super::json::Document;
 use crate::b64;
 use crate::quoted::Quoted;
 
 /// Members that carry private key material in any JWK key type.
-const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+pub(crate) const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 /// Whether a private or a public JWK is being read.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -27,21 +28,35 @@ pub(crate) struct ParsedJwk {
     pub(crate) secret: Option<[u8; 32]>,
 }
 
+/// What a well-formed JWK is to this crate.
+pub(crate) enum Reading {
+    /// An Ed25519 or P-256 signature key.
+    Usable(ParsedJwk),
+    /// A key of another type or curve: RFC 7517 §5 says a JWKS reader ignores it.
+    OtherKeyType,
+    /// A key whose `use` or `key_ops` says it is not for signatures (an encryption key published
+    /// in the same set, say): ignored in a JWKS too.
+    OtherUse,
+}
+
 impl ParsedJwk {
+    /// Parses one JWK document; a key this crate cannot use is an error here.
     pub(crate) fn from_json(json: &str, expect: Expect) -> Result<ParsedJwk, KeyError> {
-        let value: Value = serde_json::from_str(json).map_err(|_| KeyError::InvalidJwk {
-            reason: "not valid JSON",
-        })?;
-        let object = value.as_object().ok_or(KeyError::InvalidJwk {
+        let document = Document::parse(json)?;
+        let object = document.as_object().ok_or(KeyError::InvalidJwk {
             reason: "a JWK must be a JSON object",
         })?;
-        ParsedJwk::from_object(object, expect)
+        match ParsedJwk::read(object, expect)? {
+            Reading::Usable(parsed) => Ok(parsed),
+            Reading::OtherKeyType => Err(KeyError::UnsupportedKeyType),
+            Reading::OtherUse => Err(KeyError::NotASignatureKey),
+        }
     }
 
-    pub(crate) fn from_object(
-        jwk: &Map<String, Value>,
-        expect: Expect,
-    ) -> Result<ParsedJwk, KeyError> {
+    /// Reads one JWK object. The order of the checks is the order PROTOCOL.md §7 gives them:
+    /// private members, `kty`/`crv` (another type is skipped), `use`/`key_ops` (another use is
+    /// skipped), the coordinates, `alg`, `kid`.
+    pub(crate) fn read(jwk: &Map<String, Value>, expect: Expect) -> Result<Reading, KeyError> {
         if expect == Expect::Public
             && let Some(member) = PRIVATE_MEMBERS.into_iter().find(|m| jwk.contains_key(*m))
         {
@@ -51,16 +66,23 @@ impl ParsedJwk {
             reason: "missing \"kty\"",
         })?;
         let crv = string_member(jwk, "crv")?.unwrap_or_default();
-        let (alg, public) = match (kty, crv) {
-            ("OKP", "Ed25519") => (Algorithm::EdDSA, coordinate(jwk, "x")?.to_vec()),
-            ("EC", "P-256") => {
+        let alg = match (kty, crv) {
+            ("OKP", "Ed25519") => Algorithm::EdDSA,
+            ("EC", "P-256") => Algorithm::ES256,
+            _ => return Ok(Reading::OtherKeyType),
+        };
+        if !for_signatures(jwk, expect)? {
+            return Ok(Reading::OtherUse);
+        }
+        let public = match alg {
+            Algorithm::EdDSA => coordinate(jwk, "x")?.to_vec(),
+            Algorithm::ES256 => {
                 let mut point = Vec::with_capacity(65);
                 point.push(0x04);
                 point.extend_from_slice(&coordinate(jwk, "x")?);
                 point.extend_from_slice(&coordinate(jwk, "y")?);
-                (Algorithm::ES256, point)
+                point
             }
-            _ => return Err(KeyError::UnsupportedKeyType),
         };
         if let Some(found) = string_member(jwk, "alg")?
             && found != alg.as_str()
@@ -70,7 +92,6 @@ impl ParsedJwk {
                 found: Quoted::new(found),
             });
         }
-        check_usage(jwk, expect)?;
         if let Some(kid) = string_member(jwk, "kid")?
             && kid != thumbprint(alg, &public)
         {
@@ -80,13 +101,18 @@ impl ParsedJwk {
         }
         let secret = match expect {
             Expect::Public => None,
+            Expect::Private if !jwk.contains_key("d") => {
+                return Err(KeyError::PublicKeyInsteadOfPrivate {
+                    form: "a JWK without \"d\"",
+                });
+            }
             Expect::Private => Some(coordinate(jwk, "d")?),
         };
-        Ok(ParsedJwk {
+        Ok(Reading::Usable(ParsedJwk {
             alg,
             public,
             secret,
-        })
+        }))
     }
 }
 
@@ -105,31 +131,35 @@ fn coordinate(jwk: &Map<String, Value>, name: &'static str) -> Result<[u8; 32], 
     let text = string_member(jwk, name)?.ok_or(KeyError::InvalidJwk {
         reason: "missing key coordinate (\"x\", \"y\" or \"d\")",
     })?;
-    b64::decode(text)
-        .and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok())
-        .ok_or(KeyError::InvalidJwk {
-            reason: "a key coordinate is not 32 bytes of canonical base64url",
-        })
+    let mut bytes = b64::decode(text).unwrap_or_default();
+    let coordinate = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| KeyError::InvalidJwk {
+        reason: "a key coordinate is not 32 bytes of canonical base64url",
+    });
+    // The buffer may hold `d`.
+    super::wipe(&mut bytes);
+    coordinate
 }
 
-fn check_usage(jwk: &Map<String, Value>, expect: Expect) -> Result<(), KeyError> {
+/// Whether `use` and `key_ops` allow signatures (for a public key: verification). `false` when
+/// they name only other uses; an error when they are malformed or mix signatures with others.
+fn for_signatures(jwk: &Map<String, Value>, expect: Expect) -> Result<bool, KeyError> {
     if let Some(usage) = string_member(jwk, "use")?
         && usage != "sig"
     {
-        return Err(KeyError::NotASignatureKey);
+        return Ok(false);
     }
     match jwk.get("key_ops") {
-        None => Ok(()),
+        None => Ok(true),
         Some(Value::Array(ops)) => {
             let allowed: &[&str] = match expect {
                 Expect::Public => &["verify"],
                 Expect::Private => &["sign", "verify"],
             };
-            let ok = ops
-                .iter()
-                .all(|op| op.as_str().is_some_and(|op| allowed.contains(&op)));
-            if ok {
-                Ok(())
+            let allowed_op = |op: &Value| op.as_str().is_some_and(|op| allowed.contains(&op));
+            if !ops.iter().any(allowed_op) {
+                Ok(false)
+            } else if ops.iter().all(allowed_op) {
+                Ok(true)
             } else {
                 Err(KeyError::NotASignatureKey)
             }
@@ -165,6 +195,10 @@ fn ec_coordinates(point: &[u8]) -> (&[u8], &[u8]) {
     coordinates.split_at(coordinates.len() / 2)
 }
 
+/// The room a serialized JWK needs (an EC private JWK is about 230 bytes), reserved up front so
+/// the buffer holding `d` is never reallocated, which would leave a copy behind.
+const JWK_CAPACITY: usize = 512;
+
 /// Serializes a JWK with `kid`, `alg` and `use` (and `d` for a private key).
 pub(crate) fn to_json(
     alg: Algorithm,
@@ -172,15 +206,27 @@ pub(crate) fn to_json(
     kid: &str,
     secret: Option<&[u8; 32]>,
 ) -> String {
-    to_value(alg, public, kid, secret).to_string()
+    let mut value = to_value(alg, public, kid);
+    if let (Some(secret), Value::Object(jwk)) = (secret, &mut value) {
+        jwk.insert("d".into(), b64::encode(secret).into());
+    }
+    let mut out = Vec::with_capacity(JWK_CAPACITY);
+    // Writing a `Value` to a `Vec` cannot fail: its keys are strings and a `Vec` takes any size.
+    let _ = serde_json::to_writer(&mut out, &value);
+    if let Value::Object(jwk) = &mut value
+        && let Some(Value::String(d)) = jwk.get_mut("d")
+    {
+        super::wipe(d);
+    }
+    // serde_json writes UTF-8.
+    String::from_utf8(out).unwrap_or_else(|error| {
+        super::wipe(&mut error.into_bytes());
+        String::new()
+    })
 }
 
-pub(crate) fn to_value(
-    alg: Algorithm,
-    public: &[u8],
-    kid: &str,
-    secret: Option<&[u8; 32]>,
-) -> Value {
+/// The public JWK with `kid`, `alg` and `use`.
+pub(crate) fn to_value(alg: Algorithm, public: &[u8], kid: &str) -> Value {
     let mut jwk = Map::new();
     match alg {
         Algorithm::EdDSA => {
@@ -195,9 +241,6 @@ pub(crate) fn to_value(
             jwk.insert("x".into(), b64::encode(x).into());
             jwk.insert("y".into(), b64::encode(y).into());
         }
-    }
-    if let Some(secret) = secret {
-        jwk.insert("d".into(), b64::encode(secret).into());
     }
     jwk.insert("kid".into(), kid.into());
     jwk.insert("alg".into(), alg.as_str().into());

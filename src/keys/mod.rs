@@ -6,11 +6,13 @@
 //! created or parsed, and a token is verified only with the algorithm pinned to its key. Every
 //! key's `kid` is its RFC 7638 JWK thumbprint, so key ids are derived, never chosen.
 //!
-//! Private key material never appears in `Debug` output or error messages.
+//! Private key material never appears in `Debug` output or error messages, and the buffers that
+//! hold it are wiped before they are freed (feature `portal`, see [`SigningKey`]).
 
 #[cfg(feature = "vendor")]
 mod cache;
 mod error;
+mod json;
 mod jwk;
 #[cfg(any(feature = "portal", test))]
 mod pkcs8;
@@ -28,6 +30,18 @@ pub use set::KeySet;
 pub use signing::SigningKey;
 
 use crate::quoted::Quoted;
+
+/// Overwrites private key material before its memory is released (zeroize's volatile writes, which
+/// the optimizer cannot drop). Only the portal holds private keys; a vendor-only build, which
+/// never reads one outside its tests, does not depend on zeroize and does nothing here.
+#[cfg(feature = "portal")]
+fn wipe<Z: zeroize::Zeroize + ?Sized>(secret: &mut Z) {
+    secret.zeroize();
+}
+
+/// Overwrites private key material (a vendor-only build holds none: nothing to do).
+#[cfg(not(feature = "portal"))]
+fn wipe<Z: ?Sized>(_secret: &mut Z) {}
 
 /// A signature algorithm of the launch-token protocol. More may be added, so match with a `_` arm.
 ///

@@ -6,13 +6,19 @@ use serde_json::Value;
 
 use super::KeyError;
 use super::PublicKey;
-use super::jwk::{self, Expect};
+use super::json::Document;
+use super::jwk::{self, Expect, PRIVATE_MEMBERS, Reading};
 use crate::quoted::Quoted;
 
 /// A set of public keys indexed by `kid`, parsed from or serialized to a JWKS (RFC 7517 §5).
 ///
-/// Parsing accepts only OKP/Ed25519 and EC/P-256 signature keys, pins each key's algorithm, and
-/// rejects duplicates, private members, and `kid`s that are not the key's RFC 7638 thumbprint.
+/// Parsing keeps the OKP/Ed25519 and EC/P-256 signature keys and pins each key's algorithm. As
+/// RFC 7517 §5 asks, it skips keys of other types or curves (RSA, P-384, X25519, ...) and keys
+/// whose `use` or `key_ops` is not for signatures, so a portal can publish them beside its
+/// signing keys without freezing its vendors' key rotation; a set with no usable key at all is an
+/// error. It rejects the whole set for a broken key of a supported type (bad coordinates, a `kid`
+/// that is not the RFC 7638 thumbprint, a wrong `alg`), for private members in any key, for a
+/// repeated `kid`, and for a JSON object that names a member twice.
 ///
 /// ```
 /// use cv_portal_plugin::{Algorithm, KeySet};
@@ -63,32 +69,60 @@ impl KeySet {
     }
 
     /// Parses a JWKS document: `{"keys": [JWK, ...]}`.
+    ///
+    /// ```
+    /// use cv_portal_plugin::KeySet;
+    /// // An RSA key published beside the Ed25519 key is skipped, not an error.
+    /// let jwks = r#"{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"},
+    ///     {"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#;
+    /// assert_eq!(KeySet::from_jwks_json(jwks)?.len(), 1);
+    /// // A repeated member is refused, as in tokens.
+    /// let repeated = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+    ///     "x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]}"#;
+    /// assert_eq!(KeySet::from_jwks_json(repeated).unwrap_err().code(), "duplicate_jwk_member");
+    /// # Ok::<(), cv_portal_plugin::KeyError>(())
+    /// ```
     pub fn from_jwks_json(json: &str) -> Result<KeySet, KeyError> {
-        let value: Value = serde_json::from_str(json).map_err(|_| KeyError::InvalidJwk {
-            reason: "the JWKS is not valid JSON",
+        let document = Document::parse(json)?;
+        let set = document.as_object().ok_or(KeyError::InvalidJwk {
+            reason: "a JWKS must be a JSON object with a \"keys\" array",
         })?;
-        let keys = value
-            .as_object()
-            .and_then(|set| set.get("keys"))
-            .and_then(Value::as_array)
-            .ok_or(KeyError::InvalidJwk {
-                reason: "a JWKS must be an object with a \"keys\" array",
-            })?;
+        let Some(keys) = set.get("keys") else {
+            // A single JWK where the set belongs; a private one is a leak worth naming.
+            if PRIVATE_MEMBERS.iter().any(|m| set.contains_key(*m)) {
+                return Err(KeyError::PrivateJwkAsJwks);
+            }
+            return Err(KeyError::InvalidJwk {
+                reason: if set.contains_key("kty") {
+                    "this is a single JWK, not a JWKS ({\"keys\": [JWK, ...]})"
+                } else {
+                    "a JWKS must be an object with a \"keys\" array"
+                },
+            });
+        };
+        let keys = keys.as_array().ok_or(KeyError::InvalidJwk {
+            reason: "a JWKS must be an object with a \"keys\" array",
+        })?;
         if keys.len() > KeySet::MAX_KEYS {
             return Err(KeyError::InvalidJwk {
                 reason: "the JWKS has too many keys",
             });
         }
-        let parsed = keys
-            .iter()
-            .map(|key| {
-                let object = key.as_object().ok_or(KeyError::InvalidJwk {
-                    reason: "every JWKS entry must be a JSON object",
-                })?;
-                jwk::ParsedJwk::from_object(object, Expect::Public).map(PublicKey::from_parsed)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        KeySet::new(parsed)
+        let mut usable = Vec::with_capacity(keys.len());
+        for key in keys {
+            let object = key.as_object().ok_or(KeyError::InvalidJwk {
+                reason: "every JWKS entry must be a JSON object",
+            })?;
+            if let Reading::Usable(parsed) = jwk::ParsedJwk::read(object, Expect::Public)? {
+                usable.push(PublicKey::from_parsed(parsed));
+            }
+        }
+        if usable.is_empty() && !keys.is_empty() {
+            return Err(KeyError::NoUsableKey {
+                skipped: keys.len(),
+            });
+        }
+        KeySet::new(usable)
     }
 
     /// Serializes the set as a JWKS document (each key with `kid`, `alg` and `use: "sig"`).
@@ -96,7 +130,7 @@ impl KeySet {
         let keys: Vec<Value> = self
             .keys
             .iter()
-            .map(|k| jwk::to_value(k.alg, &k.bytes, &k.kid, None))
+            .map(|k| jwk::to_value(k.alg, &k.bytes, &k.kid))
             .collect();
         serde_json::json!({ "keys": keys }).to_string()
     }
