@@ -414,6 +414,18 @@ fn write_seed_corpora() {
             serde_json::json!({"keys": [keys[0], keys[0]]}).to_string(),
         ),
         ("not-json", "{\"keys\":[".to_owned()),
+        (
+            "rsa-beside-ed25519",
+            serde_json::json!({"keys": [{"kty":"RSA","n":"AQAB","e":"AQAB"}, keys[0]]}).to_string(),
+        ),
+        (
+            "duplicate-member",
+            one(&keys[0]).replacen("\"kty\"", "\"kty\":\"OKP\",\"kty\"", 1),
+        ),
+        (
+            "private-jwk-as-jwks",
+            vectors["test_private_keys"][0].to_string(),
+        ),
     ];
     for (name, text) in jwks_seeds {
         write("jwks", name, text.as_bytes());

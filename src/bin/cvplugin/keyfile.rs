@@ -78,15 +78,12 @@ fn pem_label(text: &str) -> Option<&str> {
     Some(&text[start..start + len])
 }
 
-/// Reads a PEM private key, naming the blocks people give by mistake: a public key, a SEC1
-/// `EC PRIVATE KEY` or an encrypted key, with the command that converts it.
+/// Reads a PEM private key (PKCS#8 `PRIVATE KEY`, or SEC1 `EC PRIVATE KEY` as `openssl ecparam
+/// -genkey` writes it), naming the blocks people give by mistake: a public key, or an encrypted
+/// key with the command that decrypts it.
 fn signing_key_from_pem(path: &Path, pem: &str) -> Result<SigningKey, CliError> {
-    SigningKey::from_pkcs8_pem(pem).map_err(|e| match pem_label(pem) {
+    SigningKey::from_pem(pem).map_err(|e| match pem_label(pem) {
         Some("PUBLIC KEY") => CliError::key_file(path, e.code(), PUBLIC_NOT_PRIVATE),
-        Some("EC PRIVATE KEY") => CliError::key(path, &e).with_hint(
-            "this is a SEC1 \"EC PRIVATE KEY\" block; convert it to PKCS#8: openssl pkcs8 \
-             -topk8 -nocrypt -in KEY.pem -out KEY.p8.pem",
-        ),
         Some("ENCRYPTED PRIVATE KEY") => CliError::key(path, &e).with_hint(
             "the key is encrypted; decrypt it to a PKCS#8 \"PRIVATE KEY\" block: openssl pkcs8 \
              -in KEY.pem -out KEY.p8.pem",
@@ -152,10 +149,7 @@ pub fn load_jwks(path: &Path) -> Result<KeySet, CliError> {
         return Err(private());
     }
     let Ok(json) = std::str::from_utf8(&bytes) else {
-        let not_json = KeyError::InvalidJwk {
-            reason: "the JWKS is not valid JSON",
-        };
-        return Err(CliError::key(path, &not_json));
+        return Err(CliError::key(path, &KeyError::InvalidJson));
     };
     let key_error = |e: KeyError| CliError::key(path, &e);
     let object = serde_json::from_str::<Value>(json)
