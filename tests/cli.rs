@@ -200,6 +200,16 @@ fn mint(dir: &TempDir, key: &str, extra: &[&str]) -> String {
 }
 
 /// `verify --jwks jwks.json` for the test issuer and plugin, token as argument.
+/// `cvplugin verify` of `token` against the key file `jwks`.
+fn verify_with_jwks(dir: &TempDir, jwks: &str, token: &str) -> Run {
+    run(
+        dir,
+        &[
+            "verify", "--jwks", jwks, "--issuer", ISS, "--plugin", PLUGIN, token,
+        ],
+    )
+}
+
 fn verify(dir: &TempDir, token: &str, extra: &[&str]) -> Run {
     let mut args = vec![
         "verify",
@@ -775,14 +785,7 @@ fn verify_key_set_errors_exit_2() {
     let dir = TempDir::new("verify-keys");
     keygen(&dir, "EdDSA", "k.jwk");
     let token = mint(&dir, "k.jwk", &[]);
-    let verify_with = |jwks: &str| {
-        run(
-            &dir,
-            &[
-                "verify", "--jwks", jwks, "--issuer", ISS, "--plugin", PLUGIN, &token,
-            ],
-        )
-    };
+    let verify_with = |jwks: &str| verify_with_jwks(&dir, jwks, &token);
     verify_with("missing.json").fails(2, "io");
     dir.write("empty.json", "");
     verify_with("empty.json").fails(2, "invalid_json");
@@ -1152,14 +1155,7 @@ fn verify_jwks_accepts_one_public_jwk_and_names_a_private_key() {
     let dir = TempDir::new("verify-jwk");
     keygen(&dir, "ES256", "k.jwk");
     let token = mint(&dir, "k.jwk", &[]);
-    let verify_with = |jwks: &str| {
-        run(
-            &dir,
-            &[
-                "verify", "--jwks", jwks, "--issuer", ISS, "--plugin", PLUGIN, &token,
-            ],
-        )
-    };
+    let verify_with = |jwks: &str| verify_with_jwks(&dir, jwks, &token);
     // One public JWK, as `cvplugin jwks` reads it.
     let set = run(&dir, &["jwks", "k.jwk"]).json();
     dir.write("public.jwk", set["keys"][0].to_string());

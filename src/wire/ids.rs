@@ -105,18 +105,11 @@ impl IssuerId {
     /// ```
     pub fn new(id: impl Into<String>) -> Result<Self, WireError> {
         let id = id.into();
-        let problem = if id.is_empty() {
-            Some(IdProblem::Empty)
-        } else if id.len() > Self::MAX_LEN {
-            Some(IdProblem::TooLong {
-                len: id.len(),
-                max: Self::MAX_LEN,
-            })
-        } else {
+        let problem = length_problem(&id, Self::MAX_LEN).or_else(|| {
             id.chars()
                 .find(|c| !c.is_ascii_graphic())
                 .map(|found| IdProblem::InvalidCharacter { found })
-        };
+        });
         match problem {
             None => Ok(IssuerId(id)),
             Some(problem) => Err(WireError::InvalidIssuerId {
@@ -163,18 +156,25 @@ impl PluginId {
     }
 }
 
+/// `Empty` or `TooLong`, the length rules every identifier shares.
+fn length_problem(id: &str, max: usize) -> Option<IdProblem> {
+    if id.is_empty() {
+        Some(IdProblem::Empty)
+    } else if id.len() > max {
+        Some(IdProblem::TooLong { len: id.len(), max })
+    } else {
+        None
+    }
+}
+
 /// Every problem of a would-be plugin id (at most two: its length and its characters), for the
 /// configuration's report-everything validation.
 pub(crate) fn plugin_id_problems(id: &str) -> Vec<IdProblem> {
-    if id.is_empty() {
-        return vec![IdProblem::Empty];
-    }
     let mut problems = Vec::new();
-    if id.len() > PluginId::MAX_LEN {
-        problems.push(IdProblem::TooLong {
-            len: id.len(),
-            max: PluginId::MAX_LEN,
-        });
+    match length_problem(id, PluginId::MAX_LEN) {
+        Some(IdProblem::Empty) => return vec![IdProblem::Empty],
+        Some(too_long) => problems.push(too_long),
+        None => {}
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
     if let Some(found) = id.chars().find(|&c| !allowed(c)) {
@@ -206,22 +206,11 @@ impl SubjectId {
     /// Validates and wraps a subject identifier.
     pub fn new(id: impl Into<String>) -> Result<Self, WireError> {
         let id = id.into();
-        let problem = if id.is_empty() {
-            Some(IdProblem::Empty)
-        } else if id.len() > Self::MAX_LEN {
-            Some(IdProblem::TooLong {
-                len: id.len(),
-                max: Self::MAX_LEN,
-            })
-        } else if !id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
-        {
+        let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':');
+        let problem = length_problem(&id, Self::MAX_LEN).or_else(|| {
             // The character is not shown: see `WireError::InvalidSubjectId`.
-            Some(IdProblem::InvalidCharacter { found: '?' })
-        } else {
-            None
-        };
+            (!id.bytes().all(allowed)).then_some(IdProblem::InvalidCharacter { found: '?' })
+        });
         match problem {
             None => Ok(SubjectId(id)),
             Some(problem) => Err(WireError::InvalidSubjectId { problem }),
