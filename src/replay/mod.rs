@@ -154,20 +154,6 @@ pub enum ReplayError {
     CapacityExceeded(usize),
 }
 
-impl From<ReplayError> for crate::VerifyError {
-    fn from(error: ReplayError) -> Self {
-        match error {
-            ReplayError::Replayed => crate::VerifyError::Replayed,
-            ReplayError::Unavailable(failure) => {
-                crate::VerifyError::ReplayStoreUnavailable { failure }
-            }
-            ReplayError::CapacityExceeded(capacity) => {
-                crate::VerifyError::ReplayCapacityExceeded { capacity }
-            }
-        }
-    }
-}
-
 /// A store that accepts each token id once.
 ///
 /// Implementations must make check-and-insert one atomic step (never a read followed by a write),

@@ -8,7 +8,7 @@ use std::fmt;
 
 use crate::keys::KeysFailure;
 use crate::quoted::Quoted;
-use crate::replay::StoreFailure;
+use crate::replay::{ReplayError, StoreFailure};
 use crate::wire::{IssuerId, PluginId};
 
 /// The part of a compact JWS a structural error refers to.
@@ -357,6 +357,18 @@ impl VerifierConfigError {
         "leeway_too_large",
         "max_token_length_out_of_range",
     ];
+}
+
+impl From<ReplayError> for VerifyError {
+    fn from(error: ReplayError) -> Self {
+        match error {
+            ReplayError::Replayed => VerifyError::Replayed,
+            ReplayError::Unavailable(failure) => VerifyError::ReplayStoreUnavailable { failure },
+            ReplayError::CapacityExceeded(capacity) => {
+                VerifyError::ReplayCapacityExceeded { capacity }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
