@@ -423,6 +423,12 @@ fn write_seed_corpora() {
             one(&keys[0]).replacen("\"kty\"", "\"kty\":\"OKP\",\"kty\"", 1),
         ),
         (
+            "weak-ed25519",
+            edit(0, "x", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into()),
+        ),
+        ("alg-ecdh", edit(1, "alg", "ECDH-ES".into())),
+        ("alg-fully-specified", edit(0, "alg", "Ed25519".into())),
+        (
             "private-jwk-as-jwks",
             vectors["test_private_keys"][0].to_string(),
         ),

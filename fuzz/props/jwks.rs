@@ -109,6 +109,9 @@ fn read_key(jwk: &Value) -> Result<Option<(Algorithm, Vec<u8>)>, Vec<&'static st
         Some(_) => Err(vec!["invalid_jwk"]),
     };
     let kty = text("kty")?.ok_or(vec!["invalid_jwk"])?;
+    if kty != "OKP" && kty != "EC" {
+        return Ok(None);
+    }
     let crv = text("crv")?.unwrap_or_default();
     let alg = match (kty.as_str(), crv.as_str()) {
         ("OKP", "Ed25519") => Algorithm::EdDSA,
@@ -126,6 +129,23 @@ fn read_key(jwk: &Value) -> Result<Option<(Algorithm, Vec<u8>)>, Vec<&'static st
         Some(Value::Array(ops)) if ops.iter().all(|op| op.as_str() == Some("verify")) => {}
         Some(Value::Array(_)) => return Err(vec!["not_a_signature_key"]),
         Some(_) => return Err(vec!["invalid_jwk"]),
+    }
+    // `alg`: the key type's JOSE or RFC 9864 name; another protocol name is a broken key; any
+    // other algorithm makes the key one for something else.
+    let names = |a: Algorithm| match a {
+        Algorithm::EdDSA => ["EdDSA", "Ed25519"],
+        _ => ["ES256", "ESP256"],
+    };
+    let alg_found = text("alg")?;
+    if let Some(found) = &alg_found
+        && !names(alg).contains(&found.as_str())
+    {
+        let ours = [Algorithm::EdDSA, Algorithm::ES256]
+            .iter()
+            .any(|a| names(*a).contains(&found.as_str()));
+        if !ours {
+            return Ok(None);
+        }
     }
     // From here on, every rule broken is a code the crate may report.
     let mut broken = Vec::new();
@@ -146,10 +166,11 @@ fn read_key(jwk: &Value) -> Result<Option<(Algorithm, Vec<u8>)>, Vec<&'static st
         Algorithm::EdDSA => coordinate("x"),
         _ => [vec![4], coordinate("x"), coordinate("y")].concat(),
     };
-    match text("alg") {
-        Err(codes) => broken.extend(codes),
-        Ok(Some(found)) if found != alg.as_str() => broken.push("jwk_alg_mismatch"),
-        Ok(_) => {}
+    if alg == Algorithm::EdDSA && weak_ed25519(&public) {
+        broken.push("weak_public_key");
+    }
+    if alg_found.is_some_and(|found| !names(alg).contains(&found.as_str())) {
+        broken.push("jwk_alg_mismatch");
     }
     match text("kid") {
         Err(codes) => broken.extend(codes),
@@ -161,6 +182,26 @@ fn read_key(jwk: &Value) -> Result<Option<(Algorithm, Vec<u8>)>, Vec<&'static st
     } else {
         Err(broken)
     }
+}
+
+/// Small-order Ed25519 points (sign bit cleared, little-endian hex) and `y >= p`.
+fn weak_ed25519(x: &[u8]) -> bool {
+    const SMALL_ORDER_HEX: [&str; 5] = [
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    ];
+    let mut y = x.to_vec();
+    if let Some(last) = y.last_mut() {
+        *last &= 0x7f;
+    }
+    let hex: String = y.iter().map(|b| format!("{b:02x}")).collect();
+    // y as a number, most significant byte first, compared with p = 2^255 - 19.
+    let p_hex = format!("7f{}ed", "ff".repeat(30));
+    let big_endian: String = y.iter().rev().map(|b| format!("{b:02x}")).collect();
+    SMALL_ORDER_HEX.contains(&hex.as_str()) || big_endian >= p_hex
 }
 
 /// A whole JWKS by the rules: the keys, or the codes the crate may report.

@@ -120,6 +120,10 @@ pub enum KeyError {
         /// How many keys were skipped.
         skipped: usize,
     },
+    /// An Ed25519 public key of small order (or not canonically encoded): with it, anyone could
+    /// make signatures that verify. No genuine key is one; a zeroed or corrupted key is.
+    #[error("the Ed25519 public key is a weak (small-order or non-canonical) point")]
+    WeakPublicKey,
 }
 
 impl KeyError {
@@ -146,6 +150,7 @@ impl KeyError {
             KeyError::InconsistentKey => "inconsistent_key",
             KeyError::EmptyKeySet => "empty_key_set",
             KeyError::NoUsableKey { .. } => "no_usable_key",
+            KeyError::WeakPublicKey => "weak_public_key",
         }
     }
 
@@ -172,5 +177,6 @@ impl KeyError {
         "inconsistent_key",
         "empty_key_set",
         "no_usable_key",
+        "weak_public_key",
     ];
 }

@@ -37,6 +37,14 @@ pub(crate) enum Reading {
     /// A key whose `use` or `key_ops` says it is not for signatures (an encryption key published
     /// in the same set, say): ignored in a JWKS too.
     OtherUse,
+    /// A key of a supported type whose `alg` names another algorithm (a P-256 key for `ECDH-ES`,
+    /// say): not for launch tokens, so ignored in a JWKS; a single JWK is an error.
+    OtherAlgorithm {
+        /// The `alg` found.
+        found: Quoted,
+        /// The algorithm the key type is pinned to.
+        expected: &'static str,
+    },
 }
 
 impl ParsedJwk {
@@ -50,6 +58,9 @@ impl ParsedJwk {
             Reading::Usable(parsed) => Ok(parsed),
             Reading::OtherKeyType => Err(KeyError::UnsupportedKeyType),
             Reading::OtherUse => Err(KeyError::NotASignatureKey),
+            Reading::OtherAlgorithm { found, expected } => {
+                Err(KeyError::AlgorithmMismatch { expected, found })
+            }
         }
     }
 
@@ -65,8 +76,12 @@ impl ParsedJwk {
         let kty = string_member(jwk, "kty")?.ok_or(KeyError::InvalidJwk {
             reason: "missing \"kty\"",
         })?;
-        let crv = string_member(jwk, "crv")?.unwrap_or_default();
-        let alg = match (kty, crv) {
+        // `crv` is read only for the two key types that have one here: an RSA or symmetric key
+        // is skipped whatever else it carries.
+        if !matches!(kty, "OKP" | "EC") {
+            return Ok(Reading::OtherKeyType);
+        }
+        let alg = match (kty, string_member(jwk, "crv")?.unwrap_or_default()) {
             ("OKP", "Ed25519") => Algorithm::EdDSA,
             ("EC", "P-256") => Algorithm::ES256,
             _ => return Ok(Reading::OtherKeyType),
@@ -74,8 +89,36 @@ impl ParsedJwk {
         if !for_signatures(jwk, expect)? {
             return Ok(Reading::OtherUse);
         }
+        // `alg` agrees with the key type: the JOSE name, or its fully-specified name of RFC 9864
+        // (`Ed25519`, `ESP256`). One of the protocol's algorithms on the other key type is a
+        // broken key (it rejects the set); any other algorithm (`ECDH-ES`, `ES384`, ...) makes it
+        // a key for something else, skipped.
+        if let Some(found) = string_member(jwk, "alg")?
+            && found != alg.as_str()
+            && found != fully_specified_name(alg)
+        {
+            let ours = Algorithm::ALL
+                .iter()
+                .any(|a| found == a.as_str() || found == fully_specified_name(*a));
+            if ours {
+                return Err(KeyError::AlgorithmMismatch {
+                    expected: alg.as_str(),
+                    found: Quoted::new(found),
+                });
+            }
+            return Ok(Reading::OtherAlgorithm {
+                found: Quoted::new(found),
+                expected: alg.as_str(),
+            });
+        }
         let public = match alg {
-            Algorithm::EdDSA => coordinate(jwk, "x")?.to_vec(),
+            Algorithm::EdDSA => {
+                let x = coordinate(jwk, "x")?;
+                if is_weak_ed25519(&x) {
+                    return Err(KeyError::WeakPublicKey);
+                }
+                x.to_vec()
+            }
             Algorithm::ES256 => {
                 let mut point = Vec::with_capacity(65);
                 point.push(0x04);
@@ -84,14 +127,6 @@ impl ParsedJwk {
                 point
             }
         };
-        if let Some(found) = string_member(jwk, "alg")?
-            && found != alg.as_str()
-        {
-            return Err(KeyError::AlgorithmMismatch {
-                expected: alg.as_str(),
-                found: Quoted::new(found),
-            });
-        }
         if let Some(kid) = string_member(jwk, "kid")?
             && kid != thumbprint(alg, &public)
         {
@@ -114,6 +149,53 @@ impl ParsedJwk {
             secret,
         }))
     }
+}
+
+/// The RFC 9864 fully-specified algorithm name of a key type.
+fn fully_specified_name(alg: Algorithm) -> &'static str {
+    match alg {
+        Algorithm::EdDSA => "Ed25519",
+        Algorithm::ES256 => "ESP256",
+    }
+}
+
+/// Whether an Ed25519 public key is a point of small order (order 1, 2, 4 or 8), in any sign, or
+/// an encoding of `y` that is not reduced modulo p = 2^255 - 19. With such a key, signatures
+/// that verify can be made without any private key (the `S = 0` forgery); no key generated from
+/// a secret is one. The list is the well-known set of small-order encodings (libsodium's
+/// blocklist), compared with the sign bit cleared.
+pub(crate) fn is_weak_ed25519(x: &[u8; 32]) -> bool {
+    const SMALL_ORDER: [[u8; 32]; 5] = [
+        // y = 0 (order 4)
+        [0; 32],
+        // y = 1, the identity (order 1)
+        [
+            1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0,
+        ],
+        // y = p - 1 (order 2)
+        [
+            0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0x7f,
+        ],
+        // the two points of order 8
+        [
+            0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef,
+            0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88,
+            0x6d, 0x53, 0xfc, 0x05,
+        ],
+        [
+            0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10,
+            0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77,
+            0x92, 0xac, 0x03, 0x7a,
+        ],
+    ];
+    let mut y = *x;
+    y[31] &= 0x7f;
+    // y >= p: bytes 1..=30 all 0xff, the top byte 0x7f and the bottom one >= 0xed.
+    let unreduced = y[31] == 0x7f && y[1..31].iter().all(|&b| b == 0xff) && y[0] >= 0xed;
+    unreduced || SMALL_ORDER.contains(&y)
 }
 
 fn string_member<'a>(jwk: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, KeyError> {

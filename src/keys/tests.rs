@@ -296,6 +296,7 @@ fn every_key_error() -> Vec<KeyError> {
         KeyError::InconsistentKey,
         KeyError::EmptyKeySet,
         KeyError::NoUsableKey { skipped: 1 },
+        KeyError::WeakPublicKey,
     ];
     for error in &all {
         match error {
@@ -318,7 +319,8 @@ fn every_key_error() -> Vec<KeyError> {
             | KeyError::DuplicateKid { .. }
             | KeyError::InconsistentKey
             | KeyError::EmptyKeySet
-            | KeyError::NoUsableKey { .. } => {}
+            | KeyError::NoUsableKey { .. }
+            | KeyError::WeakPublicKey => {}
         }
     }
     all
@@ -958,4 +960,89 @@ fn wipe_overwrites_and_empties() {
     let mut bytes = [7u8; 32];
     wipe(&mut bytes);
     assert_eq!(bytes, [0; 32]);
+}
+
+#[test]
+fn small_order_and_unreduced_ed25519_keys_are_refused() {
+    // The small-order encodings, with and without the sign bit, and y = p, p + 1, 2^255 - 1.
+    let hex = [
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000000080",
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "0100000000000000000000000000000000000000000000000000000000000080",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    ];
+    for h in hex {
+        let bytes: Vec<u8> = (0..32)
+            .map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        let x = b64::encode(&bytes);
+        let jwk = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}"}}"#);
+        assert_eq!(
+            PublicKey::from_jwk(&jwk).unwrap_err().code(),
+            "weak_public_key",
+            "{h}"
+        );
+        let jwks = format!(r#"{{"keys":[{jwk}]}}"#);
+        assert_eq!(
+            KeySet::from_jwks_json(&jwks).unwrap_err().code(),
+            "weak_public_key",
+            "{h}"
+        );
+    }
+    // y = p - 2 is reduced and of large order here: only the listed values are refused.
+    let mut edge = [0xffu8; 32];
+    edge[0] = 0xeb;
+    edge[31] = 0x7f;
+    assert!(!jwk::is_weak_ed25519(&edge));
+    // The RFC 8037 key and generated keys are never weak.
+    assert!(
+        PublicKey::from_jwk(
+            RFC8037_JWK
+                .replace(r#""d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","#, "")
+                .as_str()
+        )
+        .is_ok()
+    );
+    for _ in 0..50 {
+        let key = SigningKey::generate(Algorithm::EdDSA).unwrap();
+        let x: [u8; 32] = key.public_key().as_bytes().try_into().unwrap();
+        assert!(!jwk::is_weak_ed25519(&x));
+    }
+}
+
+#[test]
+fn a_jwks_skips_keys_meant_for_other_algorithms_and_reads_fully_specified_names() {
+    let ed = SigningKey::from_jwk(RFC8037_JWK).unwrap().public_key();
+    let p256 = SigningKey::generate(Algorithm::ES256).unwrap().public_key();
+    let ed_jwk: serde_json::Value = serde_json::from_str(&ed.to_jwk()).unwrap();
+    let mut ecdh: serde_json::Value = serde_json::from_str(&p256.to_jwk()).unwrap();
+    ecdh["alg"] = "ECDH-ES".into();
+    ecdh.as_object_mut().unwrap().remove("use");
+    ecdh.as_object_mut().unwrap().remove("kid");
+    let rsa_odd_crv = serde_json::json!({"kty": "RSA", "crv": 7, "n": "AQAB", "e": "AQAB"});
+    let jwks = serde_json::json!({"keys": [ecdh, rsa_odd_crv, ed_jwk]}).to_string();
+    let set = KeySet::from_jwks_json(&jwks).unwrap();
+    assert_eq!(set.len(), 1);
+    assert!(set.get(ed.kid()).is_some());
+    // Alone, a key for another algorithm is an error that says so.
+    assert_eq!(
+        PublicKey::from_jwk(&ecdh.to_string()).unwrap_err().code(),
+        "jwk_alg_mismatch"
+    );
+    // RFC 9864's fully-specified names agree with the key type.
+    let mut named: serde_json::Value = serde_json::from_str(&ed.to_jwk()).unwrap();
+    named["alg"] = "Ed25519".into();
+    assert_eq!(PublicKey::from_jwk(&named.to_string()).unwrap(), ed);
+    let mut named: serde_json::Value = serde_json::from_str(&p256.to_jwk()).unwrap();
+    named["alg"] = "ESP256".into();
+    assert_eq!(PublicKey::from_jwk(&named.to_string()).unwrap(), p256);
 }
