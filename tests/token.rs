@@ -770,7 +770,7 @@ fn key_cache_with_no_good_fetch_is_keys_unavailable() {
     assert_eq!(err.fault(), cv_portal_plugin::Fault::Unavailable);
     assert_eq!(
         err.to_string(),
-        "no key set is available: fetching the JWKS failed: timed out"
+        "the portal's keys are unavailable: fetching the JWKS failed: timed out"
     );
     let failure = cache.last_error().unwrap();
     assert_eq!(failure.kind(), "timeout");

@@ -205,8 +205,13 @@ impl KeyCache {
 
     /// The key set to look `kid` up in. Fetches first when the cache is empty, older than its max
     /// age, or does not know `kid`, unless a fetch happened less than the minimum interval ago.
-    /// Fails only when no fetch has ever succeeded, with what the last one failed with (`None`
-    /// when none completed).
+    /// Fails, with what the last fetch failed with (`None` when none completed), when no fetch
+    /// has ever succeeded, or when `kid` is unknown and the last fetch failed: the portal may have
+    /// rotated to that key while its JWKS could not be fetched, so the token is not known to be
+    /// at fault. While another thread fetches, this never waits unless no set was ever fetched.
+    ///
+    /// The fetch function runs on the calling thread (it is synchronous): call `verify` from a
+    /// blocking-capable thread (`tokio::task::spawn_blocking`, say) in async services.
     pub fn key_set_for(&self, kid: &str) -> Result<Arc<KeySet>, Option<KeysFailure>> {
         let now = self.clock.now_unix();
         let (set, fresh) = self.lookup(kid, now);
@@ -215,12 +220,21 @@ impl KeyCache {
         {
             return Ok(Arc::clone(set));
         }
-        // A known key in a set past its max age: keep verifying with it, and let whichever
-        // thread gets the fetch lock first refresh (rate-limited) while the others move on.
-        let _guard = match (&set, self.fetching.try_lock()) {
-            (_, Ok(guard)) => guard,
-            (Some(set), Err(std::sync::TryLockError::WouldBlock)) => return Ok(Arc::clone(set)),
-            (_, Err(_)) => self.fetching.lock().unwrap_or_else(|e| e.into_inner()),
+        // A fetch is running: a known key (in a set past its max age) keeps verifying, and an
+        // unknown kid is answered from the set in service rather than waiting for the fetch, so a
+        // burst of made-up kids cannot hold threads. Only the very first fetch is waited for.
+        let _guard = match self.fetching.try_lock() {
+            Ok(guard) => guard,
+            Err(std::sync::TryLockError::WouldBlock) => {
+                if let Some(set) = set {
+                    return Ok(set);
+                }
+                if self.read().set.is_some() {
+                    return self.answer(kid);
+                }
+                self.fetching.lock().unwrap_or_else(|e| e.into_inner())
+            }
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
         };
         // Another thread may have fetched while this one waited.
         if let (Some(set), true) = self.lookup(kid, now) {
@@ -234,8 +248,21 @@ impl KeyCache {
             // A failure is recorded in the state; the last good set stays in service.
             let _ = self.fetch_locked(now);
         }
+        self.answer(kid)
+    }
+
+    /// The set to look `kid` up in, from the state as it is: the set in service when it knows
+    /// `kid` or the last fetch succeeded (then an unknown `kid` is the token's fault); the last
+    /// failure when there is no set, or when `kid` is unknown and the last fetch failed (the
+    /// portal may have rotated to that key while its JWKS could not be fetched).
+    fn answer(&self, kid: &str) -> Result<Arc<KeySet>, Option<KeysFailure>> {
         let state = self.read();
-        state.set.clone().ok_or_else(|| state.last_error.clone())
+        match (&state.set, &state.last_error) {
+            (Some(set), _) if set.get(kid).is_some() => Ok(Arc::clone(set)),
+            (Some(_), Some(failure)) => Err(Some(failure.clone())),
+            (Some(set), None) => Ok(Arc::clone(set)),
+            (None, failure) => Err(failure.clone()),
+        }
     }
 
     /// What the last fetch failed with, if it failed.

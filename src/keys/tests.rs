@@ -1,6 +1,9 @@
 mod openssl;
 
 use super::*;
+#[cfg(feature = "vendor")]
+use std::sync::Arc;
+
 use crate::b64;
 
 /// RFC 8037 appendix A.1: the example Ed25519 private key.
@@ -690,7 +693,7 @@ fn key_cache_failures_are_distinct_classes_without_echo() {
         assert_eq!(error.code(), "keys_unavailable", "{kind}");
         assert_eq!(
             error.to_string(),
-            format!("no key set is available: {message}")
+            format!("the portal's keys are unavailable: {message}")
         );
         let VerifyError::KeysUnavailable {
             last_failure: Some(failure),
@@ -1045,4 +1048,113 @@ fn a_jwks_skips_keys_meant_for_other_algorithms_and_reads_fully_specified_names(
     let mut named: serde_json::Value = serde_json::from_str(&p256.to_jwk()).unwrap();
     named["alg"] = "ESP256".into();
     assert_eq!(PublicKey::from_jwk(&named.to_string()).unwrap(), p256);
+}
+
+#[cfg(feature = "vendor")]
+#[test]
+fn an_unknown_kid_while_the_portal_is_down_is_keys_unavailable_not_the_tokens_fault() {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use crate::verify::{Fault, Verifier};
+
+    let old = SigningKey::generate(Algorithm::EdDSA).unwrap();
+    let rotated = SigningKey::generate(Algorithm::EdDSA).unwrap();
+    let served = Arc::new(Mutex::new(Ok(KeySet::new([old.public_key()])
+        .unwrap()
+        .to_jwks_json())));
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let (answer, count) = (served.clone(), fetches.clone());
+    let clock = Arc::new(crate::clock::FixedClock::new(1_764_288_000));
+    let cache = Arc::new(
+        KeyCache::builder(move || {
+            count.fetch_add(1, Ordering::SeqCst);
+            answer.lock().unwrap().clone()
+        })
+        .clock(clock.clone())
+        .build(),
+    );
+    let verifier = Verifier::builder(
+        crate::IssuerId::new("https://portal.example.com.br").unwrap(),
+        crate::PluginId::new("financeiro").unwrap(),
+    )
+    .key_cache(cache.clone())
+    .clock(clock.clone())
+    .build()
+    .unwrap();
+    let token = |key: &SigningKey| {
+        let header = format!(
+            r#"{{"alg":"EdDSA","typ":"cv-plugin-launch+jwt","kid":"{}"}}"#,
+            key.kid()
+        );
+        let claims = r#"{"iss":"https://portal.example.com.br","aud":"financeiro","sub":"1","role":"cliente","iat":1764288000,"nbf":1764288000,"exp":1764288300,"jti":"AAAAAAAAAAAAAAAAAAAAAA"}"#;
+        let input = format!(
+            "{}.{}",
+            b64::encode(header.as_bytes()),
+            b64::encode(claims.as_bytes())
+        );
+        let signature = key.sign(input.as_bytes()).unwrap();
+        format!("{input}.{}", b64::encode(&signature))
+    };
+    // The portal is up: an unknown kid is the token's fault.
+    let bogus = token(&rotated);
+    let error = verifier.verify(&bogus).unwrap_err();
+    assert_eq!((error.code(), error.fault()), ("unknown_kid", Fault::Token));
+    // The portal rotates to `rotated` while its JWKS answers 502: the same token is now
+    // keys_unavailable (503), and verifies once the portal is back.
+    *served.lock().unwrap() = Err(FetchError::HttpStatus(502));
+    clock.advance(60);
+    let error = verifier.verify(&bogus).unwrap_err();
+    assert_eq!(
+        (error.code(), error.fault()),
+        ("keys_unavailable", Fault::Unavailable)
+    );
+    assert_eq!(cache.last_error().unwrap().kind(), "http_status");
+    *served.lock().unwrap() = Ok(KeySet::new([old.public_key(), rotated.public_key()])
+        .unwrap()
+        .to_jwks_json());
+    clock.advance(60);
+    assert!(verifier.verify(&bogus).is_ok());
+    assert_eq!(fetches.load(Ordering::SeqCst), 3);
+}
+
+#[cfg(feature = "vendor")]
+#[test]
+fn an_unknown_kid_does_not_wait_for_a_fetch_in_flight_once_a_set_exists() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    let key = SigningKey::generate(Algorithm::EdDSA).unwrap();
+    let jwks = KeySet::new([key.public_key()]).unwrap().to_jwks_json();
+    let slow = Arc::new(AtomicBool::new(false));
+    let is_slow = slow.clone();
+    let clock = Arc::new(crate::clock::FixedClock::new(1_000));
+    let cache = Arc::new(
+        KeyCache::builder(move || {
+            if is_slow.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(1500));
+            }
+            Ok(jwks.clone())
+        })
+        .clock(clock.clone())
+        .build(),
+    );
+    assert!(cache.key_set_for(key.kid()).is_ok());
+    slow.store(true, Ordering::SeqCst);
+    clock.advance(60);
+    let fetcher = {
+        let cache = cache.clone();
+        std::thread::spawn(move || cache.key_set_for("made-up-1").map(|_| ()))
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    // The fetch is still running: this answers from the set in service at once.
+    assert!(cache.key_set_for("made-up-2").is_ok());
+    assert!(cache.key_set_for(key.kid()).is_ok());
+    assert!(
+        started.elapsed() < Duration::from_millis(1000),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(fetcher.join().unwrap().is_ok());
 }

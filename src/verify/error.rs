@@ -195,8 +195,9 @@ pub enum VerifyError {
         /// The configured capacity.
         capacity: usize,
     },
-    /// The key cache has never obtained a key set (every fetch so far failed, or none was made).
-    #[error("no key set is available: {}", match last_failure {
+    /// The portal's keys are unavailable: the key cache has never obtained a key set, or the
+    /// token's `kid` is unknown while the last fetch failed (the portal may have rotated to it).
+    #[error("the portal's keys are unavailable: {}", match last_failure {
         Some(failure) => failure as &dyn std::fmt::Display,
         None => &"no fetch has completed yet",
     })]
