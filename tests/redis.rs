@@ -1043,6 +1043,12 @@ fn real_failures_are_classified_by_kind_without_secrets() {
 mod tls {
     use super::*;
 
+    /// What the application does at start-up before building a `rediss://` guard: the guard
+    /// never fills rustls's process-wide provider slot itself.
+    fn app_installs_a_tls_provider() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+
     /// Set in the child process that trusts the test CA: the URL of the TLS server.
     const CHILD_URL: &str = "CV_REDIS_TLS_CHILD_URL";
     const NAME: &str = "tls::rediss_verifies_the_server_certificate";
@@ -1131,6 +1137,7 @@ mod tls {
     #[test]
     #[ignore = "needs a live Redis: source .ci/redis.sh, then cargo test --all-features --test redis -- --ignored"]
     fn rediss_verifies_the_server_certificate() {
+        app_installs_a_tls_provider();
         if let Ok(url) = std::env::var(CHILD_URL) {
             // The child: SSL_CERT_FILE makes the test CA its only root, so the server verifies.
             let guard = RedisReplayGuard::connect(url.as_str()).unwrap();
@@ -1190,6 +1197,7 @@ mod tls {
     #[test]
     #[ignore = "needs a live Redis: source .ci/redis.sh, then cargo test --all-features --test redis -- --ignored"]
     fn rediss_to_a_plain_port_fails_closed() {
+        app_installs_a_tls_provider();
         // TLS spoken to a server that does not speak it: the handshake fails, the call fails
         // closed, and the message names neither the URL nor the password.
         let mut url = url::Url::parse(&redis_url()).unwrap();

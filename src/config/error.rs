@@ -743,6 +743,7 @@ mod tests {
                 [
                     R::InvalidUrl { reason: "" },
                     R::TlsNotEnabled,
+                    R::TlsNoCryptoProvider,
                     R::InvalidOption {
                         option: "",
                         expected: "",

@@ -136,6 +136,15 @@ pub enum RedisGuardError {
     /// A `rediss://` (TLS) URL, but the crate was built without the `redis-tls` feature.
     #[error("rediss:// (TLS) URLs need the cargo feature \"redis-tls\"")]
     TlsNotEnabled,
+    /// A `rediss://` (TLS) URL, but no process-wide rustls crypto provider is installed. The
+    /// Redis client builds its TLS configuration from that provider; the guard never installs one
+    /// itself, because the slot belongs to the application (installing ring there would refuse
+    /// the application's own choice later).
+    #[error(
+        "rediss:// (TLS) needs a process-wide rustls crypto provider: install one at start-up, \
+         before building the guard, e.g. rustls::crypto::ring::default_provider().install_default()"
+    )]
+    TlsNoCryptoProvider,
     /// An option is outside its accepted range.
     #[error("Redis guard option {option} is out of range: expected {expected}")]
     InvalidOption {
@@ -159,6 +168,7 @@ impl RedisGuardError {
         match self {
             RedisGuardError::InvalidUrl { .. } => "redis_invalid_url",
             RedisGuardError::TlsNotEnabled => "redis_tls_not_enabled",
+            RedisGuardError::TlsNoCryptoProvider => "redis_tls_no_crypto_provider",
             RedisGuardError::InvalidOption { .. } => "redis_invalid_option",
             RedisGuardError::Unavailable { .. } => "redis_unavailable",
         }
@@ -265,14 +275,11 @@ impl RedisReplayGuardBuilder {
         let client = Client::open(bare).map_err(|_| RedisGuardError::InvalidUrl {
             reason: "the Redis client rejected it",
         })?;
+        // The Redis client builds its rustls configuration from the process-wide provider and
+        // panics without one; that slot is the application's, so ask rather than fill it.
         #[cfg(feature = "redis-tls")]
-        if target.tls {
-            // rustls needs a process-wide crypto provider and panics without one; pick ring (the
-            // crate's backend) unless the application installed another.
-            if rustls::crypto::CryptoProvider::get_default().is_none() {
-                // An error means another thread installed one first, which is as good.
-                let _ = rustls::crypto::ring::default_provider().install_default();
-            }
+        if target.tls && rustls::crypto::CryptoProvider::get_default().is_none() {
+            return Err(RedisGuardError::TlsNoCryptoProvider);
         }
         Ok(RedisReplayGuard {
             client,
@@ -805,12 +812,23 @@ mod tests {
         assert_eq!(code("redis://127.0.0.1/0?protocol=9"), "redis_invalid_url");
         #[cfg(not(feature = "redis-tls"))]
         assert_eq!(code("rediss://127.0.0.1:6379/0"), "redis_tls_not_enabled");
+        // The guard never fills rustls's process-wide provider slot: it asks the application to
+        // (nothing in this test binary installs one, so the slot starts empty).
         #[cfg(feature = "redis-tls")]
-        assert!(
-            RedisReplayGuard::builder("rediss://127.0.0.1:6379/0")
-                .build()
-                .is_ok()
-        );
+        {
+            assert!(rustls::crypto::CryptoProvider::get_default().is_none());
+            assert_eq!(
+                code("rediss://127.0.0.1:6379/0"),
+                "redis_tls_no_crypto_provider"
+            );
+            assert!(rustls::crypto::CryptoProvider::get_default().is_none());
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            assert!(
+                RedisReplayGuard::builder("rediss://127.0.0.1:6379/0")
+                    .build()
+                    .is_ok()
+            );
+        }
         for ok in [
             "redis://127.0.0.1:6379/0",
             "redis://localhost",
