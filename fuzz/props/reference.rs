@@ -169,21 +169,26 @@ fn reject(step: &'static str, allowed: Vec<Allowed>) -> Outcome {
 /// How error messages quote untrusted text: 32 printable ASCII characters, `?` for the others,
 /// `…` when cut.
 pub fn quoted(raw: &str) -> String {
-    // PROTOCOL.md §6 / the crate's docs: at most 64 characters, head and tail around "…", control
-    // and invisible formatting characters shown as "?".
-    let shown = |c: char| {
-        let invisible =
-            matches!(u32::from(c), 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x2069 | 0xFEFF);
-        if c.is_control() || invisible { '?' } else { c }
-    };
-    let chars: Vec<char> = raw.chars().map(shown).collect();
-    if chars.len() <= 64 {
-        return chars.into_iter().collect();
+    // The crate's docs: protocol values are shown in at most 64 units, head and tail around "…",
+    // every character but printable ASCII written as its code point, \u{hex}.
+    let units: Vec<String> = raw
+        .chars()
+        .map(|c| {
+            if (' '..='~').contains(&c) {
+                c.to_string()
+            } else {
+                format!("\\u{{{:x}}}", c as u32)
+            }
+        })
+        .collect();
+    if units.len() <= 64 {
+        return units.concat();
     }
-    let mut out: String = chars[..32].iter().collect();
-    out.push('…');
-    out.extend(&chars[chars.len() - 31..]);
-    out
+    format!(
+        "{}…{}",
+        units[..32].concat(),
+        units[units.len() - 31..].concat()
+    )
 }
 
 /// Canonical unpadded base64url, decoded by hand: the alphabet only, no length of 1 mod 4, and

@@ -138,7 +138,7 @@ impl<'de> Visitor<'de> for StrictValue<'_> {
                     wipe_member(slot.key(), &mut first);
                     self.repeated
                         .borrow_mut()
-                        .get_or_insert_with(|| Quoted::new(slot.key()));
+                        .get_or_insert_with(|| Quoted::ascii(slot.key()));
                 }
             }
         }

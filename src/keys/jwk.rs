@@ -103,11 +103,11 @@ impl ParsedJwk {
             if ours {
                 return Err(KeyError::AlgorithmMismatch {
                     expected: alg.as_str(),
-                    found: Quoted::new(found),
+                    found: Quoted::ascii(found),
                 });
             }
             return Ok(Reading::OtherAlgorithm {
-                found: Quoted::new(found),
+                found: Quoted::ascii(found),
                 expected: alg.as_str(),
             });
         }
@@ -131,7 +131,7 @@ impl ParsedJwk {
             && kid != thumbprint(alg, &public)
         {
             return Err(KeyError::KidMismatch {
-                found: Quoted::new(kid),
+                found: Quoted::ascii(kid),
             });
         }
         let secret = match expect {

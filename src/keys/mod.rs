@@ -96,7 +96,7 @@ impl std::str::FromStr for Algorithm {
             .copied()
             .find(|alg| alg.as_str() == s)
             .ok_or_else(|| KeyError::UnsupportedAlgorithm {
-                found: Quoted::new(s),
+                found: Quoted::ascii(s),
             })
     }
 }

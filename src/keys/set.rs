@@ -51,7 +51,7 @@ impl KeySet {
         for (i, key) in keys.iter().enumerate() {
             if index.insert(key.kid().to_owned(), i).is_some() {
                 return Err(KeyError::DuplicateKid {
-                    kid: Quoted::new(key.kid()),
+                    kid: Quoted::ascii(key.kid()),
                 });
             }
         }

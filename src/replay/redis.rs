@@ -642,7 +642,7 @@ fn server_cause(what: &str, code: &str, detail: Option<&str>) -> StoreCause {
         // `NOPERM` (an ACL user without `SET` or without the prefix's keys) means the credentials
         // were accepted: a server error, so the ACL is what an operator looks at.
         code if is_error_code(code) => StoreCause::ServerError {
-            code: Quoted::new(code),
+            code: Quoted::ascii(code),
         },
         // Redis' codes are one upper-case word; anything else is not a Redis error reply, and is
         // not echoed (it could be arbitrary text, such as what the guard sent).
@@ -942,7 +942,7 @@ mod tests {
             assert_eq!(
                 reply_cause(what, line),
                 StoreCause::ServerError {
-                    code: Quoted::new(code)
+                    code: Quoted::ascii(code)
                 },
                 "{line}"
             );

@@ -378,7 +378,7 @@ mod tests {
 
     #[test]
     fn all_codes_lists_exactly_the_codes_of_the_variants() {
-        let q = || Quoted::new("x");
+        let q = || Quoted::ascii("x");
         let every_variant = [
             VerifyError::TooLarge { len: 1, max: 0 },
             VerifyError::Malformed { reason: "" },

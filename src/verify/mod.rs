@@ -240,7 +240,7 @@ impl Verifier {
             }
         }
         .ok_or_else(|| VerifyError::UnknownKid {
-            kid: Quoted::new(token.kid()),
+            kid: Quoted::ascii(token.kid()),
         })?;
         check_signature(
             key,
@@ -263,18 +263,18 @@ impl Verifier {
         let jti = raw.jti.string("jti")?;
 
         let role = role.parse::<Role>().map_err(|_| VerifyError::UnknownRole {
-            found: Quoted::new(&role),
+            found: Quoted::ascii(&role),
         })?;
         if iss != self.issuer.as_str() {
             return Err(VerifyError::WrongIssuer {
                 expected: self.issuer.clone(),
-                found: Quoted::new(&iss),
+                found: Quoted::ascii(&iss),
             });
         }
         if aud != self.plugin.as_str() {
             return Err(VerifyError::WrongAudience {
                 expected: self.plugin.clone(),
-                found: Quoted::new(&aud),
+                found: Quoted::ascii(&aud),
             });
         }
         let sub = SubjectId::new(sub.into_owned())

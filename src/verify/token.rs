@@ -112,7 +112,7 @@ impl fmt::Debug for UntrustedToken<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UntrustedToken")
             .field("alg", &self.alg)
-            .field("kid", &Quoted::new(&self.kid))
+            .field("kid", &Quoted::ascii(&self.kid))
             .field("len", &self.len)
             .finish_non_exhaustive()
     }
@@ -334,7 +334,7 @@ impl<'de> Members<'de> for RawHeader<'de> {
     fn unknown(name: &str) -> Option<VerifyError> {
         // Only alg, typ and kid may appear (crit, jku, jwk, x5u, x5c, ... are all refused).
         Some(VerifyError::ForbiddenHeader {
-            name: Quoted::new(name),
+            name: Quoted::ascii(name),
         })
     }
     fn problem(&mut self) -> &mut Option<VerifyError> {
@@ -356,13 +356,13 @@ fn parse_header(bytes: &[u8]) -> Result<Header<'_>, VerifyError> {
             Err(_) if name.eq_ignore_ascii_case("none") => return Err(VerifyError::AlgNone),
             Err(_) => {
                 return Err(VerifyError::UnsupportedAlg {
-                    alg: Quoted::new(name),
+                    alg: Quoted::ascii(name),
                 });
             }
         },
         Member::Present(_) | Member::Missing => {
             return Err(VerifyError::UnsupportedAlg {
-                alg: Quoted::new(""),
+                alg: Quoted::ascii(""),
             });
         }
     };
@@ -374,12 +374,12 @@ fn parse_header(bytes: &[u8]) -> Result<Header<'_>, VerifyError> {
         Member::Present(Json::Str(typ)) if typ == TOKEN_TYPE => {}
         Member::Present(Json::Str(typ)) => {
             return Err(VerifyError::WrongTyp {
-                found: Quoted::new(&typ),
+                found: Quoted::ascii(&typ),
             });
         }
         Member::Present(_) => {
             return Err(VerifyError::WrongTyp {
-                found: Quoted::new("(not a string)"),
+                found: Quoted::ascii("(not a string)"),
             });
         }
     }
@@ -388,7 +388,7 @@ fn parse_header(bytes: &[u8]) -> Result<Header<'_>, VerifyError> {
         Member::Present(Json::Str(kid)) => kid,
         Member::Present(_) => {
             return Err(VerifyError::UnknownKid {
-                kid: Quoted::new("(not a string)"),
+                kid: Quoted::ascii("(not a string)"),
             });
         }
     };

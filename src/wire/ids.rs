@@ -113,7 +113,7 @@ impl IssuerId {
         match problem {
             None => Ok(IssuerId(id)),
             Some(problem) => Err(WireError::InvalidIssuerId {
-                found: Quoted::new(&id),
+                found: Quoted::ascii(&id),
                 problem,
             }),
         }
@@ -149,7 +149,7 @@ impl PluginId {
         match plugin_id_problems(&id).into_iter().next() {
             None => Ok(PluginId(id)),
             Some(problem) => Err(WireError::InvalidPluginId {
-                found: Quoted::new(&id),
+                found: Quoted::ascii(&id),
                 problem,
             }),
         }

@@ -62,7 +62,7 @@ impl FromStr for Role {
             .copied()
             .find(|role| role.as_str() == s)
             .ok_or_else(|| WireError::InvalidRole {
-                found: Quoted::new(s),
+                found: Quoted::ascii(s),
             })
     }
 }

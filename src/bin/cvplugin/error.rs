@@ -192,7 +192,7 @@ fn near_miss(error: &VerifyError) -> Option<String> {
         }
         _ => return None,
     };
-    let is_found = |text: &str| Quoted::new(text) == *found;
+    let is_found = |text: &str| Quoted::ascii(text) == *found;
     let exactly = format!("{what} ids are compared exactly");
     let hint = if is_found(&format!("{expected}/")) {
         format!(
@@ -201,7 +201,7 @@ fn near_miss(error: &VerifyError) -> Option<String> {
         )
     } else if expected.strip_suffix('/').is_some_and(is_found) {
         format!("{option} ends with a slash and the token's {what} does not; {exactly}")
-    } else if Quoted::new(expected)
+    } else if Quoted::ascii(expected)
         .as_str()
         .eq_ignore_ascii_case(found.as_str())
     {
@@ -316,7 +316,7 @@ mod tests {
         let issuer = |expected: &str, found: &str| {
             near_miss(&VerifyError::WrongIssuer {
                 expected: IssuerId::new(expected).unwrap(),
-                found: Quoted::new(found),
+                found: Quoted::ascii(found),
             })
         };
         let hint = issuer("https://p.example", "https://p.example/").unwrap();
@@ -348,7 +348,7 @@ mod tests {
         assert_eq!(issuer("https://p.example", "https://q.example"), None);
         let audience = near_miss(&VerifyError::WrongAudience {
             expected: PluginId::new("Financeiro").unwrap(),
-            found: Quoted::new("financeiro"),
+            found: Quoted::ascii("financeiro"),
         });
         assert!(audience.unwrap().contains("case"));
         assert_eq!(near_miss(&VerifyError::BadSignature), None);
