@@ -10,30 +10,41 @@
 //! that person's data. PROTOCOL.md is the language-neutral contract; this crate implements both
 //! sides of it.
 //!
-//! ## For vendors: verify a launch
-//!
-//! [`Verifier`] checks a launch token (PROTOCOL.md §6) and consumes its single use; keys come
-//! from a [`KeySet`] or a [`KeyCache`] of the portal's JWKS. Every [`VerifyError`] has a stable
-//! `code()` and a [`Fault`]: 401 for the token's faults, 503 when keys or the replay store are
-//! unavailable. A multi-portal vendor routes by [`UntrustedToken`] first.
-//!
-//! | item | what for |
-//! |---|---|
-//! | [`Verifier`], [`VerifierBuilder`] | verify launch tokens of one plugin of one portal |
-//! | [`UntrustedToken`] | a parsed, unverified token: `kid` and claimed `iss`, for routing |
-//! | [`LaunchClaims`] | what a verified token says: [`IssuerId`], [`PluginId`], [`SubjectId`], [`Role`], [`TokenId`] |
-//! | [`KeySet`], [`PublicKey`], [`KeyCache`] | the portal's published keys |
-//! | [`ReplayGuard`], [`InMemoryReplayGuard`], `RedisReplayGuard` | single use |
-//! | [`VerifyError`], [`Fault`], [`KeyError`], [`ReplayError`] | errors with stable codes |
-//!
-//! ## For the portal: configure, show, mint
-//!
-//! | item | what for |
-//! |---|---|
-//! | [`PluginConfig`] and its parts ([`Icon`], [`Dimension`], [`VisibleTo`], [`AuthConfig`], ...) | the validated plugin ("Gestão de Plugins"), JSON form, bilingual [`ConfigErrors`] |
-//! | [`menu_for`], [`MenuEntry`], [`Viewer`], [`Surface`] | which plugins a logged-in person sees |
-//! | [`IframeAttributes`], [`render_iframe`] | safe iframe markup |
-//! | [`SigningKey`], [`Issuer`], [`LaunchToken`], [`IssueError`] | keys, minting, the launch URL or form POST |
+#![cfg_attr(
+    feature = "vendor",
+    doc = r##"
+## For vendors: verify a launch
+
+[`Verifier`] checks a launch token (PROTOCOL.md §6) and consumes its single use; keys come
+from a [`KeySet`] or a [`KeyCache`] of the portal's JWKS. Every [`VerifyError`] has a stable
+`code()` and a [`Fault`]: 401 for the token's faults, 503 when keys or the replay store are
+unavailable. A multi-portal vendor routes by [`UntrustedToken`] first.
+
+| item | what for |
+|---|---|
+| [`Verifier`], [`VerifierBuilder`] | verify launch tokens of one plugin of one portal |
+| [`UntrustedToken`] | a parsed, unverified token: `kid` and claimed `iss`, for routing |
+| [`LaunchClaims`] | what a verified token says: [`IssuerId`], [`PluginId`], [`SubjectId`], [`Role`], [`TokenId`] |
+| [`KeySet`], [`PublicKey`], [`KeyCache`] | the portal's published keys |
+| [`ReplayGuard`], [`InMemoryReplayGuard`], `RedisReplayGuard` | single use |
+| [`VerifyError`], [`Fault`], [`KeyError`], [`ReplayError`] | errors with stable codes |
+
+"##
+)]
+#![cfg_attr(
+    feature = "portal",
+    doc = r##"
+## For the portal: configure, show, mint
+
+| item | what for |
+|---|---|
+| [`PluginConfig`] and its parts ([`Icon`], [`Dimension`], [`VisibleTo`], [`AuthConfig`], ...) | the validated plugin ("Gestão de Plugins"), JSON form, bilingual [`ConfigErrors`] |
+| [`menu_for`], [`MenuEntry`], [`Viewer`], [`Surface`] | which plugins a logged-in person sees |
+| [`IframeAttributes`], [`render_iframe`] | safe iframe markup |
+| [`SigningKey`], [`Issuer`], [`LaunchToken`], [`IssueError`] | keys, minting, the launch URL or form POST |
+
+"##
+)]
 //!
 //! ## The whole flow
 //!
@@ -89,17 +100,23 @@
 //! - [`wire`]: identifiers, role, claims, `typ`, the delivery parameter, the limits;
 //! - [`keys`]: algorithms, public keys and JWKS (both sides), signing keys (portal), the key cache
 //!   (vendor); [`provider`]: the ring-backed jsonwebtoken provider the crate calls directly;
-//! - vendor (feature `vendor`): [`verify`] (strict verification), [`replay`] (single use);
-//! - portal (feature `portal`): [`config`] (plugin configuration, bilingual errors), [`menu`],
-//!   [`render`] (iframe markup), [`viewer`], [`issue`] (minting);
+#![cfg_attr(
+    feature = "vendor",
+    doc = "- vendor (feature `vendor`): [`verify`] (strict verification), [`replay`] (single use);"
+)]
+#![cfg_attr(
+    feature = "portal",
+    doc = "- portal (feature `portal`): [`config`] (plugin configuration, bilingual errors), \
+           [`menu`], [`render`] (iframe markup), [`viewer`], [`issue`] (minting);"
+)]
 //! - [`clock`]: injectable time.
 //!
 //! ## Cargo features
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `vendor` | yes | [`Verifier`], [`KeyCache`], single use ([`ReplayGuard`]) |
-//! | `portal` | yes | [`PluginConfig`], [`menu_for`], [`render_iframe`], [`Issuer`], [`SigningKey`] |
+//! | `vendor` | yes | `Verifier`, `KeyCache`, single use (`ReplayGuard`) |
+//! | `portal` | yes | `PluginConfig`, `menu_for`, `render_iframe`, `Issuer`, `SigningKey` |
 //! | `redis` | no | `RedisReplayGuard`: single use across a vendor's instances |
 //! | `redis-tls` | no | `rediss://` URLs through rustls on ring |
 //! | `cli` | no | the `cvplugin` command-line tool |

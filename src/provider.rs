@@ -23,7 +23,7 @@
 //! So the application keeps the slot for itself, and launch tokens are checked with ring whatever
 //! it holds. The protocol's other checks (algorithm pinned to the key, header whitelist, claims)
 //! never depended on the provider. Minting does not use jsonwebtoken at all: the issuer signs with
-//! the ring key pair it holds (see [`issue`](crate::issue)).
+//! the ring key pair it holds (see the `issue` module, feature `portal`).
 //!
 //! # Ring as jsonwebtoken's default, on request
 //!

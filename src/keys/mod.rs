@@ -7,7 +7,7 @@
 //! key's `kid` is its RFC 7638 JWK thumbprint, so key ids are derived, never chosen.
 //!
 //! Private key material never appears in `Debug` output or error messages, and the buffers that
-//! hold it are wiped before they are freed (feature `portal`, see [`SigningKey`]).
+//! hold it are wiped before they are freed (feature `portal`, see `SigningKey`).
 
 #[cfg(feature = "vendor")]
 mod cache;
