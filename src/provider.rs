@@ -104,6 +104,12 @@ impl ProviderAlreadyInstalled {
         "provider_already_installed"
     }
 
+    /// A value for tests that list every code of the crate.
+    #[cfg(all(test, feature = "portal"))]
+    pub(crate) fn for_code_tests() -> Self {
+        ProviderAlreadyInstalled { this_crates: false }
+    }
+
     /// Whether the provider already in the slot is this crate's (an earlier call of
     /// [`install_as_jsonwebtoken_default`]), so ring is the default either way.
     pub fn is_this_crates_provider(&self) -> bool {

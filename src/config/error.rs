@@ -718,6 +718,7 @@ mod tests {
         let javascript = url::Url::parse("javascript:x").unwrap();
         let unsafe_src = crate::render::render_iframe(&plugin, &javascript).unwrap_err();
         all.push(unsafe_src.code());
+        all.push(crate::provider::ProviderAlreadyInstalled::for_code_tests().code());
         #[cfg(feature = "vendor")]
         {
             use crate::verify::{VerifierConfigError as V, VerifyError};

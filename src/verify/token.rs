@@ -73,7 +73,9 @@ impl<'t> UntrustedToken<'t> {
         })
     }
 
-    /// The `kid` header: which of the portal's keys the token claims to be signed with.
+    /// The `kid` header: which of the portal's keys the token claims to be signed with. Raw
+    /// attacker-chosen text (bounded only by the token's length): look it up, never log it as is
+    /// (use [`Quoted::ascii`](crate::Quoted::ascii)).
     pub fn kid(&self) -> &str {
         &self.kid
     }

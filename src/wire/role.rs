@@ -19,7 +19,7 @@ use crate::quoted::Quoted;
 /// assert_eq!("Síndico".parse::<Role>().unwrap_err().code(), "invalid_role");
 /// # Ok::<(), cv_portal_plugin::WireError>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Role {
@@ -64,6 +64,14 @@ impl FromStr for Role {
             .ok_or_else(|| WireError::InvalidRole {
                 found: Quoted::ascii(s),
             })
+    }
+}
+
+/// The one parser: the JSON form is read through [`FromStr`], like the identifiers.
+impl<'de> Deserialize<'de> for Role {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        raw.parse().map_err(serde::de::Error::custom)
     }
 }
 
