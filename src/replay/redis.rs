@@ -311,7 +311,9 @@ impl fmt::Debug for RedisReplayGuardBuilder {
 /// Built from a URL: `redis://host:port/db`, `redis://:password@host/0`,
 /// `redis://user:password@host/0` (Redis 6 ACL), `redis+unix:///run/redis.sock?db=0`, and with
 /// the `redis-tls` feature `rediss://host:port/0` (certificates checked against the system's root
-/// store). Its `Debug` and `Display` output show the server without user name, password or
+/// store; install a rustls crypto provider at start-up first, such as
+/// `rustls::crypto::ring::default_provider().install_default()`: the guard never fills that
+/// process-wide slot itself). Its `Debug` and `Display` output show the server without user name, password or
 /// query; its errors never show the URL at all, only the operation and a [`StoreCause`] whose
 /// [`kind`](StoreCause::kind) is stable. The guard speaks RESP2 whatever `?protocol=` says.
 ///
