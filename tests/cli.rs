@@ -308,16 +308,7 @@ fn every_subcommand_has_help_with_an_example() {
         assert!(text.contains(sub), "top-level help lists {sub}");
     }
     assert!(text.contains("Exit status"));
-    for sub in [
-        vec!["keygen"],
-        vec!["jwks"],
-        vec!["mint"],
-        vec!["verify"],
-        vec!["inspect"],
-        vec!["config"],
-        vec!["config", "check"],
-        vec!["launch-url"],
-    ] {
+    for sub in subcommands() {
         for flag in ["--help", "-h"] {
             let mut args = sub.clone();
             args.push(flag);
@@ -332,13 +323,9 @@ fn every_subcommand_has_help_with_an_example() {
     assert!(version.ok().starts_with("cvplugin "));
 }
 
-#[test]
-fn help_subcommand_prints_the_same_help_as_the_flag() {
-    let dir = TempDir::new("help-subcommand");
-    let top = run(&dir, &["help"]);
-    assert!(top.ok().contains("Exit status"), "{top:#?}");
-    assert!(top.stderr.is_empty());
-    for sub in [
+/// Every subcommand, as the arguments that name it.
+fn subcommands() -> [Vec<&'static str>; 8] {
+    [
         vec!["keygen"],
         vec!["jwks"],
         vec!["mint"],
@@ -347,7 +334,16 @@ fn help_subcommand_prints_the_same_help_as_the_flag() {
         vec!["config"],
         vec!["config", "check"],
         vec!["launch-url"],
-    ] {
+    ]
+}
+
+#[test]
+fn help_subcommand_prints_the_same_help_as_the_flag() {
+    let dir = TempDir::new("help-subcommand");
+    let top = run(&dir, &["help"]);
+    assert!(top.ok().contains("Exit status"), "{top:#?}");
+    assert!(top.stderr.is_empty());
+    for sub in subcommands() {
         let mut help_args = vec!["help"];
         help_args.extend(&sub);
         let mut flag_args = sub.clone();

@@ -326,14 +326,8 @@ problems! {
     }
     K::NameEmpty => "name_empty" { en: EMPTY[0], pt: EMPTY[1] }
     K::NameTooLong { chars } => "name_too_long" {
-        en: format!(
-            "has {chars} characters; at most {} are allowed",
-            PluginConfig::NAME_MAX_CHARS
-        ),
-        pt: format!(
-            "tem {chars} caracteres; o máximo permitido é {}",
-            PluginConfig::NAME_MAX_CHARS
-        ),
+        en: too_many_chars(*chars, PluginConfig::NAME_MAX_CHARS)[0].clone(),
+        pt: too_many_chars(*chars, PluginConfig::NAME_MAX_CHARS)[1].clone(),
     }
     K::NameControlCharacter => "name_control_character" { en: CONTROL[0], pt: CONTROL[1] }
     K::LinkTooLong { len } => "link_too_long" {
@@ -381,14 +375,8 @@ problems! {
     }
     K::TitleEmpty => "title_empty" { en: EMPTY[0], pt: EMPTY[1] }
     K::TitleTooLong { chars } => "title_too_long" {
-        en: format!(
-            "has {chars} characters; at most {} are allowed",
-            PluginConfig::TITLE_MAX_CHARS
-        ),
-        pt: format!(
-            "tem {chars} caracteres; o máximo permitido é {}",
-            PluginConfig::TITLE_MAX_CHARS
-        ),
+        en: too_many_chars(*chars, PluginConfig::TITLE_MAX_CHARS)[0].clone(),
+        pt: too_many_chars(*chars, PluginConfig::TITLE_MAX_CHARS)[1].clone(),
     }
     K::TitleControlCharacter => "title_control_character" { en: CONTROL[0], pt: CONTROL[1] }
     K::KindUnsupported { found } => "kind_unsupported" {
@@ -460,6 +448,14 @@ impl fmt::Display for ConfigErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.problem_en())
     }
+}
+
+/// "has N characters; at most M are allowed", in English and Portuguese.
+fn too_many_chars(chars: usize, max: usize) -> [String; 2] {
+    [
+        format!("has {chars} characters; at most {max} are allowed"),
+        format!("tem {chars} caracteres; o máximo permitido é {max}"),
+    ]
 }
 
 fn icon_names() -> String {
