@@ -664,7 +664,11 @@ fn a_server_that_never_answers_fails_closed_within_the_timeout() {
     for thread in threads {
         let (failure, elapsed) = thread.join().unwrap();
         assert!(elapsed < timeout + SLACK, "took {elapsed:?}: {failure}");
-        assert_eq!(failure.operation(), "SET");
+        // Under load the deadline may pass while the connection is still being opened.
+        assert!(
+            ["SET", "connect"].contains(&failure.operation()),
+            "{failure}"
+        );
         kinds.push(failure.cause().kind());
     }
     // The one holding the connection timed out; the others timed out too, or found no free
