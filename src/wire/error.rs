@@ -60,6 +60,16 @@ pub enum WireError {
         /// What is wrong.
         problem: IdProblem,
     },
+    /// Not a client-data field name: `name`, `email`, `document`, `phone`, `units`.
+    #[error("invalid client data field {found}; expected name, email, document, phone or units")]
+    InvalidClientDataField {
+        /// The value (excerpt).
+        found: Quoted,
+    },
+    /// Not a valid CPF or CNPJ (length, characters or check digits). The value is not shown: it
+    /// is personal data.
+    #[error("not a valid CPF or CNPJ (length, characters or check digits)")]
+    InvalidTaxDocument,
     /// Not a role name: `cliente`, `sindico` or `gestor`.
     #[error("invalid role {found}; expected cliente, sindico or gestor")]
     InvalidRole {
@@ -76,6 +86,8 @@ impl WireError {
             WireError::InvalidPluginId { .. } => "invalid_plugin_id",
             WireError::InvalidSubjectId { .. } => "invalid_subject_id",
             WireError::InvalidRole { .. } => "invalid_role",
+            WireError::InvalidClientDataField { .. } => "invalid_client_data_field",
+            WireError::InvalidTaxDocument => "invalid_tax_document",
         }
     }
 
@@ -85,6 +97,8 @@ impl WireError {
         "invalid_plugin_id",
         "invalid_subject_id",
         "invalid_role",
+        "invalid_client_data_field",
+        "invalid_tax_document",
     ];
 
     /// What is wrong with the identifier, for the id variants.
@@ -93,7 +107,9 @@ impl WireError {
             WireError::InvalidIssuerId { problem, .. }
             | WireError::InvalidPluginId { problem, .. }
             | WireError::InvalidSubjectId { problem } => Some(*problem),
-            WireError::InvalidRole { .. } => None,
+            WireError::InvalidRole { .. }
+            | WireError::InvalidClientDataField { .. }
+            | WireError::InvalidTaxDocument => None,
         }
     }
 }

@@ -5,6 +5,8 @@
 //! portal side (configuration, menus, issuing) both stand on it; it depends on neither.
 
 mod claims;
+mod client_data;
+mod discovery;
 mod error;
 mod ids;
 mod role;
@@ -12,6 +14,8 @@ mod role;
 use std::time::Duration;
 
 pub use claims::LaunchClaims;
+pub use client_data::{ClientData, ClientDataField, TaxDocument, Unit};
+pub use discovery::{DISCOVERY_PATH, DiscoveryDocument, PROTOCOL_VERSION};
 pub use error::{IdProblem, WireError};
 #[cfg(feature = "portal")]
 pub(crate) use ids::plugin_id_problems;
