@@ -1937,3 +1937,114 @@ fn a_closed_stdout_is_not_a_panic() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+// ------------------------------------------------------------------------------------------------
+// config check: client data grants and warnings
+
+#[test]
+fn config_check_warns_about_personal_data_and_still_succeeds() {
+    let dir = TempDir::new("config-grants");
+    let with_grants = |grants: &str| {
+        VALID_CONFIG.replacen(
+            "\"auth\": {",
+            &format!("\"client_data\": {grants},\n    \"auth\": {{"),
+            1,
+        )
+    };
+    dir.write("units.json", with_grants(r#"["units"]"#));
+    dir.write(
+        "personal.json",
+        with_grants(r#"["units", "document", "name"]"#),
+    );
+
+    // Units alone identify a property, not a person: no warning.
+    let out = run(&dir, &["config", "check", "units.json"]);
+    assert_eq!(out.ok(), "units.json: ok\n");
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+
+    let out = run(&dir, &["config", "check", "personal.json", "units.json"]);
+    assert_eq!(out.ok(), "personal.json: ok\nunits.json: ok\n");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", out.stderr);
+    assert!(
+        lines[0].starts_with(
+            "warning[personal_data_granted]: personal.json: client_data grants personal data \
+             (name, document); deliver the plugin's launch by form POST"
+        ),
+        "{}",
+        lines[0]
+    );
+
+    let out = run(
+        &dir,
+        &["config", "check", "--lang", "pt-BR", "personal.json"],
+    );
+    out.ok();
+    assert!(
+        out.stderr.starts_with(
+            "warning[personal_data_granted]: personal.json: Dados do cliente: o plugin recebe \
+             dados pessoais (name, document); entregue o acesso ao plugin por POST de formulário"
+        ),
+        "{}",
+        out.stderr
+    );
+
+    // With an invalid file too: the first stderr line is still the error, the warning follows.
+    dir.write("bad.json", INVALID_CONFIG);
+    let out = run(&dir, &["config", "check", "personal.json", "bad.json"]);
+    let first_code = PluginConfig::from_json(INVALID_CONFIG)
+        .unwrap_err()
+        .iter()
+        .next()
+        .unwrap()
+        .code();
+    out.fails(1, first_code);
+    assert_eq!(out.stdout, "personal.json: ok\n");
+    assert!(
+        out.stderr
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("warning[personal_data_granted]: personal.json: "),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn config_check_reports_client_data_problems() {
+    let dir = TempDir::new("config-grants-bad");
+    let with_grants = |grants: &str| {
+        VALID_CONFIG.replacen(
+            "\"auth\": {",
+            &format!("\"client_data\": {grants},\n    \"auth\": {{"),
+            1,
+        )
+    };
+    dir.write("unknown.json", with_grants(r#"["name", "cpf"]"#));
+    let out = run(&dir, &["config", "check", "unknown.json"]);
+    out.fails(1, "client_data_unknown_field");
+    assert!(
+        out.stderr.contains(
+            "unknown.json: client_data_unknown_field at client_data: client_data: unknown \
+             client data field \"cpf\"; valid fields are: name, email, document, phone, units"
+        ),
+        "{}",
+        out.stderr
+    );
+    // An invalid file gets no warning: its problems are what matters.
+    assert!(!out.stderr.contains("warning["), "{}", out.stderr);
+
+    dir.write("twice.json", with_grants(r#"["units", "units"]"#));
+    let out = run(&dir, &["config", "check", "--lang", "pt-BR", "twice.json"]);
+    out.fails(1, "client_data_duplicate_field");
+    assert!(
+        out.stderr
+            .contains("Dados do cliente: \"units\" aparece mais de uma vez na lista"),
+        "{}",
+        out.stderr
+    );
+
+    dir.write("string.json", with_grants(r#""name""#));
+    run(&dir, &["config", "check", "string.json"]).fails(1, "json_wrong_type");
+}

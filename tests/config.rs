@@ -7,6 +7,7 @@ use cv_portal_plugin::config::{
     AuthConfig, ConfigError, Dimension, Icon, PluginConfig, PluginConfigBuilder, PluginKind,
     VisibleTo,
 };
+use cv_portal_plugin::wire::ClientDataField;
 use cv_portal_plugin::{PluginId, Role};
 use proptest::prelude::*;
 
@@ -193,6 +194,8 @@ prop_compose! {
         height in dimension(),
         visible_to in proptest::sample::select(VisibleTo::ALL.to_vec()),
         lifetime in 30u64..=3600,
+        grants in proptest::sample::subsequence(ClientDataField::ALL.to_vec(), 0..=ClientDataField::ALL.len())
+            .prop_shuffle(),
     ) -> PluginConfigBuilder {
         PluginConfig::builder()
             .id(id)
@@ -206,6 +209,7 @@ prop_compose! {
             .iframe_size(width, height)
             .visible_to(visible_to)
             .token_lifetime(Duration::from_secs(lifetime))
+            .client_data(grants)
     }
 }
 
@@ -222,7 +226,18 @@ proptest! {
         prop_assert_eq!(back.as_ref(), Ok(&config), "{}", json);
         prop_assert_eq!(back.unwrap().to_json(), json.clone());
         let via_serde: PluginConfig = serde_json::from_str(&config.to_json_pretty()).unwrap();
-        prop_assert_eq!(via_serde, config);
+        prop_assert_eq!(&via_serde, &config);
+        // Grants are kept once each, in the canonical order, whatever order they were given in.
+        let canonical: Vec<ClientDataField> = ClientDataField::ALL
+            .iter()
+            .copied()
+            .filter(|&f| config.grants(f))
+            .collect();
+        prop_assert_eq!(config.client_data(), &canonical[..]);
+        prop_assert_eq!(
+            config.warnings().is_empty(),
+            !config.client_data().iter().any(|f| f.is_personal())
+        );
     }
 
     #[test]
@@ -248,4 +263,37 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn client_data_is_granted_explicitly() {
+    let config = PluginConfig::from_json(FINANCEIRO).unwrap();
+    assert!(
+        config.client_data().is_empty(),
+        "nothing is shared by default"
+    );
+    assert!(config.warnings().is_empty());
+    let granted = FINANCEIRO.replacen(
+        "\"auth\":",
+        "\"client_data\": [\"units\", \"name\"], \"auth\":",
+        1,
+    );
+    let config = PluginConfig::from_json(&granted).unwrap();
+    assert_eq!(
+        config.client_data(),
+        [ClientDataField::Name, ClientDataField::Units]
+    );
+    assert!(config.grants(ClientDataField::Units) && !config.grants(ClientDataField::Email));
+    let codes: Vec<&str> = config.warnings().iter().map(|w| w.code()).collect();
+    assert_eq!(codes, ["personal_data_granted"]);
+    let revoked = config.to_builder().client_data([]).build().unwrap();
+    assert_eq!(revoked, PluginConfig::from_json(FINANCEIRO).unwrap());
+
+    let errors =
+        PluginConfig::from_json(&granted.replace("\"name\"]", "\"cpf\", \"units\"]")).unwrap_err();
+    assert_eq!(
+        errors.codes(),
+        ["client_data_unknown_field", "client_data_duplicate_field"]
+    );
+    assert!(errors.iter().all(|e| e.path() == "client_data"));
 }

@@ -5,16 +5,21 @@
 //!   same value;
 //! - an accepted configuration obeys every documented rule, re-checked here on the value (id,
 //!   trimmed name and title, link scheme/host/userinfo/fragment/`token` parameter, lifetime,
-//!   iframe size) and on the input (only the documented keys);
+//!   iframe size, client-data grants once each in canonical order, a warning exactly when a
+//!   personal field is granted) and on the input (only the documented keys; the grants are the
+//!   names the input lists, nothing when it lists none);
 //! - a refusal lists at least one problem, each with a documented code, a path and messages in
 //!   both languages, none of which quotes the link's password.
 
 use std::net::IpAddr;
 
-use cv_portal_plugin::config::{ConfigErrorKind, ConfigErrors, Dimension, PluginConfig};
+use cv_portal_plugin::config::{
+    ConfigErrorKind, ConfigErrors, ConfigWarning, Dimension, PluginConfig,
+};
+use cv_portal_plugin::wire::ClientDataField;
 use serde_json::Value;
 
-const FIELDS: [&str; 12] = [
+const FIELDS: [&str; 13] = [
     "id",
     "name",
     "active",
@@ -27,6 +32,19 @@ const FIELDS: [&str; 12] = [
     "iframe_size",
     "visible_to",
     "auth",
+    "client_data",
+];
+
+/// The keys a configuration may leave out.
+const OPTIONAL: [&str; 2] = ["auth", "client_data"];
+
+/// The client-data field names, in canonical order, and which of them are personal data.
+const CLIENT_DATA: [(&str, bool); 5] = [
+    ("name", true),
+    ("email", true),
+    ("document", true),
+    ("phone", true),
+    ("units", false),
 ];
 
 fn is_loopback(url: &url::Url) -> bool {
@@ -112,6 +130,80 @@ pub fn assert_valid(config: &PluginConfig) {
         dimension_ok(size.width()) && dimension_ok(size.height()),
         "iframe size"
     );
+
+    // Grants: each once, in canonical order, `grants` agreeing with the list.
+    let granted: Vec<&str> = config.client_data().iter().map(|f| f.as_str()).collect();
+    let canonical: Vec<&str> = CLIENT_DATA
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| granted.contains(name))
+        .collect();
+    assert_eq!(
+        granted, canonical,
+        "grants not once each in canonical order"
+    );
+    for &field in ClientDataField::ALL {
+        assert_eq!(
+            config.grants(field),
+            granted.contains(&field.as_str()),
+            "grants({field})"
+        );
+    }
+    let personal: Vec<ClientDataField> = config
+        .client_data()
+        .iter()
+        .copied()
+        .filter(|f| {
+            CLIENT_DATA
+                .iter()
+                .any(|(name, personal)| *personal && *name == f.as_str())
+        })
+        .collect();
+    let warnings = config.warnings();
+    if personal.is_empty() {
+        assert!(
+            warnings.is_empty(),
+            "a warning without personal data: {warnings:?}"
+        );
+    } else {
+        assert_eq!(
+            warnings,
+            [ConfigWarning::PersonalDataGranted { fields: personal }],
+            "personal data granted without its warning"
+        );
+    }
+    for warning in &warnings {
+        assert!(ConfigWarning::ALL_CODES.contains(&warning.code()));
+        assert!(!warning.message_en().is_empty() && !warning.message_pt_br().is_empty());
+    }
+}
+
+/// The names an accepted input grants: its `client_data` array of strings, or none.
+fn granted_in_input(input: &Value) -> Vec<String> {
+    let mut names: Vec<String> = match input.get("client_data") {
+        None => Vec::new(),
+        Some(value) => value
+            .as_array()
+            .expect("accepted client_data is an array")
+            .iter()
+            .map(|name| {
+                name.as_str()
+                    .expect("accepted grant is a string")
+                    .to_owned()
+            })
+            .collect(),
+    };
+    let count = names.len();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), count, "a repeated grant was accepted");
+    assert!(
+        names
+            .iter()
+            .all(|n| CLIENT_DATA.iter().any(|(name, _)| name == n)),
+        "an unknown grant was accepted: {names:?}"
+    );
+    names
 }
 
 /// The property of target `config`.
@@ -131,8 +223,19 @@ pub fn check(data: &[u8]) {
             assert!(
                 FIELDS
                     .iter()
-                    .all(|f| *f == "auth" || input.get(f).is_some()),
+                    .all(|f| OPTIONAL.contains(f) || input.get(f).is_some()),
                 "a required key is missing"
+            );
+            let mut granted: Vec<String> = config
+                .client_data()
+                .iter()
+                .map(|f| f.as_str().to_owned())
+                .collect();
+            granted.sort();
+            assert_eq!(
+                granted,
+                granted_in_input(&input),
+                "grants differ from the input's names"
             );
 
             let json = config.to_json();

@@ -7,7 +7,7 @@ use super::icon::Icon;
 use super::size::Dimension;
 use super::{AuthConfig, PluginConfig};
 use crate::quoted::Quoted;
-use crate::wire::{MAX_TOKEN_LIFETIME, PluginId};
+use crate::wire::{ClientDataField, MAX_TOKEN_LIFETIME, PluginId};
 
 /// The JSON type a field expected, reported by [`ConfigErrorKind::JsonWrongType`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -21,6 +21,8 @@ pub enum JsonType {
     Object,
     /// A whole number (no fraction, no exponent).
     Integer,
+    /// A JSON array of strings.
+    StringArray,
 }
 
 impl JsonType {
@@ -30,6 +32,7 @@ impl JsonType {
             JsonType::Boolean => "true or false",
             JsonType::Object => "an object",
             JsonType::Integer => "a whole number",
+            JsonType::StringArray => "an array of strings",
         }
     }
 
@@ -39,6 +42,7 @@ impl JsonType {
             JsonType::Boolean => "verdadeiro ou falso (true/false)",
             JsonType::Object => "um objeto",
             JsonType::Integer => "um número inteiro",
+            JsonType::StringArray => "uma lista (array) de textos",
         }
     }
 }
@@ -235,6 +239,16 @@ pub enum ConfigErrorKind {
     },
     /// `auth_lifetime_not_whole_seconds`: the lifetime has a fraction of a second.
     AuthLifetimeNotWholeSeconds,
+    /// `client_data_unknown_field`: a name in `client_data` that is not a [`ClientDataField`].
+    ClientDataUnknownField {
+        /// The name found (excerpt).
+        found: Quoted,
+    },
+    /// `client_data_duplicate_field`: a field listed more than once in `client_data`.
+    ClientDataDuplicateField {
+        /// The repeated field.
+        field: ClientDataField,
+    },
 }
 
 /// Generates [`ConfigErrorKind::ALL_CODES`], `code`, `problem_en` and `problem_pt_br` from one
@@ -442,6 +456,17 @@ problems! {
         en: "must be a whole number of seconds",
         pt: "deve ser um número inteiro de segundos",
     }
+    K::ClientDataUnknownField { found } => "client_data_unknown_field" {
+        en: format!("unknown client data field {found}; valid fields are: {}", client_data_names()),
+        pt: format!(
+            "campo de dados do cliente {found} desconhecido; os campos válidos são: {}",
+            client_data_names()
+        ),
+    }
+    K::ClientDataDuplicateField { field } => "client_data_duplicate_field" {
+        en: format!("\"{field}\" is listed more than once"),
+        pt: format!("\"{field}\" aparece mais de uma vez na lista"),
+    }
 }
 
 impl fmt::Display for ConfigErrorKind {
@@ -456,6 +481,14 @@ fn too_many_chars(chars: usize, max: usize) -> [String; 2] {
         format!("has {chars} characters; at most {max} are allowed"),
         format!("tem {chars} caracteres; o máximo permitido é {max}"),
     ]
+}
+
+fn client_data_names() -> String {
+    ClientDataField::ALL
+        .iter()
+        .map(|field| field.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn icon_names() -> String {
@@ -537,6 +570,7 @@ fn label(path: &str) -> Option<(&'static str, &'static str)> {
         "visible_to" => ("visible_to", "Visível para"),
         "auth" | "auth.type" => ("authentication type", "Tipo de autenticação"),
         "auth.token_lifetime_seconds" => ("token lifetime", "Duração do token"),
+        "client_data" => ("client_data", "Dados do cliente"),
         _ => return None,
     })
 }
@@ -685,6 +719,10 @@ mod tests {
             K::AuthUnsupported { found: q() },
             K::AuthLifetimeOutOfRange { found: q() },
             K::AuthLifetimeNotWholeSeconds,
+            K::ClientDataUnknownField { found: q() },
+            K::ClientDataDuplicateField {
+                field: ClientDataField::Name,
+            },
         ];
         let codes: Vec<&str> = every_variant.iter().map(K::code).collect();
         assert_eq!(codes, K::ALL_CODES, "ALL_CODES is in declaration order");
@@ -698,6 +736,7 @@ mod tests {
     fn codes_are_snake_case_and_unique_across_the_crate() {
         let mut all: Vec<&str> = Vec::new();
         all.extend(ConfigErrorKind::ALL_CODES);
+        all.extend(super::super::ConfigWarning::ALL_CODES);
         all.extend(crate::wire::WireError::ALL_CODES);
         all.extend(crate::keys::KeyError::ALL_CODES);
         all.extend(crate::issue::IssueError::ALL_CODES);

@@ -12,9 +12,10 @@ use super::{
     AuthConfig, Draft, Icon, IframeSize, PluginConfig, PluginKind, VisibleTo, link, size::Dimension,
 };
 use crate::quoted::Quoted;
+use crate::wire::ClientDataField;
 
 /// The top-level keys, in the order of the documented JSON form.
-pub(crate) const FIELDS: [&str; 12] = [
+pub(crate) const FIELDS: [&str; 13] = [
     "id",
     "name",
     "active",
@@ -27,6 +28,7 @@ pub(crate) const FIELDS: [&str; 12] = [
     "iframe_size",
     "visible_to",
     "auth",
+    "client_data",
 ];
 const SIZE_FIELDS: [&str; 2] = ["width", "height"];
 const AUTH_FIELDS: [&str; 2] = ["type", "token_lifetime_seconds"];
@@ -141,6 +143,7 @@ pub(crate) fn from_tree(tree: &Tree) -> Result<PluginConfig, ConfigErrors> {
         size,
         visible_to,
         auth,
+        client_data,
     ] = read_object(entries, &FIELDS, "", &mut d.errors);
 
     if let Some(s) = id.and_then(|t| d.string(t, "id")) {
@@ -173,6 +176,11 @@ pub(crate) fn from_tree(tree: &Tree) -> Result<PluginConfig, ConfigErrors> {
     if let Some(entries) = auth.and_then(|t| d.object(t, "auth")) {
         d.auth = read_auth(entries, &mut d);
     }
+    d.client_data = match client_data {
+        // Optional: nothing is shared unless granted.
+        None => Some(Vec::new()),
+        Some(tree) => read_client_data(tree, &mut d),
+    };
     d.finish()
 }
 
@@ -231,6 +239,45 @@ fn read_auth(entries: &[(String, Tree)], d: &mut Draft) -> Option<AuthConfig> {
     };
     kind?;
     Some(AuthConfig::token(lifetime?))
+}
+
+/// `client_data`: an array of field names, each known. Every unknown name is reported; a
+/// non-string item is one `json_wrong_type` for the whole array.
+fn read_client_data(tree: &Tree, d: &mut Draft) -> Option<Vec<ClientDataField>> {
+    const PATH: &str = "client_data";
+    let Tree::Array(items) = tree else {
+        d.wrong_type(PATH, JsonType::StringArray);
+        return None;
+    };
+    let mut fields = Vec::with_capacity(items.len());
+    let mut problems = Vec::new();
+    let mut wrong_type = false;
+    for item in items {
+        let Tree::Str(name) = item else {
+            wrong_type = true;
+            continue;
+        };
+        match ClientDataField::ALL.iter().find(|f| f.as_str() == name) {
+            Some(&field) => fields.push(field),
+            None => problems.push(ConfigErrorKind::ClientDataUnknownField {
+                found: Quoted::new(name),
+            }),
+        }
+    }
+    if wrong_type {
+        d.wrong_type(PATH, JsonType::StringArray);
+    }
+    let checked = super::check_client_data(&fields);
+    if let Err(repeated) = &checked {
+        problems.extend(repeated.iter().cloned());
+    }
+    if !problems.is_empty() {
+        return d.record(PATH, Err(problems));
+    }
+    if wrong_type {
+        return None;
+    }
+    checked.ok()
 }
 
 /// Matches an object's keys against `accepted`: unknown and repeated keys become errors; the

@@ -24,16 +24,29 @@
 //! | `iframe_size`           | Tamanho do iframe            | [`IframeSize`]                     | `width` and `height`, each `"100px"`–`"4096px"` or `"1%"`–`"100%"` |
 //! | `visible_to`            | Visível para                 | [`VisibleTo`]                      | `"cliente"`, `"sindico"` or `"cliente_e_sindico"` |
 //! | `auth`                  | Tipo de autenticação         | [`AuthConfig`]                     | only `"token"`; `token_lifetime_seconds` 30–3600, default 300 |
+//! | `client_data`           | Dados do cliente             | array of [`ClientDataField`]       | optional, default `[]` (nothing shared); each of `"name"`, `"email"`, `"document"`, `"phone"`, `"units"` at most once |
 //!
 //! Who sees the plugin is decided by [`PluginConfig::is_shown_to`], the single rule used both by
 //! the menu ([`crate::menu`]) and when minting launch tokens.
 //!
 //! # JSON form
 //!
-//! Every key is required except `auth.token_lifetime_seconds` (default 300); unknown keys,
-//! repeated keys, `null` and values of the wrong type are errors. Names and titles are stored
-//! trimmed and the link normalized, so [`PluginConfig::to_json`] writes the canonical form, and
-//! reading it back gives an equal value.
+//! Every key is required except `auth.token_lifetime_seconds` (default 300) and `client_data`
+//! (default: none); unknown keys, repeated keys, `null` and values of the wrong type are errors.
+//! Names and titles are stored trimmed, the link normalized and the client-data fields in
+//! [`ClientDataField::ALL`] order, so [`PluginConfig::to_json`] writes the canonical form (with
+//! `client_data` only when some field is granted), and reading it back gives an equal value.
+//!
+//! # Client data: nothing is shared until granted
+//!
+//! `client_data` lists the fields of the logged-in person's data that the portal's client-data
+//! endpoint may return to this plugin ([`PluginConfig::grants`]). The default is **empty**: the
+//! LGPD (Lei 13.709/2018, art. 6º) asks for data minimisation (only the data necessary for the
+//! purpose) and purpose limitation, and only the admin knows what a plugin is for. A plugin that
+//! shows a boleto may need `units` and nothing else; a default that shared everything would leak
+//! e-mail, phone and CPF to every vendor whose admin never thought about it. Granting a personal
+//! field ([`ClientDataField::is_personal`]) raises a [`ConfigWarning`]: deliver that plugin's
+//! launch by form POST, since a launch token leaked from a URL can read the data once.
 //!
 //! ```
 //! use cv_portal_plugin::config::{Icon, PluginConfig, VisibleTo};
@@ -104,6 +117,19 @@
 //! | `auth_unsupported` | `auth.type` | an authentication type other than `token` |
 //! | `auth_lifetime_out_of_range` | `auth.token_lifetime_seconds` | outside 30–3600 seconds |
 //! | `auth_lifetime_not_whole_seconds` | `auth.token_lifetime_seconds` | a fraction of a second (builder only; JSON takes integers) |
+//! | `client_data_unknown_field` | `client_data` | a name that is not a client-data field (the message lists them) |
+//! | `client_data_duplicate_field` | `client_data` | the same field listed twice |
+//!
+//! A `client_data` that is not an array of strings is `json_wrong_type` at `client_data`.
+//!
+//! # Warnings
+//!
+//! [`PluginConfig::warnings`] returns advice that does not make a configuration invalid, each
+//! [`ConfigWarning`] with a stable code and messages in both languages:
+//!
+//! | Code | Path | Meaning |
+//! |------|------|---------|
+//! | `personal_data_granted` | `client_data` | a personal field is granted: deliver the launch by form POST |
 
 /// Implements `Display`, `FromStr` (errors reported at `$path`) and the JSON string form for a
 /// closed configuration choice that has `as_str()` and `parse_kind()`.
@@ -146,6 +172,7 @@ mod id;
 mod json;
 pub(crate) mod link;
 mod size;
+mod warning;
 
 use std::time::Duration;
 
@@ -158,9 +185,10 @@ pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, JsonType, UrlProblem
 pub use icon::Icon;
 
 pub use size::{Dimension, IframeSize};
+pub use warning::ConfigWarning;
 
 use crate::viewer::Surface;
-use crate::wire::{PluginId, Role};
+use crate::wire::{ClientDataField, PluginId, Role};
 
 /// A plugin as configured on the "Gestão de Plugins" screen. A value of this type is always valid:
 /// it is made only by [`PluginConfig::builder`], [`PluginConfig::from_json`] or `Deserialize`, all
@@ -201,6 +229,8 @@ pub struct PluginConfig {
     iframe_size: IframeSize,
     visible_to: VisibleTo,
     auth: AuthConfig,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    client_data: Vec<ClientDataField>,
 }
 
 impl PluginConfig {
@@ -230,6 +260,7 @@ impl PluginConfig {
             iframe_size: Some((self.iframe_size.width(), self.iframe_size.height())),
             visible_to: Some(self.visible_to),
             auth: self.auth,
+            client_data: self.client_data.clone(),
         }
     }
 
@@ -317,6 +348,58 @@ impl PluginConfig {
         self.auth.token_lifetime()
     }
 
+    /// The client-data fields this plugin may receive ("Dados do cliente"), in
+    /// [`ClientDataField::ALL`] order, each once. Empty unless the admin granted some: see
+    /// [the module documentation](self#client-data-nothing-is-shared-until-granted).
+    pub fn client_data(&self) -> &[ClientDataField] {
+        &self.client_data
+    }
+
+    /// Whether this plugin may receive `field`: the portal's client-data answer holds only the
+    /// fields for which this is true.
+    pub fn grants(&self, field: ClientDataField) -> bool {
+        self.client_data.contains(&field)
+    }
+
+    /// Advice about this (valid) configuration, in a stable order; empty when there is none.
+    ///
+    /// ```
+    /// use cv_portal_plugin::config::{ConfigWarning, Dimension, Icon, PluginConfig, VisibleTo};
+    /// use cv_portal_plugin::wire::ClientDataField;
+    ///
+    /// let plugin = PluginConfig::builder()
+    ///     .id("financeiro")
+    ///     .name("Financeiro")
+    ///     .link("https://erp.example.com.br/portal/financeiro")
+    ///     .icon(Icon::Boleto)
+    ///     .title("Financeiro")
+    ///     .iframe_size(Dimension::Percent(100), Dimension::Pixels(800))
+    ///     .visible_to(VisibleTo::Cliente)
+    ///     .client_data([ClientDataField::Units, ClientDataField::Document])
+    ///     .build()?;
+    /// assert_eq!(plugin.client_data(), [ClientDataField::Document, ClientDataField::Units]);
+    /// let warnings = plugin.warnings();
+    /// assert_eq!(warnings[0].code(), "personal_data_granted");
+    /// assert_eq!(
+    ///     warnings[0],
+    ///     ConfigWarning::PersonalDataGranted { fields: vec![ClientDataField::Document] }
+    /// );
+    /// # Ok::<(), cv_portal_plugin::config::ConfigErrors>(())
+    /// ```
+    pub fn warnings(&self) -> Vec<ConfigWarning> {
+        let personal: Vec<ClientDataField> = self
+            .client_data
+            .iter()
+            .copied()
+            .filter(|field| field.is_personal())
+            .collect();
+        let mut warnings = Vec::new();
+        if !personal.is_empty() {
+            warnings.push(ConfigWarning::PersonalDataGranted { fields: personal });
+        }
+        warnings
+    }
+
     /// Whether a viewer with `role` sees this plugin: **the** visibility rule, shared by the menu
     /// and by token minting.
     ///
@@ -340,7 +423,7 @@ impl PluginConfig {
 /// Required: `id`, `name`, `link`, `icon`, `title`, `iframe_size` and `visible_to` (a missing one
 /// is `field_missing`). Defaults: `active` on (as the help article advises), both
 /// `show_in_*` flags **off** (nothing is shown by accident), kind [`PluginKind::Iframe`] (the only
-/// one), and token authentication with a 5-minute lifetime.
+/// one), token authentication with a 5-minute lifetime, and **no** client data granted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
 pub struct PluginConfigBuilder {
@@ -355,6 +438,7 @@ pub struct PluginConfigBuilder {
     iframe_size: Option<(Dimension, Dimension)>,
     visible_to: Option<VisibleTo>,
     auth: AuthConfig,
+    client_data: Vec<ClientDataField>,
 }
 
 impl Default for PluginConfigBuilder {
@@ -378,6 +462,7 @@ impl PluginConfigBuilder {
             iframe_size: None,
             visible_to: None,
             auth: AuthConfig::default(),
+            client_data: Vec::new(),
         }
     }
 
@@ -459,6 +544,14 @@ impl PluginConfigBuilder {
         self.auth(AuthConfig::token(lifetime))
     }
 
+    /// The client-data fields the plugin may receive ("Dados do cliente"), replacing any set
+    /// before; in any order, each at most once (a repeated field is
+    /// `client_data_duplicate_field` at [`build`](Self::build)). Default: none.
+    pub fn client_data(mut self, fields: impl IntoIterator<Item = ClientDataField>) -> Self {
+        self.client_data = fields.into_iter().collect();
+        self
+    }
+
     /// Checks every field and returns the configuration, or every problem found.
     pub fn build(&self) -> Result<PluginConfig, ConfigErrors> {
         let mut d = Draft::default();
@@ -488,6 +581,7 @@ impl PluginConfigBuilder {
         d.visible_to = self.visible_to;
         let auth = self.auth.check().map_err(|k| vec![k]);
         d.auth = d.record("auth.token_lifetime_seconds", auth);
+        d.client_data = d.record("client_data", check_client_data(&self.client_data));
         d.finish()
     }
 }
@@ -508,6 +602,7 @@ struct Draft {
     iframe_size: Option<IframeSize>,
     visible_to: Option<VisibleTo>,
     auth: Option<AuthConfig>,
+    client_data: Option<Vec<ClientDataField>>,
     errors: Vec<ConfigError>,
 }
 
@@ -547,6 +642,7 @@ impl Draft {
             ("iframe_size", self.iframe_size.is_some()),
             ("visible_to", self.visible_to.is_some()),
             ("auth", self.auth.is_some()),
+            ("client_data", self.client_data.is_some()),
         ];
         for (path, present) in present {
             need(present, path, &mut errors);
@@ -574,6 +670,7 @@ impl Draft {
             iframe_size: self.iframe_size?,
             visible_to: self.visible_to?,
             auth: self.auth?,
+            client_data: self.client_data?,
         })
     }
 }
@@ -656,6 +753,27 @@ fn check_title(raw: &str) -> Result<String, Vec<ConfigErrorKind>> {
         |chars| ConfigErrorKind::TitleTooLong { chars },
         ConfigErrorKind::TitleControlCharacter,
     )
+}
+
+/// Reports every field listed more than once; returns the fields in [`ClientDataField::ALL`]
+/// order.
+fn check_client_data(
+    fields: &[ClientDataField],
+) -> Result<Vec<ClientDataField>, Vec<ConfigErrorKind>> {
+    let count = |field: &ClientDataField| fields.iter().filter(|f| *f == field).count();
+    let repeated: Vec<ConfigErrorKind> = ClientDataField::ALL
+        .iter()
+        .filter(|field| count(field) > 1)
+        .map(|&field| ConfigErrorKind::ClientDataDuplicateField { field })
+        .collect();
+    if !repeated.is_empty() {
+        return Err(repeated);
+    }
+    Ok(ClientDataField::ALL
+        .iter()
+        .copied()
+        .filter(|field| fields.contains(field))
+        .collect())
 }
 
 /// The JSON form of the link: its normalized text.

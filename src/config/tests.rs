@@ -236,8 +236,44 @@ fn json_cases() -> Vec<(String, &'static str, &'static str)> {
             "field_missing",
         ),
         (with("/auth/type", None), "auth.type", "field_missing"),
+        (
+            with("/client_data", Some(json!(["name", "cpf"]))),
+            "client_data",
+            "client_data_unknown_field",
+        ),
+        (
+            with("/client_data", Some(json!(["Name"]))),
+            "client_data",
+            "client_data_unknown_field",
+        ),
+        (
+            with("/client_data", Some(json!(["units", "name", "units"]))),
+            "client_data",
+            "client_data_duplicate_field",
+        ),
+        (
+            with("/client_data", s("name")),
+            "client_data",
+            "json_wrong_type",
+        ),
+        (
+            with("/client_data", Some(Value::Null)),
+            "client_data",
+            "json_wrong_type",
+        ),
+        (
+            with("/client_data", Some(json!(["name", 1, null]))),
+            "client_data",
+            "json_wrong_type",
+        ),
+        (
+            with("/client_data", Some(json!({"name": true}))),
+            "client_data",
+            "json_wrong_type",
+        ),
     ];
-    for field in json::FIELDS {
+    // `client_data` is optional: its absence is not `field_missing`.
+    for field in json::FIELDS.into_iter().filter(|f| *f != "client_data") {
         cases.push((with(&format!("/{field}"), None), field, "field_missing"));
     }
     let duplicate = valid_json()
@@ -285,6 +321,15 @@ fn builder_cases() -> Vec<(PluginConfigBuilder, &'static str, &'static str)> {
             "link",
             "link_not_https",
         ),
+        (
+            valid_builder().client_data([
+                ClientDataField::Phone,
+                ClientDataField::Name,
+                ClientDataField::Phone,
+            ]),
+            "client_data",
+            "client_data_duplicate_field",
+        ),
     ]
 }
 
@@ -316,21 +361,33 @@ fn every_builder_case_reports_exactly_its_problem() {
     }
 }
 
-/// The first column of the module documentation's error-code table, in order.
-fn documented_codes() -> Vec<&'static str> {
+/// The first column of the code table in the module documentation's `heading` section, in order.
+fn documented_in(heading: &str) -> Vec<&'static str> {
     include_str!("mod.rs")
         .lines()
-        .skip_while(|line| *line != "//! # Error codes")
+        .skip_while(|line| *line != heading)
+        .skip(1)
+        .take_while(|line| !line.starts_with("//! # "))
         .filter_map(|line| line.strip_prefix("//! | `"))
         .filter_map(|rest| rest.split('`').next())
         .collect()
+}
+
+/// The first column of the module documentation's error-code table, in order.
+fn documented_codes() -> Vec<&'static str> {
+    documented_in("//! # Error codes")
+}
+
+#[test]
+fn the_documented_warning_table_is_all_warning_codes() {
+    assert_eq!(documented_in("//! # Warnings"), ConfigWarning::ALL_CODES);
 }
 
 #[test]
 fn the_documented_code_table_is_all_codes_and_exactly_the_codes_the_tests_trigger() {
     let documented = documented_codes();
     assert_eq!(documented, ConfigErrorKind::ALL_CODES);
-    assert_eq!(documented.len(), 32);
+    assert_eq!(documented.len(), 34);
     let triggered: BTreeSet<&str> = json_cases()
         .into_iter()
         .map(|(_, _, code)| code)
@@ -585,5 +642,155 @@ fn is_shown_to_follows_the_rule() {
             .map(|&r| manager.is_shown_to(r))
             .collect::<Vec<_>>(),
         [false, false, true]
+    );
+}
+
+#[test]
+fn client_data_defaults_to_nothing_and_is_kept_in_canonical_order() {
+    let none = PluginConfig::from_json(&valid_json().to_string()).unwrap();
+    assert!(none.client_data().is_empty());
+    assert!(ClientDataField::ALL.iter().all(|&f| !none.grants(f)));
+    assert!(none.warnings().is_empty());
+    assert!(!none.to_json().contains("client_data"));
+    assert_eq!(valid_builder().build().unwrap(), none);
+    // An explicit empty list is the same configuration as none.
+    let empty = PluginConfig::from_json(&with("/client_data", Some(json!([])))).unwrap();
+    assert_eq!(empty, none);
+
+    let json = with("/client_data", Some(json!(["units", "email", "name"])));
+    let config = PluginConfig::from_json(&json).unwrap();
+    let expected = [
+        ClientDataField::Name,
+        ClientDataField::Email,
+        ClientDataField::Units,
+    ];
+    assert_eq!(config.client_data(), expected);
+    assert!(config.grants(ClientDataField::Email));
+    assert!(!config.grants(ClientDataField::Document));
+    assert!(
+        config
+            .to_json()
+            .ends_with(r#""client_data":["name","email","units"]}"#),
+        "{}",
+        config.to_json()
+    );
+    assert_eq!(PluginConfig::from_json(&config.to_json()).unwrap(), config);
+    assert_eq!(config.to_builder().build().unwrap(), config);
+    let built = valid_builder()
+        .client_data([
+            ClientDataField::Units,
+            ClientDataField::Name,
+            ClientDataField::Email,
+        ])
+        .build()
+        .unwrap();
+    assert_eq!(built, config);
+    // The builder's setter replaces, it does not add.
+    let replaced = valid_builder()
+        .client_data([ClientDataField::Phone])
+        .client_data([ClientDataField::Units])
+        .build()
+        .unwrap();
+    assert_eq!(replaced.client_data(), [ClientDataField::Units]);
+}
+
+#[test]
+fn client_data_problems_are_each_reported_in_both_languages() {
+    let json = with(
+        "/client_data",
+        Some(json!(["cpf", "name", "name", "units", "units", "telefone"])),
+    );
+    let errors = PluginConfig::from_json(&json).unwrap_err();
+    assert_eq!(
+        errors.codes(),
+        [
+            "client_data_unknown_field",
+            "client_data_unknown_field",
+            "client_data_duplicate_field",
+            "client_data_duplicate_field",
+        ]
+    );
+    let e: Vec<&ConfigError> = errors.iter().collect();
+    assert_eq!(
+        e[0].message_en(),
+        "client_data: unknown client data field \"cpf\"; valid fields are: name, email, \
+         document, phone, units"
+    );
+    assert_eq!(
+        e[0].message_pt_br(),
+        "Dados do cliente: campo de dados do cliente \"cpf\" desconhecido; os campos válidos \
+         são: name, email, document, phone, units"
+    );
+    assert_eq!(
+        e[2].message_en(),
+        "client_data: \"name\" is listed more than once"
+    );
+    assert_eq!(
+        e[3].message_pt_br(),
+        "Dados do cliente: \"units\" aparece mais de uma vez na lista"
+    );
+
+    let errors = PluginConfig::from_json(&with("/client_data", Some(json!("name")))).unwrap_err();
+    let e = errors.iter().next().unwrap();
+    assert_eq!(e.message_en(), "client_data: expected an array of strings");
+    assert_eq!(
+        e.message_pt_br(),
+        "Dados do cliente: valor do tipo errado; era esperado uma lista (array) de textos"
+    );
+
+    // An unknown name is quoted like any echoed input.
+    let hostile = format!("{}\u{202e}\n", "x".repeat(500));
+    let errors =
+        PluginConfig::from_json(&with("/client_data", Some(json!([hostile])))).unwrap_err();
+    let message = errors.iter().next().unwrap().message_en();
+    assert!(message.len() < 300 && !message.contains('\n'), "{message}");
+}
+
+#[test]
+fn granting_personal_data_warns_and_units_alone_does_not() {
+    let units = valid_builder()
+        .client_data([ClientDataField::Units])
+        .build()
+        .unwrap();
+    assert!(units.warnings().is_empty());
+    for &field in ClientDataField::ALL.iter().filter(|f| f.is_personal()) {
+        let config = valid_builder()
+            .client_data([ClientDataField::Units, field])
+            .build()
+            .unwrap();
+        assert_eq!(
+            config.warnings(),
+            [ConfigWarning::PersonalDataGranted {
+                fields: vec![field]
+            }]
+        );
+    }
+    let all = valid_builder()
+        .client_data(ClientDataField::ALL.iter().copied())
+        .build()
+        .unwrap();
+    let warnings = all.warnings();
+    assert_eq!(warnings.len(), 1);
+    let w = &warnings[0];
+    assert_eq!(w.code(), "personal_data_granted");
+    assert_eq!(w.path(), "client_data");
+    assert!(ConfigWarning::ALL_CODES.contains(&w.code()));
+    assert!(
+        w.message_en()
+            .starts_with("client_data grants personal data (name, email, document, phone); "),
+        "{}",
+        w.message_en()
+    );
+    assert!(w.message_en().contains("form POST"));
+    assert!(
+        w.message_pt_br()
+            .contains("dados pessoais (name, email, document, phone)")
+            && w.message_pt_br().contains("POST de formulário"),
+        "{}",
+        w.message_pt_br()
+    );
+    assert_eq!(
+        w.to_string(),
+        format!("{} [personal_data_granted]", w.message_en())
     );
 }

@@ -2,13 +2,13 @@
 
 use std::path::Path;
 
-use cv_portal_plugin::config::PluginConfig;
+use cv_portal_plugin::config::{ConfigWarning, PluginConfig};
 use cv_portal_plugin::{Issuer, Viewer};
 
 use crate::cli::{ConfigCheckArgs, Lang, LaunchUrlArgs};
 use crate::commands::{issuer_arg, subject_arg};
 use crate::error::{CliError, Status, config_problem_lines, one_line, show_path};
-use crate::io::{read_text_file_reason, write_stdout};
+use crate::io::{read_text_file_reason, write_stderr_lines, write_stdout};
 
 /// Reads and validates one configuration file. An unreadable file is `error[io]`, exit 2; an
 /// invalid one lists every problem, exit 1.
@@ -18,13 +18,31 @@ fn load_config(path: &Path, lang: Lang) -> Result<PluginConfig, CliError> {
     PluginConfig::from_json(&json).map_err(|errors| CliError::config_file(path, &errors, lang))
 }
 
+/// A valid configuration's warnings as `warning[CODE]: FILE: message` lines.
+fn warning_lines(path: &Path, warnings: &[ConfigWarning], lang: Lang) -> Vec<String> {
+    let file = show_path(path);
+    warnings
+        .iter()
+        .map(|w| {
+            let message = match lang {
+                Lang::En => w.message_en(),
+                Lang::PtBr => w.message_pt_br(),
+            };
+            one_line(&format!("warning[{}]: {file}: {message}", w.code()))
+        })
+        .collect()
+}
+
 /// `cvplugin config check`: validates every file, printing `FILE: ok` on stdout for the valid
-/// ones. The returned error (if any) names the first failing file in its first line and lists
-/// the problems of every failing file in its details; its status is 2 if a file could not be
-/// read, else 1.
+/// ones and their warnings (`warning[CODE]: FILE: message`) on stderr. The returned error (if
+/// any) names the first failing file in its first line and lists the problems of every failing
+/// file in its details, then the warnings (so that the first stderr line is still the
+/// `error[CODE]` line); its status is 2 if a file could not be read, else 1. Warnings alone do
+/// not fail.
 pub fn check(args: ConfigCheckArgs) -> Result<(), CliError> {
     let mut failure: Option<CliError> = None;
     let mut details = Vec::new();
+    let mut warnings = Vec::new();
     let mut unreadable = false;
     for path in &args.files {
         let error = match read_text_file_reason(path) {
@@ -37,7 +55,8 @@ pub fn check(args: ConfigCheckArgs) -> Result<(), CliError> {
                 CliError::io(format!("{}: {reason}", show_path(path)))
             }
             Ok(json) => match PluginConfig::from_json(&json) {
-                Ok(_) => {
+                Ok(config) => {
+                    warnings.extend(warning_lines(path, &config.warnings(), args.lang));
                     write_stdout(&format!("{}: ok\n", show_path(path)))?;
                     continue;
                 }
@@ -50,13 +69,17 @@ pub fn check(args: ConfigCheckArgs) -> Result<(), CliError> {
         failure.get_or_insert(error);
     }
     match failure {
-        None => Ok(()),
+        None => {
+            write_stderr_lines(&warnings);
+            Ok(())
+        }
         Some(mut first) => {
             first.status = if unreadable {
                 Status::Failed
             } else {
                 Status::Rejected
             };
+            details.extend(warnings);
             first.details = details;
             Err(first)
         }
