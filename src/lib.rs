@@ -184,8 +184,8 @@ pub use verify::{
 // The portal: configuration, menus, markup, minting.
 #[cfg(feature = "portal")]
 pub use config::{
-    AuthConfig, ConfigError, ConfigErrorKind, ConfigErrors, Dimension, Icon, IframeSize,
-    PluginConfig, PluginConfigBuilder, PluginKind, VisibleTo,
+    AuthConfig, ConfigError, ConfigErrorKind, ConfigErrors, ConfigWarning, Dimension, Icon,
+    IframeSize, PluginConfig, PluginConfigBuilder, PluginKind, VisibleTo,
 };
 #[cfg(feature = "portal")]
 pub use issue::{IssueError, Issuer, IssuerBuilder, LaunchToken};

@@ -224,8 +224,9 @@ pub enum ConfigCommand {
     #[command(after_help = "\
 For each valid FILE, `FILE: ok` is printed on stdout. For an invalid one, every problem is listed
 on stderr as `FILE: CODE at PATH: message` (PATH is `(document)` for the file as a whole), after a
-first line `error[CODE]: ...` naming the first problem. Exit status: 0 if every file is valid, 1 if
-any is invalid, 2 if any could not be read.
+first line `error[CODE]: ...` naming the first problem. A valid file may also print
+`warning[CODE]: FILE: message` on stderr (e.g. `personal_data_granted`); warnings do not change the
+exit status. Exit status: 0 if every file is valid, 1 if any is invalid, 2 if any could not be read.
 
 Examples:
   cvplugin config check financeiro.json assembleias.json
