@@ -92,3 +92,41 @@ impl EndpointError {
         "client_data_too_large",
     ];
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_codes_list_the_variants_and_never_clash_with_verification() {
+        let every_variant = [
+            EndpointError::MissingToken,
+            EndpointError::InvalidRequest { reason: "" },
+            EndpointError::PluginNotFound,
+            EndpointError::PluginInactive,
+            EndpointError::NotVisibleToViewer {
+                role: Role::Cliente,
+            },
+            EndpointError::ClientNotFound,
+            EndpointError::ClientDataTooLarge { len: 1, max: 0 },
+        ];
+        let codes: Vec<&str> = every_variant.iter().map(EndpointError::code).collect();
+        assert_eq!(codes, EndpointError::ENDPOINT_CODES);
+        let statuses: Vec<u16> = every_variant
+            .iter()
+            .map(EndpointError::http_status)
+            .collect();
+        assert_eq!(statuses, [401, 400, 401, 403, 403, 404, 500]);
+        for code in EndpointError::ENDPOINT_CODES {
+            assert!(!VerifyError::ALL_CODES.contains(code), "{code}");
+        }
+        assert_eq!(
+            EndpointError::Token(VerifyError::Replayed).http_status(),
+            401
+        );
+        assert_eq!(
+            EndpointError::Token(VerifyError::KeysUnavailable { last_failure: None }).http_status(),
+            503
+        );
+    }
+}
