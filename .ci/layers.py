@@ -6,6 +6,7 @@ Layers, bottom to top (a module may use its own layer and those below, never tho
   shared: keys (without keys/signing.rs, keys/pkcs8.rs), provider
   vendor: verify, replay, keys/cache.rs
   portal: config, menu, render, viewer, issue, html, keys/signing.rs, keys/pkcs8.rs
+  service: data_endpoint (the portal's client-data endpoint, built on both sides)
 and vendor and portal never use each other. Unit tests (`#[cfg(test)] mod tests` and
 src/keys/tests.rs) may use anything. Reads `crate::<module>` paths in src/ (not src/bin).
 """
@@ -20,12 +21,14 @@ LAYER = {
     "verify": "vendor", "replay": "vendor", "keys/cache": "vendor",
     "config": "portal", "menu": "portal", "render": "portal", "viewer": "portal",
     "issue": "portal", "html": "portal", "keys/signing": "portal", "keys/pkcs8": "portal",
+    "data_endpoint": "service",
 }
 ALLOWED = {
     "base": {"base"},
     "shared": {"base", "shared"},
     "vendor": {"base", "shared", "vendor"},
     "portal": {"base", "shared", "portal"},
+    "service": {"base", "shared", "vendor", "portal", "service"},
 }
 
 

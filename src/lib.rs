@@ -149,6 +149,8 @@ pub mod verify;
 
 #[cfg(feature = "portal")]
 pub mod config;
+#[cfg(all(feature = "portal", feature = "vendor"))]
+pub mod data_endpoint;
 #[cfg(feature = "portal")]
 mod html;
 #[cfg(feature = "portal")]
@@ -186,6 +188,10 @@ pub use verify::{
 pub use config::{
     AuthConfig, ConfigError, ConfigErrorKind, ConfigErrors, ConfigWarning, Dimension, Icon,
     IframeSize, PluginConfig, PluginConfigBuilder, PluginKind, VisibleTo,
+};
+#[cfg(all(feature = "portal", feature = "vendor"))]
+pub use data_endpoint::{
+    Answer, ClientDataEndpoint, ClientDataEndpointBuilder, EndpointError, render_discovery,
 };
 #[cfg(feature = "portal")]
 pub use issue::{IssueError, Issuer, IssuerBuilder, LaunchToken};

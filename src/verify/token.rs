@@ -92,6 +92,13 @@ impl<'t> UntrustedToken<'t> {
         IssuerId::new(iss.as_ref()).map_err(|_| VerifyError::InvalidClaim { claim: "iss" })
     }
 
+    /// The `aud` claim, **unverified**: only to choose which plugin's verifier applies (the
+    /// portal's client-data endpoint serves every plugin of the portal).
+    #[cfg(feature = "portal")]
+    pub(crate) fn unverified_audience(&self) -> Result<Cow<'_, str>, VerifyError> {
+        parse_claims(&self.payload)?.aud.string("aud")
+    }
+
     /// The token's length in bytes.
     pub(crate) fn len(&self) -> usize {
         self.len
