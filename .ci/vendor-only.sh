@@ -26,7 +26,7 @@ done
 deps=$(mktemp)
 trap 'rm -f "$deps"' EXIT
 cargo rustc --lib "${features[@]}" --quiet -- --emit=dep-info="$deps" >/dev/null
-portal_files=$(grep -oE 'src/(config/[a-z_]+|menu|render|viewer|issue|html|keys/signing|keys/pkcs8)\.rs' "$deps" | sort -u || true)
+portal_files=$(grep -oE 'src/(config/[a-z_]+|data_endpoint/[a-z_]+|menu|render|viewer|issue|html|keys/signing|keys/pkcs8)\.rs' "$deps" | sort -u || true)
 if [ -n "$portal_files" ]; then
     echo "vendor-only build compiles portal modules:" >&2
     echo "$portal_files" >&2

@@ -159,6 +159,35 @@ fn refused(answer: &Answer, status: u16, code: &str) {
 }
 
 #[test]
+fn by_default_the_plugin_configurations_own_grants_apply() {
+    let clock = clock();
+    let issuer = portal(clock.clone());
+    let granted = plugin_with(PLUGIN, |j| j["client_data"] = serde_json::json!(["units"]));
+    let silent = plugin_with("boletos", |_| {});
+    assert!(
+        silent.client_data().is_empty(),
+        "nothing is granted by default"
+    );
+    let endpoint = ClientDataEndpoint::builder(issuer.issuer_id().clone(), issuer.jwks().clone())
+        .plugins([granted.clone(), silent.clone()])
+        .clock(clock)
+        .build();
+    let answer = endpoint.handle(
+        Some(&bearer(&mint(&issuer, &granted, Role::Cliente))),
+        maria,
+    );
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let data: ClientData = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!(data.fields(), [ClientDataField::Units]);
+    // A plugin granted nothing learns who the launch was for, and nothing else.
+    let answer = endpoint.handle(Some(&bearer(&mint(&issuer, &silent, Role::Cliente))), maria);
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let data: ClientData = serde_json::from_str(&answer.body).unwrap();
+    assert!(data.fields().is_empty());
+    assert_eq!(data.sub.as_str(), "48213");
+}
+
+#[test]
 fn a_first_redemption_answers_the_granted_fields_only() {
     let clock = clock();
     let issuer = portal(clock.clone());

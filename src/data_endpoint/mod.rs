@@ -83,12 +83,12 @@ impl Plugins {
 ///     .show_in_client_portal(true)
 ///     .iframe_size(Dimension::Percent(100), Dimension::Pixels(800))
 ///     .visible_to(VisibleTo::Cliente)
+///     .client_data([ClientDataField::Name])
 ///     .build()?;
 /// let launch = issuer.mint(&financeiro, &Viewer::new(SubjectId::new("48213")?, Role::Cliente))?;
 ///
 /// let endpoint = ClientDataEndpoint::builder(issuer.issuer_id().clone(), issuer.jwks().clone())
-///     .plugins([financeiro])
-///     .grants(|_plugin| vec![ClientDataField::Name])
+///     .plugins([financeiro]) // granted: `client_data: ["name"]` (see above)
 ///     .build();
 /// let lookup = |sub: &SubjectId, role: Role| {
 ///     Some(ClientData {
@@ -142,7 +142,7 @@ impl ClientDataEndpoint {
             issuer,
             keys,
             plugins: Plugins::List(Vec::new()),
-            grants: Box::new(|_| Vec::new()),
+            grants: Box::new(|plugin| plugin.client_data().to_vec()),
             guard: None,
             clock: Arc::new(SystemClock),
         }
@@ -295,8 +295,10 @@ impl ClientDataEndpointBuilder {
         self
     }
 
-    /// The fields each plugin was granted ("dados do cliente"); every other field is removed
-    /// from the answer, whatever the lookup returned. Default: none.
+    /// Overrides the fields each plugin is granted ("dados do cliente"); every other field is
+    /// removed from the answer, whatever the lookup returned. Default: the plugin
+    /// configuration's own grants, [`PluginConfig::client_data`] (none unless the admin granted
+    /// some).
     pub fn grants(
         mut self,
         grants: impl Fn(&PluginConfig) -> Vec<ClientDataField> + Send + Sync + 'static,
