@@ -425,6 +425,14 @@ fn hostile_rows() -> Vec<Row> {
             r#"{"error":"expired","error":"replayed"}"#,
             Error("data_token_refused", None, DataFault::Token),
         ),
+        // A body that is not UTF-8 is not JSON, whatever a lenient parser would read in it.
+        row(
+            "401-body-not-utf8",
+            401,
+            Some(invalid_token("expired")),
+            b"{\"error\":\"replayed\",\"error_description\":\"f\x8e\"}".to_vec(),
+            Error("data_token_refused", Some("expired"), DataFault::Token),
+        ),
         // Odd quoting and header injection in WWW-Authenticate.
         row(
             "401-header-crlf",
@@ -846,15 +854,60 @@ fn corpus_rows() -> Vec<Row> {
     rows
 }
 
+/// Seeds that are not rows: the 64 KiB boundary (flag bit 1 pads the body to the limit, bit 2
+/// one byte past it) and discovery documents, which the target also reads.
+fn extra_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let small = br#"{"sub":"1","role":"cliente","plugin":"p"}"#;
+    let seed = |status: u16, flags: u8, body: &[u8]| {
+        let mut data = status.to_le_bytes().to_vec();
+        data.push(flags);
+        data.extend_from_slice(body);
+        data
+    };
+    let local = discovery(
+        "http://localhost:8080",
+        1,
+        "http://127.0.0.1:8080/jwks",
+        "http://[::1]:8080/d",
+    );
+    let slash = format!("{ISSUER}/");
+    vec![
+        ("boundary-64k", seed(200, 2, small)),
+        ("boundary-64k-plus-1", seed(200, 6, small)),
+        (
+            "discovery-documented",
+            seed(200, 0, discovery(ISSUER, 1, JWKS, ENDPOINT).as_bytes()),
+        ),
+        (
+            "discovery-trailing-slash",
+            seed(200, 0, discovery(&slash, 1, JWKS, ENDPOINT).as_bytes()),
+        ),
+        (
+            "discovery-version-2",
+            seed(200, 0, discovery(ISSUER, 2, JWKS, ENDPOINT).as_bytes()),
+        ),
+        ("discovery-loopback-http", seed(200, 0, local.as_bytes())),
+    ]
+}
+
+fn all_seeds() -> Vec<(String, Vec<u8>)> {
+    let rows = corpus_rows()
+        .into_iter()
+        .map(|row| (row.name.to_owned(), fuzz_input(&row)));
+    let extra = extra_seeds()
+        .into_iter()
+        .map(|(name, data)| (name.to_owned(), data));
+    rows.chain(extra).collect()
+}
+
 #[test]
 fn seed_corpus_holds_every_row() {
-    for row in corpus_rows() {
-        let path = format!("{CORPUS}/{}", row.name);
+    for (name, data) in all_seeds() {
+        let path = format!("{CORPUS}/{name}");
         let found = std::fs::read(&path)
             .unwrap_or_else(|e| panic!("{path}: {e}; run write_client_data_answer_corpus"));
         assert_eq!(
-            found,
-            fuzz_input(&row),
+            found, data,
             "{path} is stale; run write_client_data_answer_corpus"
         );
     }
@@ -864,7 +917,7 @@ fn seed_corpus_holds_every_row() {
 #[ignore = "writes fuzz/corpus/client_data_answer: run by hand after changing a row"]
 fn write_client_data_answer_corpus() {
     std::fs::create_dir_all(CORPUS).unwrap();
-    for row in corpus_rows() {
-        std::fs::write(format!("{CORPUS}/{}", row.name), fuzz_input(&row)).unwrap();
+    for (name, data) in all_seeds() {
+        std::fs::write(format!("{CORPUS}/{name}"), data).unwrap();
     }
 }

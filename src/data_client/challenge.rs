@@ -30,9 +30,9 @@ impl BearerChallenge {
     /// Reads the first `Bearer` challenge of a `WWW-Authenticate` value (the scheme compared
     /// without regard to case, as are parameter names). `None` when the value is longer than
     /// [`MAX_CHALLENGE_LEN`], is not in the header's syntax (an unterminated or unescaped quote,
-    /// a control character, a parameter repeated within a challenge), or has no `Bearer`
-    /// challenge. Parameters other than `realm`, `error`, `error_description` and `scope` are
-    /// ignored.
+    /// a control character, C1 controls included, a parameter repeated within a challenge), or
+    /// has no `Bearer` challenge. Parameters other than `realm`, `error`, `error_description`
+    /// and `scope` are ignored.
     pub fn parse(header: &str) -> Option<BearerChallenge> {
         if header.len() > MAX_CHALLENGE_LEN {
             return None;
@@ -176,7 +176,13 @@ fn parse_value(input: &[u8]) -> Option<String> {
                 _ => return None,
             }
         }
-        (String::from_utf8(out).ok()?, &input[i + 1..])
+        // obs-text is bytes, and may spell a C1 control (U+0080..U+009F) in UTF-8: refused
+        // like the ASCII controls, so no value can drive a terminal that reads a log.
+        let text = String::from_utf8(out).ok()?;
+        if text.chars().any(|c| c != '\t' && c.is_control()) {
+            return None;
+        }
+        (text, &input[i + 1..])
     } else {
         let (token, rest) = take_token(input);
         if token.is_empty() {
@@ -310,6 +316,8 @@ mod tests {
             "Bearer error=\"a\"\r\nX: y",
             "Bearer error=\"\u{0}\"",
             "Bearer error=\"\u{7f}\"",
+            "Bearer error=\"\u{9b}31m\"",
+            "Bearer error=\"\\\u{85}\"",
             "Bearer\terror=\"x\"",
             "=x",
             "error=\"x\"",

@@ -265,8 +265,10 @@ pub fn read_client_data(
             problem: JsonProblem::of(&e),
         });
     }
-    let body_code = serde_json::from_slice::<ErrorBody>(body)
+    // UTF-8 checked first: serde_json skips the members it ignores without checking theirs.
+    let body_code = std::str::from_utf8(body)
         .ok()
+        .and_then(|text| serde_json::from_str::<ErrorBody>(text).ok())
         .and_then(|b| ServerCode::new(&b.error));
     if status == 404 {
         return Err(match body_code {
