@@ -921,3 +921,54 @@ fn write_client_data_answer_corpus() {
         std::fs::write(format!("{CORPUS}/{name}"), data).unwrap();
     }
 }
+
+// ---- The whole vendor flow, with a token minted by the portal's side ---------------------------
+
+#[cfg(feature = "portal")]
+#[test]
+fn a_verified_launch_redeems_for_its_own_data_only() {
+    use cv_portal_plugin::data_client::read_client_data_for;
+    use cv_portal_plugin::{
+        Algorithm, Dimension, Icon, Issuer, KeySet, PluginConfig, Role, SigningKey, SubjectId,
+        Verifier, Viewer, VisibleTo,
+    };
+
+    let plugin = PluginConfig::builder()
+        .id("financeiro")
+        .name("Financeiro")
+        .link("https://erp.example.com/portal/financeiro")
+        .icon(Icon::Alerta)
+        .title("Financeiro")
+        .show_in_client_portal(true)
+        .iframe_size(Dimension::Percent(100), Dimension::Pixels(800))
+        .visible_to(VisibleTo::Cliente)
+        .build()
+        .unwrap();
+    let portal = Issuer::new(
+        issuer(ISSUER),
+        SigningKey::generate(Algorithm::EdDSA).unwrap(),
+    );
+    let maria = Viewer::new(SubjectId::new("48213").unwrap(), Role::Cliente);
+    let launch = portal.mint(&plugin, &maria).unwrap();
+    let verifier = Verifier::builder(issuer(ISSUER), "financeiro".parse().unwrap())
+        .key_set(KeySet::from_jwks_json(&portal.jwks().to_jwks_json()).unwrap())
+        .build()
+        .unwrap();
+    let claims = verifier.verify(launch.token()).unwrap();
+
+    let discovery_body = discovery(ISSUER, 1, JWKS, ENDPOINT);
+    let document = read_discovery(&issuer(ISSUER), 200, discovery_body.as_bytes()).unwrap();
+    let request = ClientDataRequest::new(&document.client_data_endpoint, launch.token()).unwrap();
+    assert_eq!(request.headers()[0].1, format!("Bearer {}", launch.token()));
+    assert!(!format!("{request:?}").contains(launch.token()));
+
+    let data = read_client_data_for(&claims, 200, None, FULL.as_bytes()).unwrap();
+    assert_eq!(data.name.as_deref(), Some("Maria Souza"));
+    let someone_else = FULL.replace("48213", "48214");
+    assert_eq!(
+        read_client_data_for(&claims, 200, None, someone_else.as_bytes())
+            .unwrap_err()
+            .code(),
+        "data_not_for_this_launch"
+    );
+}

@@ -321,6 +321,14 @@ pub enum ClientDataError {
         /// What is wrong.
         problem: JsonProblem,
     },
+    /// The data is not for the launch the token was redeemed for: its `sub`, `role` or `plugin`
+    /// is not the verified token's (a cache or a proxy answering for someone else). Raised by
+    /// [`read_client_data_for`](super::read_client_data_for); the values are not shown.
+    #[error("the client data's {member} is not the verified launch token's")]
+    NotForThisLaunch {
+        /// `sub`, `role` or `plugin`.
+        member: &'static str,
+    },
 }
 
 impl ClientDataError {
@@ -337,6 +345,7 @@ impl ClientDataError {
             ClientDataError::UnexpectedStatus { .. } => "data_unexpected_status",
             ClientDataError::TooLarge { .. } => "data_answer_too_large",
             ClientDataError::InvalidData { .. } => "data_answer_invalid",
+            ClientDataError::NotForThisLaunch { .. } => "data_not_for_this_launch",
         }
     }
 
@@ -351,6 +360,7 @@ impl ClientDataError {
         "data_unexpected_status",
         "data_answer_too_large",
         "data_answer_invalid",
+        "data_not_for_this_launch",
     ];
 
     /// The code the portal answered with (`client_not_found`, `expired`, `plugin_inactive`,
@@ -384,7 +394,8 @@ impl ClientDataError {
             | ClientDataError::RequestRefused { .. }
             | ClientDataError::UnexpectedStatus { .. }
             | ClientDataError::TooLarge { .. }
-            | ClientDataError::InvalidData { .. } => DataFault::Protocol,
+            | ClientDataError::InvalidData { .. }
+            | ClientDataError::NotForThisLaunch { .. } => DataFault::Protocol,
         }
     }
 }
@@ -478,6 +489,7 @@ mod tests {
             ClientDataError::InvalidData {
                 problem: JsonProblem::Truncated,
             },
+            ClientDataError::NotForThisLaunch { member: "sub" },
         ]
     }
 
@@ -550,6 +562,7 @@ mod tests {
                 Access,
                 Protocol,
                 Unavailable,
+                Protocol,
                 Protocol,
                 Protocol,
                 Protocol

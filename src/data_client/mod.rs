@@ -6,7 +6,8 @@
 //! discovery document's URLs are https (http only for loopback hosts), the document names
 //! exactly the issuer it was fetched for, bodies are bounded before they are parsed, a 404 is
 //! "no data" only when it says `client_not_found`, and nothing a server sent reaches an error
-//! message but a bounded excerpt of a URL and a snake_case code.
+//! message but a bounded excerpt of a URL and a snake_case code. With the verified claims at
+//! hand, [`read_client_data_for`] also checks that the data is that launch's person's.
 //!
 //! ```
 //! use cv_portal_plugin::data_client::{ClientDataRequest, discovery_url, read_client_data, read_discovery};
@@ -53,7 +54,8 @@ pub use error::{
 
 use crate::quoted::Quoted;
 use crate::wire::{
-    ClientData, DISCOVERY_PATH, DiscoveryDocument, IssuerId, MAX_TOKEN_LEN, PROTOCOL_VERSION,
+    ClientData, DISCOVERY_PATH, DiscoveryDocument, IssuerId, LaunchClaims, MAX_TOKEN_LEN,
+    PROTOCOL_VERSION,
 };
 
 /// The largest body of a discovery document or a client-data answer, in bytes (64 KiB); a
@@ -291,9 +293,70 @@ pub fn read_client_data(
     })
 }
 
+/// [`read_client_data`], then a check that the data is for the launch whose verified `claims`
+/// the token carried: the same `sub`, `role` and `plugin` (`aud`). A conforming portal always
+/// answers so; the check keeps a shared cache or a misrouting proxy from showing one person
+/// another's data ([`ClientDataError::NotForThisLaunch`]).
+pub fn read_client_data_for(
+    claims: &LaunchClaims,
+    status: u16,
+    www_authenticate: Option<&str>,
+    body: &[u8],
+) -> Result<ClientData, ClientDataError> {
+    let data = read_client_data(status, www_authenticate, body)?;
+    let member = if data.sub != *claims.subject() {
+        "sub"
+    } else if data.role != claims.role() {
+        "role"
+    } else if data.plugin != *claims.plugin() {
+        "plugin"
+    } else {
+        return Ok(data);
+    };
+    Err(ClientDataError::NotForThisLaunch { member })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_must_be_for_the_launch_it_was_redeemed_for() {
+        let claims = LaunchClaims {
+            iss: IssuerId::new("https://portal.example").unwrap(),
+            aud: "financeiro".parse().unwrap(),
+            sub: "48213".parse().unwrap(),
+            role: crate::wire::Role::Cliente,
+            iat: 0,
+            nbf: 0,
+            exp: 300,
+            jti: crate::wire::TokenId::parse("0123456789abcdef").unwrap(),
+        };
+        let read = |body: &str| read_client_data_for(&claims, 200, None, body.as_bytes());
+        assert!(read(r#"{"sub":"48213","role":"cliente","plugin":"financeiro"}"#).is_ok());
+        for (body, member) in [
+            (
+                r#"{"sub":"48214","role":"cliente","plugin":"financeiro"}"#,
+                "sub",
+            ),
+            (
+                r#"{"sub":"48213","role":"sindico","plugin":"financeiro"}"#,
+                "role",
+            ),
+            (
+                r#"{"sub":"48213","role":"cliente","plugin":"boletos"}"#,
+                "plugin",
+            ),
+        ] {
+            let error = read(body).unwrap_err();
+            assert_eq!(error, ClientDataError::NotForThisLaunch { member });
+            assert_eq!(error.fault(), DataFault::Protocol);
+            assert!(!error.to_string().contains("4821"), "{error}");
+        }
+        // Refusals pass through unchanged.
+        let refused = read_client_data_for(&claims, 404, None, br#"{"error":"client_not_found"}"#);
+        assert_eq!(refused, Err(ClientDataError::ClientNotFound));
+    }
 
     #[test]
     fn b64token_rules() {
