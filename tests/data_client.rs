@@ -200,9 +200,28 @@ fn hostile_rows() -> Vec<Row> {
         row(
             "401-too-large",
             401,
-            None,
+            Some(invalid_token("expired")),
             huge,
-            Error("data_answer_too_large", None, p),
+            Error("data_token_refused", Some("expired"), DataFault::Token),
+        ),
+        // An oversized refusal is read from its status and header alone.
+        row(
+            "503-huge-proxy-page",
+            503,
+            None,
+            format!("<html>{}</html>", " ".repeat(MAX_BODY_LEN)),
+            Error("data_portal_unavailable", None, DataFault::Unavailable),
+        ),
+        row(
+            "404-huge",
+            404,
+            None,
+            format!(
+                "{}{}",
+                error_body("client_not_found"),
+                " ".repeat(MAX_BODY_LEN)
+            ),
+            Error("data_endpoint_not_found", None, p),
         ),
         row(
             "200-deep",
@@ -874,6 +893,14 @@ fn extra_seeds() -> Vec<(&'static str, Vec<u8>)> {
     vec![
         ("boundary-64k", seed(200, 2, small)),
         ("boundary-64k-plus-1", seed(200, 6, small)),
+        (
+            "boundary-64k-plus-1-503",
+            seed(503, 6, error_body("keys_unavailable").as_bytes()),
+        ),
+        (
+            "boundary-64k-plus-1-404",
+            seed(404, 6, error_body("client_not_found").as_bytes()),
+        ),
         (
             "discovery-documented",
             seed(200, 0, discovery(ISSUER, 1, JWKS, ENDPOINT).as_bytes()),

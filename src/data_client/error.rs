@@ -307,7 +307,8 @@ pub enum ClientDataError {
         /// The status.
         status: u16,
     },
-    /// The body is larger than [`MAX_BODY_LEN`](super::MAX_BODY_LEN); it was not parsed.
+    /// A 200 answer's body is larger than [`MAX_BODY_LEN`](super::MAX_BODY_LEN); it was not
+    /// parsed.
     #[error("the answer's body is {len} bytes long; at most {max} are allowed")]
     TooLarge {
         /// Its length, in bytes.

@@ -241,7 +241,9 @@ struct ErrorBody {
 /// | 503 | [`ClientDataError::PortalUnavailable`] |
 /// | any other | [`ClientDataError::UnexpectedStatus`] |
 ///
-/// A body longer than [`MAX_BODY_LEN`] is refused before it is parsed. The code of a refusal
+/// A body longer than [`MAX_BODY_LEN`] is never parsed: a 200 answer with one is
+/// [`ClientDataError::TooLarge`], a refusal with one is read from its status and header alone
+/// (a 404 then is [`ClientDataError::EndpointNotFound`]). The code of a refusal
 /// ([`ClientDataError::server_code`]) is the body's `error`, or else the `WWW-Authenticate`
 /// Bearer challenge's `error_description`, or else its `error`: the first that is a snake_case
 /// code.
@@ -253,13 +255,14 @@ pub fn read_client_data(
     if !matches!(status, 200 | 400 | 401 | 403 | 404 | 503) {
         return Err(ClientDataError::UnexpectedStatus { status });
     }
-    if body.len() > MAX_BODY_LEN {
-        return Err(ClientDataError::TooLarge {
-            len: body.len(),
-            max: MAX_BODY_LEN,
-        });
-    }
+    let oversized = body.len() > MAX_BODY_LEN;
     if status == 200 {
+        if oversized {
+            return Err(ClientDataError::TooLarge {
+                len: body.len(),
+                max: MAX_BODY_LEN,
+            });
+        }
         std::str::from_utf8(body).map_err(|_| ClientDataError::InvalidData {
             problem: JsonProblem::NotUtf8,
         })?;
@@ -267,9 +270,12 @@ pub fn read_client_data(
             problem: JsonProblem::of(&e),
         });
     }
-    // UTF-8 checked first: serde_json skips the members it ignores without checking theirs.
-    let body_code = std::str::from_utf8(body)
-        .ok()
+    // An oversized error body is not parsed: the status still says what happened (a proxy's
+    // large 503 page still means "retry"). UTF-8 is checked first: serde_json skips the members
+    // it ignores without checking theirs.
+    let body_code = (!oversized)
+        .then(|| std::str::from_utf8(body).ok())
+        .flatten()
         .and_then(|text| serde_json::from_str::<ErrorBody>(text).ok())
         .and_then(|b| ServerCode::new(&b.error));
     if status == 404 {
