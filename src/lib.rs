@@ -143,6 +143,8 @@ mod quoted;
 pub mod wire;
 
 #[cfg(feature = "vendor")]
+pub mod data_client;
+#[cfg(feature = "vendor")]
 pub mod replay;
 #[cfg(feature = "vendor")]
 pub mod verify;
@@ -170,6 +172,10 @@ pub use quoted::Quoted;
 pub use wire::{IdProblem, IssuerId, LaunchClaims, PluginId, Role, SubjectId, TokenId, WireError};
 
 // The vendor: verification, keys from the portal, single use.
+#[cfg(feature = "vendor")]
+pub use data_client::{
+    BearerChallenge, ClientDataError, ClientDataRequest, DataClientError, DataFault, ServerCode,
+};
 #[cfg(feature = "vendor")]
 pub use keys::{FetchError, KeyCache, KeysFailure};
 #[cfg(feature = "redis")]

@@ -81,6 +81,11 @@ fn launch_url_corpus() {
 }
 
 #[test]
+fn client_data_answer_corpus() {
+    assert!(replay("client_data_answer", props::client_data_answer::check) >= 40);
+}
+
+#[test]
 fn signing_key_corpus() {
     assert!(replay("signing_key", props::signing_key::check) >= 20);
 }

@@ -19,6 +19,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod client_data_answer;
 pub mod config;
 pub mod jwks;
 pub mod launch_url;
