@@ -758,6 +758,15 @@ mod tests {
         {
             use crate::verify::{VerifierConfigError as V, VerifyError};
             all.extend(VerifyError::ALL_CODES);
+            all.extend(crate::data_client::DataClientError::ALL_CODES);
+            all.extend(crate::data_client::ClientDataError::ALL_CODES);
+            // The endpoint refuses for the same two reasons the issuer refuses to mint, with the
+            // same codes (one condition, one code): counted once.
+            all.extend(
+                crate::data_endpoint::EndpointError::ENDPOINT_CODES
+                    .iter()
+                    .filter(|code| !crate::issue::IssueError::ALL_CODES.contains(code)),
+            );
             all.extend(
                 [
                     V::NoKeys,
