@@ -28,6 +28,7 @@ unavailable. A multi-portal vendor routes by [`UntrustedToken`] first.
 | [`KeySet`], [`PublicKey`], [`KeyCache`] | the portal's published keys |
 | [`ReplayGuard`], [`InMemoryReplayGuard`], `RedisReplayGuard` | single use |
 | [`VerifyError`], [`Fault`], [`KeyError`], [`ReplayError`] | errors with stable codes |
+| [`data_client`]: [`ClientDataRequest`], `read_discovery`, `read_client_data_for` | discovery and the person's data, over the vendor's own HTTP client |
 
 "##
 )]
@@ -42,6 +43,7 @@ unavailable. A multi-portal vendor routes by [`UntrustedToken`] first.
 | [`menu_for`], [`MenuEntry`], [`Viewer`], [`Surface`] | which plugins a logged-in person sees |
 | [`IframeAttributes`], [`render_iframe`] | safe iframe markup |
 | [`SigningKey`], [`Issuer`], [`LaunchToken`], [`IssueError`] | keys, minting, the launch URL or form POST |
+| `ClientDataEndpoint`, `render_discovery` (both features) | the client-data endpoint and the discovery document |
 
 "##
 )]
@@ -102,12 +104,18 @@ unavailable. A multi-portal vendor routes by [`UntrustedToken`] first.
 //!   (vendor); [`provider`]: the ring-backed jsonwebtoken provider the crate calls directly;
 #![cfg_attr(
     feature = "vendor",
-    doc = "- vendor (feature `vendor`): [`verify`] (strict verification), [`replay`] (single use);"
+    doc = "- vendor (feature `vendor`): [`verify`] (strict verification), [`replay`] (single use), \
+           [`data_client`] (discovery and client data);"
 )]
 #![cfg_attr(
     feature = "portal",
     doc = "- portal (feature `portal`): [`config`] (plugin configuration, bilingual errors), \
            [`menu`], [`render`] (iframe markup), [`viewer`], [`issue`] (minting);"
+)]
+#![cfg_attr(
+    all(feature = "portal", feature = "vendor"),
+    doc = "- both (features `portal` and `vendor`): [`data_endpoint`] (the portal's client-data \
+           endpoint, built on both sides);"
 )]
 //! - [`clock`]: injectable time.
 //!
