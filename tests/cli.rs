@@ -1951,25 +1951,25 @@ fn config_check_warns_about_personal_data_and_still_succeeds() {
             1,
         )
     };
-    dir.write("units.json", with_grants(r#"["units"]"#));
+    dir.write("none.json", VALID_CONFIG);
     dir.write(
         "personal.json",
         with_grants(r#"["units", "document", "name"]"#),
     );
 
-    // Units alone identify a property, not a person: no warning.
-    let out = run(&dir, &["config", "check", "units.json"]);
-    assert_eq!(out.ok(), "units.json: ok\n");
+    // Nothing granted: no warning.
+    let out = run(&dir, &["config", "check", "none.json"]);
+    assert_eq!(out.ok(), "none.json: ok\n");
     assert!(out.stderr.is_empty(), "{}", out.stderr);
 
-    let out = run(&dir, &["config", "check", "personal.json", "units.json"]);
-    assert_eq!(out.ok(), "personal.json: ok\nunits.json: ok\n");
+    let out = run(&dir, &["config", "check", "personal.json", "none.json"]);
+    assert_eq!(out.ok(), "personal.json: ok\nnone.json: ok\n");
     let lines: Vec<&str> = out.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{}", out.stderr);
     assert!(
         lines[0].starts_with(
             "warning[personal_data_granted]: personal.json: client_data grants personal data \
-             (name, document); deliver the plugin's launch by form POST"
+             (name, document, units); deliver the plugin's launch by form POST"
         ),
         "{}",
         lines[0]
@@ -1983,7 +1983,7 @@ fn config_check_warns_about_personal_data_and_still_succeeds() {
     assert!(
         out.stderr.starts_with(
             "warning[personal_data_granted]: personal.json: Dados do cliente: o plugin recebe \
-             dados pessoais (name, document); entregue o acesso ao plugin por POST de formulário"
+             dados pessoais (name, document, units); entregue o acesso ao plugin por POST de formulário"
         ),
         "{}",
         out.stderr

@@ -717,3 +717,75 @@ fn a_redemption_through_redis_is_once_across_instances() {
     assert_eq!(answer.status, 200, "{answer:?}");
     refused(&second.handle(Some(&header), maria), 401, "replayed");
 }
+
+/// The endpoint's own answers, read by the vendor's side of the crate: the two halves of the
+/// exchange agree on every row, not only on hand-written examples.
+#[test]
+fn the_vendor_reads_the_endpoints_real_answers() {
+    use cv_portal_plugin::DataFault;
+    use cv_portal_plugin::data_client::read_client_data_for;
+
+    let clock = clock();
+    let issuer = portal(clock.clone());
+    let financeiro = plugin(PLUGIN);
+    let inactive = plugin_with(PLUGIN, |j| j["active"] = false.into());
+    let endpoint = endpoint(&issuer, vec![financeiro.clone()], clock.clone());
+    let vendor = Verifier::builder(issuer.issuer_id().clone(), PLUGIN.parse().unwrap())
+        .key_set(issuer.jwks().clone())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let read = |answer: &Answer, claims| {
+        read_client_data_for(
+            claims,
+            answer.status,
+            answer.header("WWW-Authenticate"),
+            answer.body.as_bytes(),
+        )
+    };
+
+    // 200: the granted fields, for this launch.
+    let token = mint(&issuer, &financeiro, Role::Cliente);
+    let claims = vendor.verify(&token).unwrap();
+    let answer = endpoint.handle(Some(&bearer(&token)), maria);
+    let data = read(&answer, &claims).unwrap();
+    assert_eq!(
+        data.fields(),
+        [ClientDataField::Name, ClientDataField::Units]
+    );
+    // The same token again: refused as the token's fault, with the portal's code.
+    let again = endpoint.handle(Some(&bearer(&token)), maria);
+    let error = read(&again, &claims).unwrap_err();
+    assert_eq!(error.fault(), DataFault::Token);
+    assert_eq!(error.server_code(), Some("replayed"));
+
+    // 404: no data for this person.
+    let token = mint(&issuer, &financeiro, Role::Cliente);
+    let claims = vendor.verify(&token).unwrap();
+    let answer = endpoint.handle(Some(&bearer(&token)), |_, _| None);
+    assert_eq!(
+        read(&answer, &claims).unwrap_err().fault(),
+        DataFault::NoData
+    );
+
+    // 403: the plugin was switched off after the launch.
+    let token = mint(&issuer, &financeiro, Role::Cliente);
+    let claims = vendor.verify(&token).unwrap();
+    let off = ClientDataEndpoint::builder(issuer.issuer_id().clone(), issuer.jwks().clone())
+        .plugins([inactive])
+        .clock(clock.clone())
+        .build();
+    let answer = off.handle(Some(&bearer(&token)), maria);
+    let error = read(&answer, &claims).unwrap_err();
+    assert_eq!(error.fault(), DataFault::Access);
+    assert_eq!(error.server_code(), Some("plugin_inactive"));
+
+    // 401 after expiry, read from the real WWW-Authenticate and body.
+    let token = mint(&issuer, &financeiro, Role::Cliente);
+    let claims = vendor.verify(&token).unwrap();
+    clock.advance(3600);
+    let answer = endpoint.handle(Some(&bearer(&token)), maria);
+    let error = read(&answer, &claims).unwrap_err();
+    assert_eq!(error.fault(), DataFault::Token);
+    assert_eq!(error.server_code(), Some("expired"));
+}

@@ -44,7 +44,7 @@ const CLIENT_DATA: [(&str, bool); 5] = [
     ("email", true),
     ("document", true),
     ("phone", true),
-    ("units", false),
+    ("units", true),
 ];
 
 fn is_loopback(url: &url::Url) -> bool {

@@ -45,7 +45,8 @@
 //! purpose) and purpose limitation, and only the admin knows what a plugin is for. A plugin that
 //! shows a boleto may need `units` and nothing else; a default that shared everything would leak
 //! e-mail, phone and CPF to every vendor whose admin never thought about it. Granting a personal
-//! field ([`ClientDataField::is_personal`]) raises a [`ConfigWarning`]: deliver that plugin's
+//! field ([`ClientDataField::is_personal`]: all of them today, the units included) raises a
+//! [`ConfigWarning`]: deliver that plugin's
 //! launch by form POST, since a launch token leaked from a URL can read the data once.
 //!
 //! ```
@@ -382,7 +383,9 @@ impl PluginConfig {
     /// assert_eq!(warnings[0].code(), "personal_data_granted");
     /// assert_eq!(
     ///     warnings[0],
-    ///     ConfigWarning::PersonalDataGranted { fields: vec![ClientDataField::Document] }
+    ///     ConfigWarning::PersonalDataGranted {
+    ///         fields: vec![ClientDataField::Document, ClientDataField::Units]
+    ///     }
     /// );
     /// # Ok::<(), cv_portal_plugin::config::ConfigErrors>(())
     /// ```

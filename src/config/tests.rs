@@ -747,17 +747,13 @@ fn client_data_problems_are_each_reported_in_both_languages() {
 }
 
 #[test]
-fn granting_personal_data_warns_and_units_alone_does_not() {
-    let units = valid_builder()
-        .client_data([ClientDataField::Units])
-        .build()
-        .unwrap();
-    assert!(units.warnings().is_empty());
-    for &field in ClientDataField::ALL.iter().filter(|f| f.is_personal()) {
-        let config = valid_builder()
-            .client_data([ClientDataField::Units, field])
-            .build()
-            .unwrap();
+fn granting_any_client_data_warns_and_granting_none_does_not() {
+    assert!(valid_builder().build().unwrap().warnings().is_empty());
+    // Every field is personal data, the units included: tied to a known person they say where
+    // the person lives and what they signed.
+    for &field in ClientDataField::ALL {
+        assert!(field.is_personal(), "{field}");
+        let config = valid_builder().client_data([field]).build().unwrap();
         assert_eq!(
             config.warnings(),
             [ConfigWarning::PersonalDataGranted {
@@ -776,15 +772,16 @@ fn granting_personal_data_warns_and_units_alone_does_not() {
     assert_eq!(w.path(), "client_data");
     assert!(ConfigWarning::ALL_CODES.contains(&w.code()));
     assert!(
-        w.message_en()
-            .starts_with("client_data grants personal data (name, email, document, phone); "),
+        w.message_en().starts_with(
+            "client_data grants personal data (name, email, document, phone, units); "
+        ),
         "{}",
         w.message_en()
     );
     assert!(w.message_en().contains("form POST"));
     assert!(
         w.message_pt_br()
-            .contains("dados pessoais (name, email, document, phone)")
+            .contains("dados pessoais (name, email, document, phone, units)")
             && w.message_pt_br().contains("POST de formulário"),
         "{}",
         w.message_pt_br()

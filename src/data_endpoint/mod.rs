@@ -132,9 +132,12 @@ pub struct ClientDataEndpointBuilder {
 
 impl ClientDataEndpoint {
     /// Starts configuring the endpoint of the portal `issuer`, whose published keys are `keys`
-    /// (`issuer.jwks().clone()`; after a key rotation, build a new endpoint).
+    /// (`issuer.jwks().clone()`). The keys are a snapshot: after every key rotation, and at once
+    /// in an emergency rotation (a compromised key), build a new endpoint on every instance, or
+    /// tokens signed with a removed key keep redeeming data here after vendors refuse them.
     ///
-    /// Defaults: no plugins (every token is `plugin_not_found`), no field granted to any plugin,
+    /// Defaults: no plugins (every token is `plugin_not_found`), each plugin's own grants
+    /// ([`PluginConfig::client_data`], none unless granted),
     /// an in-memory redemption record (one process; several instances share a
     /// `RedisReplayGuard`), the system clock.
     pub fn builder(issuer: IssuerId, keys: KeySet) -> ClientDataEndpointBuilder {

@@ -53,10 +53,16 @@ impl ClientDataField {
         }
     }
 
-    /// Whether the field is personal data in the LGPD's sense on its own (everything but the
-    /// units, which identify a property).
+    /// Whether the field is personal data in the LGPD's sense (art. 5, I). Every field of today
+    /// is: even the units, tied to a known person, say where they live and what they signed.
     pub const fn is_personal(self) -> bool {
-        !matches!(self, ClientDataField::Units)
+        match self {
+            ClientDataField::Name
+            | ClientDataField::Email
+            | ClientDataField::Document
+            | ClientDataField::Phone
+            | ClientDataField::Units => true,
+        }
     }
 }
 
@@ -108,12 +114,20 @@ impl<'de> Deserialize<'de> for ClientDataField {
 /// assert_eq!(format!("{cpf:?}"), "Cpf(\"*********25\")");
 /// # Ok::<(), cv_portal_plugin::WireError>(())
 /// ```
+///
+/// A value can only be built by [`parse`](Self::parse) (or read from its JSON form, which parses),
+/// so a portal cannot send an unchecked or unnormalised number by mistake.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub enum TaxDocument {
-    /// A CPF: 11 digits.
-    Cpf(String),
-    /// A CNPJ: 12 alphanumeric characters then 2 check digits.
-    Cnpj(String),
+pub struct TaxDocument {
+    kind: DocumentKind,
+    /// Digits (and, for a CNPJ, upper-case letters), without punctuation; ASCII.
+    number: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum DocumentKind {
+    Cpf,
+    Cnpj,
 }
 
 impl TaxDocument {
@@ -125,31 +139,32 @@ impl TaxDocument {
             .chars()
             .filter(|c| !matches!(c, '.' | '-' | '/' | ' '))
             .collect();
-        if compact.len() == 11 && compact.bytes().all(|b| b.is_ascii_digit()) {
-            return valid_cpf(&compact)
-                .then_some(TaxDocument::Cpf(compact))
-                .ok_or_else(invalid);
-        }
-        if compact.len() == 14 {
-            return valid_cnpj(&compact)
-                .then_some(TaxDocument::Cnpj(compact))
-                .ok_or_else(invalid);
-        }
-        Err(invalid())
+        let kind = if compact.len() == 11
+            && compact.bytes().all(|b| b.is_ascii_digit())
+            && valid_cpf(&compact)
+        {
+            DocumentKind::Cpf
+        } else if compact.len() == 14 && valid_cnpj(&compact) {
+            DocumentKind::Cnpj
+        } else {
+            return Err(invalid());
+        };
+        Ok(TaxDocument {
+            kind,
+            number: compact,
+        })
     }
 
     /// The number, without punctuation.
     pub fn number(&self) -> &str {
-        match self {
-            TaxDocument::Cpf(n) | TaxDocument::Cnpj(n) => n,
-        }
+        &self.number
     }
 
     /// `cpf` or `cnpj`.
     pub fn kind(&self) -> &'static str {
-        match self {
-            TaxDocument::Cpf(_) => "cpf",
-            TaxDocument::Cnpj(_) => "cnpj",
+        match self.kind {
+            DocumentKind::Cpf => "cpf",
+            DocumentKind::Cnpj => "cnpj",
         }
     }
 }
@@ -197,13 +212,19 @@ fn valid_cnpj(text: &str) -> bool {
 
 impl fmt::Debug for TaxDocument {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let number = self.number();
-        let shown = number.len().saturating_sub(2);
-        let masked = format!("{}{}", "*".repeat(shown), &number[shown..]);
-        match self {
-            TaxDocument::Cpf(_) => f.debug_tuple("Cpf").field(&masked).finish(),
-            TaxDocument::Cnpj(_) => f.debug_tuple("Cnpj").field(&masked).finish(),
-        }
+        // By characters, so no input could make it slice inside one (the number is ASCII).
+        let count = self.number.chars().count();
+        let masked: String = self
+            .number
+            .chars()
+            .enumerate()
+            .map(|(i, c)| if i + 2 < count { '*' } else { c })
+            .collect();
+        let name = match self.kind {
+            DocumentKind::Cpf => "Cpf",
+            DocumentKind::Cnpj => "Cnpj",
+        };
+        f.debug_tuple(name).field(&masked).finish()
     }
 }
 
@@ -237,8 +258,9 @@ impl<'de> Deserialize<'de> for TaxDocument {
     }
 }
 
-/// One of the person's units in a development ("empreendimento").
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One of the person's units in a development ("empreendimento"). `Debug` shows which parts are
+/// present, not their values (personal data once tied to a person).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unit {
     /// The development ("empreendimento").
     pub empreendimento: String,
@@ -250,6 +272,15 @@ pub struct Unit {
     /// The portal's contract id for the unit, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_id: Option<String>,
+}
+
+impl fmt::Debug for Unit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Unit")
+            .field("bloco", &self.bloco.is_some())
+            .field("contract_id", &self.contract_id.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The answer of the portal's client-data endpoint: who the launch was for, and the fields the
@@ -414,6 +445,9 @@ mod tests {
         let json = serde_json::to_value(&data).unwrap();
         assert!(json.get("email").is_none() && json.get("document").is_none());
         assert!(!format!("{data:?}").contains("Maria"));
+        let unit = &data.units.as_ref().unwrap()[0];
+        let shown = format!("{unit:?}");
+        assert!(!shown.contains("Ipê") && !shown.contains("1204") && !shown.contains("C-2024"));
         // Wrong types are refused.
         assert!(
             serde_json::from_str::<ClientData>(
