@@ -999,3 +999,29 @@ fn a_verified_launch_redeems_for_its_own_data_only() {
         "data_not_for_this_launch"
     );
 }
+
+#[test]
+fn an_https_portal_may_not_point_the_vendor_at_loopback_http() {
+    let issuer = cv_portal_plugin::IssuerId::new("https://portal.example").unwrap();
+    let document = serde_json::json!({
+        "issuer": "https://portal.example", "protocol_version": 1,
+        "jwks_uri": "https://portal.example/jwks.json",
+        "client_data_endpoint": "http://127.0.0.1:6379/",
+        "token_signing_alg_values_supported": ["EdDSA"],
+    })
+    .to_string();
+    let error = cv_portal_plugin::data_client::read_discovery(&issuer, 200, document.as_bytes())
+        .unwrap_err();
+    assert_eq!(error.code(), "data_url_not_https");
+    // A portal in development, itself on loopback http, may.
+    let local = cv_portal_plugin::IssuerId::new("http://localhost:8080").unwrap();
+    let document = document
+        .replace(
+            "https://portal.example/jwks.json",
+            "http://localhost:8080/jwks.json",
+        )
+        .replace("https://portal.example", "http://localhost:8080");
+    assert!(
+        cv_portal_plugin::data_client::read_discovery(&local, 200, document.as_bytes()).is_ok()
+    );
+}

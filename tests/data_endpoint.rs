@@ -789,3 +789,33 @@ fn the_vendor_reads_the_endpoints_real_answers() {
     assert_eq!(error.fault(), DataFault::Token);
     assert_eq!(error.server_code(), Some("expired"));
 }
+
+#[test]
+fn a_vendor_never_sends_one_portals_token_to_another() {
+    use cv_portal_plugin::ClientDataRequest;
+
+    let clock = clock();
+    let issuer = portal(clock.clone());
+    let financeiro = plugin(PLUGIN);
+    let token = mint(&issuer, &financeiro, Role::Cliente);
+    let claims = Verifier::builder(issuer.issuer_id().clone(), PLUGIN.parse().unwrap())
+        .key_set(issuer.jwks().clone())
+        .clock(clock)
+        .build()
+        .unwrap()
+        .verify(&token)
+        .unwrap();
+    let discovery_of = |iss: &str| DiscoveryDocument {
+        issuer: cv_portal_plugin::IssuerId::new(iss).unwrap(),
+        protocol_version: 1,
+        jwks_uri: format!("{iss}/jwks.json"),
+        client_data_endpoint: format!("{iss}/api/client-data"),
+        token_signing_alg_values_supported: vec!["EdDSA".to_owned()],
+    };
+    let ours = ClientDataRequest::for_launch(&discovery_of(ISSUER), &claims, &token).unwrap();
+    assert_eq!(ours.url(), format!("{ISSUER}/api/client-data"));
+    let other = discovery_of("https://outro-portal.example.com.br");
+    let error = ClientDataRequest::for_launch(&other, &claims, &token).unwrap_err();
+    assert_eq!(error.code(), "discovery_issuer_mismatch");
+    assert!(!format!("{error} {error:?}").contains(&token));
+}

@@ -135,6 +135,25 @@ pub fn read_discovery(
         serde_json::from_slice(body).map_err(|e| invalid(JsonProblem::of(&e)))?;
     url::check(&document.jwks_uri, UrlRole::JwksUri)?;
     url::check(&document.client_data_endpoint, UrlRole::ClientDataEndpoint)?;
+    // Loopback http is for a portal in development: an https portal never sends the vendor's
+    // bearer tokens in plain text, not even to a service on the vendor's own host.
+    let is_https = |url: &str| {
+        url.get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+    };
+    if is_https(expected.as_str()) {
+        for (url, role) in [
+            (&document.jwks_uri, UrlRole::JwksUri),
+            (&document.client_data_endpoint, UrlRole::ClientDataEndpoint),
+        ] {
+            if !is_https(url) {
+                return Err(DataClientError::UrlNotHttps {
+                    role,
+                    found: Quoted::ascii(url),
+                });
+            }
+        }
+    }
     Ok(document)
 }
 
@@ -163,6 +182,23 @@ impl ClientDataRequest {
             url: endpoint.to_owned(),
             authorization: format!("Bearer {token}"),
         })
+    }
+
+    /// The request for the launch `claims` (verified from `token`) at the portal that
+    /// `discovery` describes: refused unless the token's issuer is that portal's, so a vendor
+    /// serving several portals never sends one portal's redeemable token to another.
+    pub fn for_launch(
+        discovery: &DiscoveryDocument,
+        claims: &LaunchClaims,
+        token: &str,
+    ) -> Result<ClientDataRequest, DataClientError> {
+        if claims.issuer() != &discovery.issuer {
+            return Err(DataClientError::IssuerMismatch {
+                expected: Quoted::ascii(claims.issuer().as_str()),
+                found: Quoted::ascii(discovery.issuer.as_str()),
+            });
+        }
+        ClientDataRequest::new(&discovery.client_data_endpoint, token)
     }
 
     /// `GET`.
