@@ -1941,16 +1941,18 @@ fn a_closed_stdout_is_not_a_panic() {
 // ------------------------------------------------------------------------------------------------
 // config check: client data grants and warnings
 
+/// `VALID_CONFIG` with `"client_data": GRANTS` (raw JSON).
+fn with_grants(grants: &str) -> String {
+    VALID_CONFIG.replacen(
+        "\"auth\": {",
+        &format!("\"client_data\": {grants},\n    \"auth\": {{"),
+        1,
+    )
+}
+
 #[test]
 fn config_check_warns_about_personal_data_and_still_succeeds() {
     let dir = TempDir::new("config-grants");
-    let with_grants = |grants: &str| {
-        VALID_CONFIG.replacen(
-            "\"auth\": {",
-            &format!("\"client_data\": {grants},\n    \"auth\": {{"),
-            1,
-        )
-    };
     dir.write("none.json", VALID_CONFIG);
     dir.write(
         "personal.json",
@@ -2014,13 +2016,6 @@ fn config_check_warns_about_personal_data_and_still_succeeds() {
 #[test]
 fn config_check_reports_client_data_problems() {
     let dir = TempDir::new("config-grants-bad");
-    let with_grants = |grants: &str| {
-        VALID_CONFIG.replacen(
-            "\"auth\": {",
-            &format!("\"client_data\": {grants},\n    \"auth\": {{"),
-            1,
-        )
-    };
     dir.write("unknown.json", with_grants(r#"["name", "cpf"]"#));
     let out = run(&dir, &["config", "check", "unknown.json"]);
     out.fails(1, "client_data_unknown_field");
