@@ -324,8 +324,8 @@ problems! {
     }
     K::IdEmpty => "id_empty" { en: EMPTY[0], pt: EMPTY[1] }
     K::IdTooLong { len } => "id_too_long" {
-        en: format!("is {len} bytes long; at most {} are allowed", PluginId::MAX_LEN),
-        pt: format!("tem {len} caracteres; o máximo permitido é {}", PluginId::MAX_LEN),
+        en: too_many_bytes(*len, PluginId::MAX_LEN)[0].clone(),
+        pt: too_many_bytes(*len, PluginId::MAX_LEN)[1].clone(),
     }
     K::IdInvalidCharacter { found } => "id_invalid_character" {
         en: format!("contains {found:?}; only ASCII letters, digits, '-', '_' and '.' are allowed"),
@@ -345,8 +345,8 @@ problems! {
     }
     K::NameControlCharacter => "name_control_character" { en: CONTROL[0], pt: CONTROL[1] }
     K::LinkTooLong { len } => "link_too_long" {
-        en: format!("is {len} bytes long; at most {} are allowed", PluginConfig::LINK_MAX_LEN),
-        pt: format!("tem {len} caracteres; o máximo permitido é {}", PluginConfig::LINK_MAX_LEN),
+        en: too_many_bytes(*len, PluginConfig::LINK_MAX_LEN)[0].clone(),
+        pt: too_many_bytes(*len, PluginConfig::LINK_MAX_LEN)[1].clone(),
     }
     K::LinkInvalid { problem } => "link_invalid" {
         en: format!("is not a valid URL ({})", problem.en()),
@@ -473,6 +473,15 @@ impl fmt::Display for ConfigErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.problem_en())
     }
+}
+
+/// "is N bytes long; at most M are allowed", in English and Portuguese (whose wording says
+/// "caracteres" today; see the closing note of issue 10).
+fn too_many_bytes(len: usize, max: usize) -> [String; 2] {
+    [
+        format!("is {len} bytes long; at most {max} are allowed"),
+        format!("tem {len} caracteres; o máximo permitido é {max}"),
+    ]
 }
 
 /// "has N characters; at most M are allowed", in English and Portuguese.
