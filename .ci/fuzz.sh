@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${FUZZ_SECONDS:-60}"
-read -r -a targets <<<"${FUZZ_TARGETS:-verify verify_claims jwks config launch_url signing_key client_data_answer}"
+read -r -a targets <<<"${FUZZ_TARGETS:-verify verify_claims jwks config launch_url signing_key client_data_answer data_endpoint}"
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "fuzz: installing cargo-fuzz"

@@ -301,6 +301,125 @@ fn the_vendor_single_use_and_the_redemption_are_separate_records() {
 }
 
 #[test]
+fn a_redemption_first_leaves_the_vendors_own_single_use_intact() {
+    let clock = clock();
+    let issuer = portal(clock.clone());
+    let financeiro = plugin(PLUGIN);
+    let shared: Arc<dyn ReplayGuard> = Arc::new(InMemoryReplayGuard::new());
+    let endpoint = ClientDataEndpoint::builder(issuer_id(), issuer.jwks().clone())
+        .plugins([financeiro.clone()])
+        .replay_guard(shared.clone())
+        .clock(clock.clone())
+        .build();
+    let vendor = Verifier::builder(issuer_id(), PLUGIN.parse().unwrap())
+        .key_set(KeySet::from_jwks_json(&issuer.jwks().to_jwks_json()).unwrap())
+        .replay_guard(shared)
+        .clock(clock)
+        .build()
+        .unwrap();
+    let token = mint(&issuer, &financeiro, Role::Cliente);
+    // A vendor that redeems before it verifies (or a retry after a crash in between): the
+    // redemption record must not make the vendor's own first verification read `replayed`.
+    assert_eq!(endpoint.handle(Some(&bearer(&token)), maria).status, 200);
+    vendor
+        .verify(&token)
+        .expect("the vendor's first use is still free");
+    assert_eq!(vendor.verify(&token).unwrap_err().code(), "replayed");
+    refused(
+        &endpoint.handle(Some(&bearer(&token)), maria),
+        401,
+        "replayed",
+    );
+}
+
+#[test]
+fn the_plugin_store_is_asked_only_for_authenticated_tokens() {
+    let clock = clock();
+    let issuer = portal(clock.clone());
+    let financeiro = plugin(PLUGIN);
+    let asked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let endpoint = {
+        let asked = Arc::clone(&asked);
+        let stored = Arc::new(financeiro.clone());
+        ClientDataEndpoint::builder(issuer_id(), issuer.jwks().clone())
+            .find_plugin(move |id| {
+                asked.lock().unwrap().push(id.as_str().to_owned());
+                (id == stored.id()).then(|| Arc::clone(&stored))
+            })
+            .clock(clock.clone())
+            .build()
+    };
+    let impostor = portal(clock.clone());
+    let genuine = mint(&issuer, &financeiro, Role::Cliente);
+    let forged = mint(&impostor, &plugin("invented"), Role::Cliente);
+    let spliced = format!(
+        "{}.{}",
+        genuine.split('.').next().unwrap(),
+        forged.split_once('.').unwrap().1
+    );
+    refused(
+        &endpoint.handle(Some(&bearer(&forged)), maria),
+        401,
+        "unknown_kid",
+    );
+    refused(
+        &endpoint.handle(Some(&bearer(&spliced)), maria),
+        401,
+        "bad_signature",
+    );
+    clock.advance(3600);
+    refused(
+        &endpoint.handle(Some(&bearer(&genuine)), maria),
+        401,
+        "expired",
+    );
+    assert!(
+        asked.lock().unwrap().is_empty(),
+        "the plugin store was queried for unauthenticated tokens: {:?}",
+        asked.lock().unwrap()
+    );
+    let fresh = mint(&issuer, &financeiro, Role::Cliente);
+    let removed = mint(&issuer, &plugin("removido"), Role::Cliente);
+    assert_eq!(endpoint.handle(Some(&bearer(&fresh)), maria).status, 200);
+    refused(
+        &endpoint.handle(Some(&bearer(&removed)), maria),
+        401,
+        "plugin_not_found",
+    );
+    assert_eq!(*asked.lock().unwrap(), [PLUGIN, "removido"]);
+}
+
+#[test]
+fn set_keys_drops_a_removed_key_at_once() {
+    let clock = clock();
+    let old = portal(clock.clone());
+    let financeiro = plugin(PLUGIN);
+    let endpoint = endpoint(&old, vec![financeiro.clone()], clock.clone());
+    // Warm the endpoint with the old key, so a cached verifier would keep accepting it.
+    let first = mint(&old, &financeiro, Role::Cliente);
+    assert_eq!(endpoint.handle(Some(&bearer(&first)), maria).status, 200);
+    let pending = mint(&old, &financeiro, Role::Cliente);
+
+    let new = portal(clock);
+    endpoint.set_keys(new.jwks().clone());
+    assert_eq!(endpoint.kids(), [new.kid()]);
+    refused(
+        &endpoint.handle(Some(&bearer(&pending)), maria),
+        401,
+        "unknown_kid",
+    );
+    let fresh = mint(&new, &financeiro, Role::Cliente);
+    assert_eq!(endpoint.handle(Some(&bearer(&fresh)), maria).status, 200);
+    // Redemptions recorded before the swap stay recorded.
+    endpoint.set_keys(old.jwks().clone());
+    refused(
+        &endpoint.handle(Some(&bearer(&first)), maria),
+        401,
+        "replayed",
+    );
+}
+
+#[test]
 fn a_token_for_a_plugin_the_portal_does_not_have_is_plugin_not_found() {
     let clock = clock();
     let issuer = portal(clock.clone());

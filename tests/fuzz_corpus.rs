@@ -86,6 +86,11 @@ fn client_data_answer_corpus() {
 }
 
 #[test]
+fn data_endpoint_corpus() {
+    assert!(replay("data_endpoint", props::data_endpoint::check) >= 12);
+}
+
+#[test]
 fn signing_key_corpus() {
     assert!(replay("signing_key", props::signing_key::check) >= 20);
 }
@@ -619,5 +624,27 @@ fn write_seed_corpora() {
     ];
     for (name, data) in launch_seeds {
         write("launch_url", name, &data);
+    }
+
+    // data_endpoint: mode byte, then its bytes (fuzz/props/data_endpoint.rs).
+    let endpoint_seeds: [(&str, Vec<u8>); 12] = [
+        ("no-header", vec![0]),
+        ("junk", [&[1u8][..], b"Basic dXNlcjpwYXNz"].concat()),
+        ("bearer-junk", [&[1u8][..], b"Bearer a.b.c"].concat()),
+        ("bearer-two-spaces", [&[1u8][..], b"Bearer  a.b.c"].concat()),
+        ("bearer-padding", [&[1u8][..], b"bearer a.b.c=="].concat()),
+        ("genuine-maria", vec![4, 0]),
+        ("genuine-no-data", vec![4, 1]),
+        ("genuine-inactive", vec![4, 2]),
+        ("genuine-hidden-role", vec![4, 3]),
+        ("genuine-removed", vec![4, 4]),
+        (
+            "spliced-claims",
+            [&[2u8, 0, 1][..], b"eyJpc3MiOiJ4In0"].concat(),
+        ),
+        ("scheme-case", [&[3u8, 0][..], b"BEARER\0"].concat()),
+    ];
+    for (name, data) in endpoint_seeds {
+        write("data_endpoint", name, &data);
     }
 }

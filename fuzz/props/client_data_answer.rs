@@ -22,7 +22,7 @@ use cv_portal_plugin::data_client::{
     BearerChallenge, ClientDataError, DataClientError, MAX_BODY_LEN, read_client_data,
     read_discovery,
 };
-use cv_portal_plugin::{IssuerId, wire::ClientData};
+use cv_portal_plugin::{IssuerId, Url, wire::ClientData};
 use serde_json::Value;
 
 use super::Input;
@@ -144,6 +144,24 @@ fn check_challenge(header: &str) {
     }
 }
 
+/// `https`, or `http` to a loopback host, judged by a full URL parse (a prefix such as
+/// `http://127.` would also pass `http://127.evil.example`).
+fn secure_or_loopback(url: &str) -> bool {
+    let Ok(parsed) = Url::parse(url) else {
+        return false;
+    };
+    let host = parsed.host_str().unwrap_or_default();
+    let ip = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>();
+    match parsed.scheme() {
+        "https" => !host.is_empty(),
+        "http" => host.eq_ignore_ascii_case("localhost") || ip.is_ok_and(|ip| ip.is_loopback()),
+        _ => false,
+    }
+}
+
 fn check_discovery(status: u16, body: &[u8]) {
     let expected = IssuerId::new(ISSUER).expect("issuer");
     match read_discovery(&expected, status, body) {
@@ -153,15 +171,8 @@ fn check_discovery(status: u16, body: &[u8]) {
             assert_eq!(document.issuer, expected);
             assert_eq!(document.protocol_version, 1);
             for url in [&document.jwks_uri, &document.client_data_endpoint] {
-                let lower = url.to_ascii_lowercase();
-                assert!(
-                    lower.starts_with("https://")
-                        || ["http://localhost", "http://127.", "http://[::1]"]
-                            .iter()
-                            .any(|p| lower.starts_with(p)),
-                    "insecure URL accepted: {url}"
-                );
                 assert!(url.bytes().all(|b| b.is_ascii_graphic()), "{url:?}");
+                assert!(secure_or_loopback(url), "insecure URL accepted: {url}");
             }
         }
         Err(error) => {
@@ -215,6 +226,22 @@ mod tests {
                 Err(ClientDataError::PortalUnavailable { code: None }),
             ),
         ];
+        for url in [
+            "http://127.evil.example/jwks",
+            "http://localhost.evil.example/jwks",
+            "http://[::1].example/x",
+            "ftp://portal.example/x",
+        ] {
+            assert!(!secure_or_loopback(url), "{url}");
+        }
+        for url in [
+            "https://portal.example/x",
+            "http://127.0.0.1:8080/x",
+            "http://[::1]/x",
+            "http://LOCALHOST/x",
+        ] {
+            assert!(secure_or_loopback(url), "{url}");
+        }
         for (status, body, answer) in wrong {
             let caught = catch_unwind(|| assert_agrees(status, None, body, &answer));
             assert!(caught.is_err(), "{status} {answer:?} passed the property");

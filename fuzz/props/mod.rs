@@ -11,6 +11,8 @@
 //!   [`test_sign`]) so the fuzzer reaches every check after the signature.
 //! - [`jwks`], [`config`]: parse → serialize → parse is stable, and parsing agrees with an
 //!   independent reading of the rules.
+//! - [`client_data_answer`], [`data_endpoint`]: the vendor reading the portal's answers, and the
+//!   portal's client-data endpoint on hostile `Authorization` values.
 //! - [`launch_url`]: a launch URL minted for an arbitrary plugin link keeps the link's origin,
 //!   path and query and carries exactly one `token`, which verifies.
 //!
@@ -21,6 +23,7 @@
 
 pub mod client_data_answer;
 pub mod config;
+pub mod data_endpoint;
 pub mod jwks;
 pub mod launch_url;
 pub mod reference;

@@ -112,12 +112,20 @@ impl Plugins {
 /// ```
 pub struct ClientDataEndpoint {
     issuer: IssuerId,
-    keys: KeySet,
     plugins: Plugins,
     grants: Box<Grants>,
     guard: Arc<dyn ReplayGuard>,
     clock: Arc<dyn Clock>,
-    verifiers: RwLock<HashMap<PluginId, Arc<Verifier>>>,
+    keys: RwLock<KeyState>,
+}
+
+/// The portal's current keys and the verifiers built over them, swapped together so that no
+/// verifier of an older key set outlives [`ClientDataEndpoint::set_keys`].
+struct KeyState {
+    keys: Arc<KeySet>,
+    /// Verifiers of plugin ids that authenticated tokens named (never an id read from a token
+    /// whose signature did not verify), at most [`VERIFIER_CACHE_MAX`].
+    verifiers: HashMap<PluginId, Arc<Verifier>>,
 }
 
 /// Configures a [`ClientDataEndpoint`].
@@ -132,9 +140,9 @@ pub struct ClientDataEndpointBuilder {
 
 impl ClientDataEndpoint {
     /// Starts configuring the endpoint of the portal `issuer`, whose published keys are `keys`
-    /// (`issuer.jwks().clone()`). The keys are a snapshot: after every key rotation, and at once
-    /// in an emergency rotation (a compromised key), build a new endpoint on every instance, or
-    /// tokens signed with a removed key keep redeeming data here after vendors refuse them.
+    /// (`issuer.jwks().clone()`). After every key rotation, and at once in an emergency rotation
+    /// (a compromised key), give every instance the new set with [`set_keys`](Self::set_keys),
+    /// or tokens signed with a removed key keep redeeming data here after vendors refuse them.
     ///
     /// Defaults: no plugins (every token is `plugin_not_found`), each plugin's own grants
     /// ([`PluginConfig::client_data`], none unless granted),
@@ -189,6 +197,24 @@ impl ClientDataEndpoint {
         &self.issuer
     }
 
+    /// Replaces the portal's keys, for example after a rotation or at once when a key is
+    /// compromised: from the return of this call, a token signed by a key missing from `keys`
+    /// is refused (`unknown_kid`), including by requests already in flight that had not yet
+    /// checked their signature. Redemptions already recorded are kept.
+    pub fn set_keys(&self, keys: KeySet) {
+        let mut state = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        *state = KeyState {
+            keys: Arc::new(keys),
+            verifiers: HashMap::new(),
+        };
+    }
+
+    /// The kids of the keys this endpoint accepts now.
+    pub fn kids(&self) -> Vec<String> {
+        let state = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        state.keys.iter().map(|k| k.kid().to_owned()).collect()
+    }
+
     /// The checks after §6, the redemption, the lookup and the grants.
     fn redeem(
         &self,
@@ -221,8 +247,10 @@ impl ClientDataEndpoint {
         Ok(data)
     }
 
-    /// §6 for the plugin the token claims; `plugin_not_found` only for a token that is otherwise
-    /// the portal's own, so a forged token with an invented `aud` still reads `bad_signature`.
+    /// §6 for the plugin the token claims, then the plugin's configuration. The configuration is
+    /// looked up only for a token whose every §6 check passed (its `aud` is then one the portal
+    /// minted for), so an unauthenticated request never reaches the portal's plugin store, and a
+    /// forged token with an invented `aud` reads `bad_signature` or `unknown_kid`.
     fn verify(
         &self,
         token: UntrustedToken<'_>,
@@ -231,49 +259,67 @@ impl ClientDataEndpoint {
             .unverified_audience()
             .ok()
             .and_then(|aud| PluginId::new(aud.into_owned()).ok());
-        let plugin = claimed.as_ref().and_then(|id| self.plugins.find(id));
-        let verifier = match (&claimed, &plugin) {
-            (Some(id), Some(_)) => self.cached_verifier(id),
-            // A placeholder plugin id: the checks before `aud` still run and report first.
-            (Some(id), None) => Arc::new(self.verifier(id.clone())),
-            (None, _) => Arc::new(
-                self.verifier(
-                    PluginId::new("unknown")
-                        .unwrap_or_else(|_| unreachable!("\"unknown\" is a valid plugin id")),
-                ),
-            ),
+        let Some(claimed) = claimed else {
+            // No plugin id could match: the checks before `aud` still run and report first.
+            let placeholder = PluginId::new("unknown")
+                .unwrap_or_else(|_| unreachable!("\"unknown\" is a valid plugin id"));
+            let (verifier, _) = self.verifier_for(&placeholder);
+            return match verifier.verify_untrusted(token) {
+                Ok(_) | Err(VerifyError::WrongAudience { .. }) => {
+                    Err(EndpointError::PluginNotFound)
+                }
+                Err(error) => Err(EndpointError::Token(error)),
+            };
         };
-        match (verifier.verify_untrusted(token), plugin) {
-            (Ok(claims), Some(plugin)) => Ok((claims, plugin)),
-            (Ok(_), None) | (Err(VerifyError::WrongAudience { .. }), None) => {
-                Err(EndpointError::PluginNotFound)
+        let (verifier, keys) = self.verifier_for(&claimed);
+        let claims = verifier
+            .verify_untrusted(token)
+            .map_err(EndpointError::Token)?;
+        self.remember(claimed, verifier, &keys);
+        let plugin = self
+            .plugins
+            .find(&claims.aud)
+            .ok_or(EndpointError::PluginNotFound)?;
+        Ok((claims, plugin))
+    }
+
+    /// The verifier for `plugin` over the current keys: the cached one, or a new one (not cached
+    /// until a token verifies with it), with the key set it was built on.
+    fn verifier_for(&self, plugin: &PluginId) -> (Arc<Verifier>, Arc<KeySet>) {
+        let state = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        let keys = Arc::clone(&state.keys);
+        match state.verifiers.get(plugin) {
+            Some(verifier) => (Arc::clone(verifier), keys),
+            None => {
+                drop(state);
+                (
+                    Arc::new(self.verifier(plugin.clone(), Arc::clone(&keys))),
+                    keys,
+                )
             }
-            (Err(error), _) => Err(EndpointError::Token(error)),
         }
     }
 
-    fn cached_verifier(&self, plugin: &PluginId) -> Arc<Verifier> {
-        let cache = self.verifiers.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(verifier) = cache.get(plugin) {
-            return Arc::clone(verifier);
+    /// Caches the verifier of an authenticated plugin id, unless the keys changed meanwhile or
+    /// the cache is full.
+    fn remember(&self, plugin: PluginId, verifier: Arc<Verifier>, keys: &Arc<KeySet>) {
+        {
+            let state = self.keys.read().unwrap_or_else(|e| e.into_inner());
+            if state.verifiers.contains_key(&plugin) || !Arc::ptr_eq(&state.keys, keys) {
+                return;
+            }
         }
-        let full = cache.len() >= VERIFIER_CACHE_MAX;
-        drop(cache);
-        let verifier = Arc::new(self.verifier(plugin.clone()));
-        if !full {
-            self.verifiers
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(plugin.clone(), Arc::clone(&verifier));
+        let mut state = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        if Arc::ptr_eq(&state.keys, keys) && state.verifiers.len() < VERIFIER_CACHE_MAX {
+            state.verifiers.entry(plugin).or_insert(verifier);
         }
-        verifier
     }
 
     /// A verifier for `plugin` with single use off: the endpoint records redemptions itself, in
     /// its own guard, after the plugin checks.
-    fn verifier(&self, plugin: PluginId) -> Verifier {
+    fn verifier(&self, plugin: PluginId, keys: Arc<KeySet>) -> Verifier {
         Verifier::builder(self.issuer.clone(), plugin)
-            .key_set(self.keys.clone())
+            .shared_key_set(keys)
             .clock(Arc::clone(&self.clock))
             .dangerous_disable_replay_guard()
             .build()
@@ -289,7 +335,8 @@ impl ClientDataEndpointBuilder {
     }
 
     /// Where to find a plugin's current configuration by id (for example the portal's database
-    /// or a cache of it), instead of a fixed list. Called once per request that gets that far.
+    /// or a cache of it), instead of a fixed list. Called once per request whose token passed
+    /// every check of PROTOCOL.md §6, never for an unauthenticated one.
     pub fn find_plugin(
         mut self,
         find: impl Fn(&PluginId) -> Option<Arc<PluginConfig>> + Send + Sync + 'static,
@@ -327,14 +374,16 @@ impl ClientDataEndpointBuilder {
     pub fn build(self) -> ClientDataEndpoint {
         ClientDataEndpoint {
             issuer: self.issuer,
-            keys: self.keys,
+            keys: RwLock::new(KeyState {
+                keys: Arc::new(self.keys),
+                verifiers: HashMap::new(),
+            }),
             plugins: self.plugins,
             grants: self.grants,
             guard: self
                 .guard
                 .unwrap_or_else(|| Arc::new(InMemoryReplayGuard::new())),
             clock: self.clock,
-            verifiers: RwLock::new(HashMap::new()),
         }
     }
 }
@@ -343,7 +392,7 @@ impl fmt::Debug for ClientDataEndpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientDataEndpoint")
             .field("issuer", &self.issuer)
-            .field("keys", &self.keys.len())
+            .field("kids", &self.kids())
             .finish_non_exhaustive()
     }
 }

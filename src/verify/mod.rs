@@ -76,6 +76,14 @@ impl VerifierBuilder {
         self
     }
 
+    /// Verify with a key set shared with other verifiers (the client-data endpoint builds one
+    /// verifier per plugin over the same set).
+    #[cfg(feature = "portal")]
+    pub(crate) fn shared_key_set(mut self, keys: Arc<KeySet>) -> Self {
+        self.keys = Some(Keys::Set(keys));
+        self
+    }
+
     /// Verify with a self-refreshing [`KeyCache`] (refetches on an unknown `kid`).
     pub fn key_cache(mut self, cache: Arc<KeyCache>) -> Self {
         self.keys = Some(Keys::Cache(cache));
