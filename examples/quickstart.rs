@@ -16,7 +16,7 @@
 use std::error::Error;
 use std::sync::Arc;
 
-use cv_portal_plugin::config::{Dimension, Icon, PluginConfig, VisibleTo};
+use cv_portal_plugin::config::{Delivery, Dimension, Icon, PluginConfig, VisibleTo};
 use cv_portal_plugin::data_client::{
     ClientDataRequest, discovery_url, read_client_data_for, read_discovery,
 };
@@ -60,11 +60,22 @@ fn main() -> Result<(), Box<dyn Error>> {
         ])
         .build()?;
     println!("{}\n", financeiro.to_json_pretty());
+    println!("  `config check` warns: personal data and a token in the link's query string.");
     for warning in financeiro.warnings() {
         println!("  warning[{}]", warning.code());
         println!("    en:    {}", warning.message_en());
         println!("    pt-BR: {}", warning.message_pt_br());
     }
+    // The admin follows the advice: the launch goes by form POST, out of URLs and logs.
+    let financeiro = financeiro
+        .to_builder()
+        .delivery(Delivery::FormPost)
+        .build()?;
+    println!(
+        "\n  With \"delivery\": \"{}\" the warning is gone ({} warnings).",
+        financeiro.delivery(),
+        financeiro.warnings().len()
+    );
     println!(
         "\n  The portal shows it in an iframe:\n  {}\n",
         IframeAttributes::for_plugin(&financeiro)
@@ -192,7 +203,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         launch.token().len(),
         &launch.token()[..40]
     );
-    println!("  It carries identifiers only, never personal data (it travels in a URL):");
+    println!("  It carries identifiers only, never personal data (a token may travel in a URL):");
     println!("    iss (issuer, the portal)   {}", claims.issuer());
     println!("    aud (audience, the plugin) {}", claims.plugin());
     println!("    sub (the person's id)      {}", claims.subject());
@@ -207,12 +218,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
     println!("    jti (this token's id)      {}", claims.token_id());
     println!(
-        "  iframe src: {}…",
-        &launch.launch_url().as_str()[..launch.launch_url().as_str().len().min(90)]
-    );
-    println!(
-        "  (or, kept out of URLs and logs: a {}-byte auto-submitting form POST page)",
+        "  Delivery {} (the plugin's setting): the iframe's document is a {}-byte page that",
+        launch.delivery(),
         launch.form_post_html().len()
+    );
+    println!("  POSTs the token to the link, so it never shows in a URL, a log or a Referer.");
+    println!(
+        "  (With \"query\" the iframe src would be {}…)",
+        &launch.launch_url().as_str()[..launch.launch_url().as_str().len().min(70)]
     );
 
     // ------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ use url::Url;
 
 use crate::b64;
 use crate::clock::{Clock, SystemClock};
-use crate::config::PluginConfig;
+use crate::config::{Delivery, PluginConfig};
 use crate::html;
 use crate::keys::{KeyError, KeySet, PublicKey, SigningKey};
 use crate::viewer::Viewer;
@@ -164,6 +164,7 @@ impl Issuer {
             token,
             claims,
             link: plugin.link().clone(),
+            delivery: plugin.delivery(),
             launch_url: OnceLock::new(),
         })
     }
@@ -212,6 +213,7 @@ pub struct LaunchToken {
     token: String,
     claims: LaunchClaims,
     link: Url,
+    delivery: Delivery,
     /// Built on first use: appending the token to the link is about half of minting's work
     /// besides the signature (BENCHMARKS.md), and a portal that delivers by form POST never
     /// needs it.
@@ -227,6 +229,34 @@ impl LaunchToken {
     /// The claims inside it.
     pub fn claims(&self) -> &LaunchClaims {
         &self.claims
+    }
+
+    /// How the plugin's configuration says to deliver this token ([`PluginConfig::delivery`]):
+    /// with [`Delivery::Query`], use [`launch_url`](Self::launch_url) as the iframe `src`; with
+    /// [`Delivery::FormPost`], serve [`form_post_html`](Self::form_post_html) as the iframe's
+    /// document. Both methods work whatever the setting; the vendor expects the configured one.
+    ///
+    /// ```
+    /// # use cv_portal_plugin::{Algorithm, Issuer, IssuerId, Role, SigningKey, SubjectId, Viewer};
+    /// # use cv_portal_plugin::config::{Delivery, Dimension, Icon, PluginConfig, VisibleTo};
+    /// # let issuer = Issuer::new(IssuerId::new("https://portal.example.com")?, SigningKey::generate(Algorithm::EdDSA)?);
+    /// let plugin = PluginConfig::builder()
+    ///     .id("financeiro").name("Financeiro").title("Financeiro").icon(Icon::Boleto)
+    ///     .link("https://erp.example.com/financeiro")
+    ///     .show_in_client_portal(true).visible_to(VisibleTo::Cliente)
+    ///     .iframe_size(Dimension::Percent(100), Dimension::Pixels(800))
+    ///     .delivery(Delivery::FormPost)
+    ///     .build()?;
+    /// let launch = issuer.mint(&plugin, &Viewer::new(SubjectId::new("48213")?, Role::Cliente))?;
+    /// let document = match launch.delivery() {
+    ///     Delivery::FormPost => launch.form_post_html(),
+    ///     _ => format!("<iframe src=\"{}\"></iframe>", launch.launch_url()),
+    /// };
+    /// assert!(document.contains("method=\"post\""));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn delivery(&self) -> Delivery {
+        self.delivery
     }
 
     /// The plugin link with the token appended as the `token` query parameter (path and any
@@ -273,6 +303,7 @@ impl fmt::Debug for LaunchToken {
             .field("token", &"[redacted]")
             .field("claims", &self.claims)
             .field("link", &self.link.as_str())
+            .field("delivery", &self.delivery)
             .finish()
     }
 }

@@ -200,8 +200,8 @@ pub use verify::{
 // The portal: configuration, menus, markup, minting.
 #[cfg(feature = "portal")]
 pub use config::{
-    AuthConfig, ConfigError, ConfigErrorKind, ConfigErrors, ConfigWarning, Dimension, Icon,
-    IframeSize, PluginConfig, PluginConfigBuilder, PluginKind, VisibleTo,
+    AuthConfig, ConfigError, ConfigErrorKind, ConfigErrors, ConfigWarning, Delivery, Dimension,
+    Icon, IframeSize, PluginConfig, PluginConfigBuilder, PluginKind, VisibleTo,
 };
 #[cfg(all(feature = "portal", feature = "vendor"))]
 pub use data_endpoint::{

@@ -498,6 +498,8 @@ fn write_seed_corpora() {
                 serde_json::json!({"width": "0px", "height": "250%"}),
             ),
         ),
+        ("delivery-form-post", with("delivery", "form_post".into())),
+        ("delivery-unknown", with("delivery", "fragment".into())),
         ("unknown-icon", with("icon", "caveira".into())),
         ("null-field", with("title", serde_json::Value::Null)),
         ("unknown-field", with("extra", true.into())),

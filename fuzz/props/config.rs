@@ -6,7 +6,7 @@
 //! - an accepted configuration obeys every documented rule, re-checked here on the value (id,
 //!   trimmed name and title, link scheme/host/userinfo/fragment/`token` parameter, lifetime,
 //!   iframe size, client-data grants once each in canonical order, a warning exactly when a
-//!   personal field is granted) and on the input (only the documented keys; the grants are the
+//!   personal field is granted and the delivery is the query parameter) and on the input (only the documented keys; the grants are the
 //!   names the input lists, nothing when it lists none);
 //! - a refusal lists at least one problem, each with a documented code, a path and messages in
 //!   both languages, none of which quotes the link's password.
@@ -14,12 +14,12 @@
 use std::net::IpAddr;
 
 use cv_portal_plugin::config::{
-    ConfigErrorKind, ConfigErrors, ConfigWarning, Dimension, PluginConfig,
+    ConfigErrorKind, ConfigErrors, ConfigWarning, Delivery, Dimension, PluginConfig,
 };
 use cv_portal_plugin::wire::ClientDataField;
 use serde_json::Value;
 
-const FIELDS: [&str; 13] = [
+const FIELDS: [&str; 14] = [
     "id",
     "name",
     "active",
@@ -32,11 +32,12 @@ const FIELDS: [&str; 13] = [
     "iframe_size",
     "visible_to",
     "auth",
+    "delivery",
     "client_data",
 ];
 
 /// The keys a configuration may leave out.
-const OPTIONAL: [&str; 2] = ["auth", "client_data"];
+const OPTIONAL: [&str; 3] = ["auth", "delivery", "client_data"];
 
 /// The client-data field names, in canonical order, and which of them are personal data.
 const CLIENT_DATA: [(&str, bool); 5] = [
@@ -160,10 +161,10 @@ pub fn assert_valid(config: &PluginConfig) {
         })
         .collect();
     let warnings = config.warnings();
-    if personal.is_empty() {
+    if personal.is_empty() || config.delivery() == Delivery::FormPost {
         assert!(
             warnings.is_empty(),
-            "a warning without personal data: {warnings:?}"
+            "a warning without personal data delivered by query: {warnings:?}"
         );
     } else {
         assert_eq!(
@@ -225,6 +226,16 @@ pub fn check(data: &[u8]) {
                     .iter()
                     .all(|f| OPTIONAL.contains(f) || input.get(f).is_some()),
                 "a required key is missing"
+            );
+            let delivery = match input.get("delivery").map(|d| d.as_str()) {
+                None | Some(Some("query")) => Delivery::Query,
+                Some(Some("form_post")) => Delivery::FormPost,
+                Some(other) => panic!("an undocumented delivery was accepted: {other:?}"),
+            };
+            assert_eq!(
+                config.delivery(),
+                delivery,
+                "delivery differs from the input"
             );
             let mut granted: Vec<String> = config
                 .client_data()

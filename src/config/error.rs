@@ -239,6 +239,11 @@ pub enum ConfigErrorKind {
     },
     /// `auth_lifetime_not_whole_seconds`: the lifetime has a fraction of a second.
     AuthLifetimeNotWholeSeconds,
+    /// `delivery_unknown`: not `query` or `form_post`.
+    DeliveryUnknown {
+        /// The value found (excerpt).
+        found: Quoted,
+    },
     /// `client_data_unknown_field`: a name in `client_data` that is not a [`ClientDataField`].
     ClientDataUnknownField {
         /// The name found (excerpt).
@@ -456,6 +461,10 @@ problems! {
         en: "must be a whole number of seconds",
         pt: "deve ser um número inteiro de segundos",
     }
+    K::DeliveryUnknown { found } => "delivery_unknown" {
+        en: format!("unknown value {found}; expected \"query\" or \"form_post\""),
+        pt: format!("valor {found} desconhecido; use \"query\" ou \"form_post\""),
+    }
     K::ClientDataUnknownField { found } => "client_data_unknown_field" {
         en: format!("unknown client data field {found}; valid fields are: {}", client_data_names()),
         pt: format!(
@@ -579,6 +588,7 @@ fn label(path: &str) -> Option<(&'static str, &'static str)> {
         "visible_to" => ("visible_to", "Visível para"),
         "auth" | "auth.type" => ("authentication type", "Tipo de autenticação"),
         "auth.token_lifetime_seconds" => ("token lifetime", "Duração do token"),
+        "delivery" => ("delivery", "Entrega do token"),
         "client_data" => ("client_data", "Dados do cliente"),
         _ => return None,
     })
@@ -728,6 +738,7 @@ mod tests {
             K::AuthUnsupported { found: q() },
             K::AuthLifetimeOutOfRange { found: q() },
             K::AuthLifetimeNotWholeSeconds,
+            K::DeliveryUnknown { found: q() },
             K::ClientDataUnknownField { found: q() },
             K::ClientDataDuplicateField {
                 field: ClientDataField::Name,

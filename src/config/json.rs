@@ -9,13 +9,14 @@ use serde::de::{MapAccess, SeqAccess, Visitor};
 use super::auth::check_lifetime_seconds;
 use super::error::{ConfigError, ConfigErrorKind, ConfigErrors, JsonType};
 use super::{
-    AuthConfig, Draft, Icon, IframeSize, PluginConfig, PluginKind, VisibleTo, link, size::Dimension,
+    AuthConfig, Delivery, Draft, Icon, IframeSize, PluginConfig, PluginKind, VisibleTo, link,
+    size::Dimension,
 };
 use crate::quoted::Quoted;
 use crate::wire::ClientDataField;
 
 /// The top-level keys, in the order of the documented JSON form.
-pub(crate) const FIELDS: [&str; 13] = [
+pub(crate) const FIELDS: [&str; 14] = [
     "id",
     "name",
     "active",
@@ -28,6 +29,7 @@ pub(crate) const FIELDS: [&str; 13] = [
     "iframe_size",
     "visible_to",
     "auth",
+    "delivery",
     "client_data",
 ];
 const SIZE_FIELDS: [&str; 2] = ["width", "height"];
@@ -143,6 +145,7 @@ pub(crate) fn from_tree(tree: &Tree) -> Result<PluginConfig, ConfigErrors> {
         size,
         visible_to,
         auth,
+        delivery,
         client_data,
     ] = read_object(entries, &FIELDS, "", &mut d.errors);
 
@@ -176,6 +179,13 @@ pub(crate) fn from_tree(tree: &Tree) -> Result<PluginConfig, ConfigErrors> {
     if let Some(entries) = auth.and_then(|t| d.object(t, "auth")) {
         d.auth = read_auth(entries, &mut d);
     }
+    d.delivery = match delivery {
+        // Optional: the query parameter unless chosen otherwise.
+        None => Some(Delivery::Query),
+        Some(tree) => d
+            .string(tree, "delivery")
+            .and_then(|s| d.record("delivery", Delivery::parse_kind(s).map_err(|k| vec![k]))),
+    };
     d.client_data = match client_data {
         // Optional: nothing is shared unless granted.
         None => Some(Vec::new()),

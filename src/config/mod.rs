@@ -24,6 +24,7 @@
 //! | `iframe_size`           | Tamanho do iframe            | [`IframeSize`]                     | `width` and `height`, each `"100px"`–`"4096px"` or `"1%"`–`"100%"` |
 //! | `visible_to`            | Visível para                 | [`VisibleTo`]                      | `"cliente"`, `"sindico"` or `"cliente_e_sindico"` |
 //! | `auth`                  | Tipo de autenticação         | [`AuthConfig`]                     | only `"token"`; `token_lifetime_seconds` 30–3600, default 300 |
+//! | `delivery`              | Entrega do token             | [`Delivery`]                       | optional, default `"query"`; or `"form_post"` |
 //! | `client_data`           | Dados do cliente             | array of [`ClientDataField`]       | optional, default `[]` (nothing shared); each of `"name"`, `"email"`, `"document"`, `"phone"`, `"units"` at most once |
 //!
 //! Who sees the plugin is decided by [`PluginConfig::is_shown_to`], the single rule used both by
@@ -31,11 +32,12 @@
 //!
 //! # JSON form
 //!
-//! Every key is required except `auth.token_lifetime_seconds` (default 300) and `client_data`
-//! (default: none); unknown keys, repeated keys, `null` and values of the wrong type are errors.
+//! Every key is required except `auth.token_lifetime_seconds` (default 300), `delivery` (default
+//! `"query"`) and `client_data` (default: none); unknown keys, repeated keys, `null` and values of the wrong type are errors.
 //! Names and titles are stored trimmed, the link normalized and the client-data fields in
 //! [`ClientDataField::ALL`] order, so [`PluginConfig::to_json`] writes the canonical form (with
-//! `client_data` only when some field is granted), and reading it back gives an equal value.
+//! `delivery` only when it is `"form_post"` and `client_data` only when some field is granted), and
+//! reading it back gives an equal value.
 //!
 //! # Client data: nothing is shared until granted
 //!
@@ -46,8 +48,8 @@
 //! shows a boleto may need `units` and nothing else; a default that shared everything would leak
 //! e-mail, phone and CPF to every vendor whose admin never thought about it. Granting a personal
 //! field ([`ClientDataField::is_personal`]: all of them today, the units included) raises a
-//! [`ConfigWarning`]: deliver that plugin's
-//! launch by form POST, since a launch token leaked from a URL can read the data once.
+//! [`ConfigWarning`] unless the plugin's `delivery` is `"form_post"`: a launch token leaked from a
+//! URL can read the data once.
 //!
 //! ```
 //! use cv_portal_plugin::config::{Icon, PluginConfig, VisibleTo};
@@ -118,6 +120,7 @@
 //! | `auth_unsupported` | `auth.type` | an authentication type other than `token` |
 //! | `auth_lifetime_out_of_range` | `auth.token_lifetime_seconds` | outside 30–3600 seconds |
 //! | `auth_lifetime_not_whole_seconds` | `auth.token_lifetime_seconds` | a fraction of a second (builder only; JSON takes integers) |
+//! | `delivery_unknown` | `delivery` | not `query` or `form_post` |
 //! | `client_data_unknown_field` | `client_data` | a name that is not a client-data field (the message lists them) |
 //! | `client_data_duplicate_field` | `client_data` | the same field listed twice |
 //!
@@ -130,7 +133,7 @@
 //!
 //! | Code | Path | Meaning |
 //! |------|------|---------|
-//! | `personal_data_granted` | `client_data` | a personal field is granted: deliver the launch by form POST |
+//! | `personal_data_granted` | `client_data` | a personal field is granted while `delivery` is `"query"`: deliver the launch by form POST |
 
 /// Implements `Display`, `FromStr` (errors reported at `$path`) and the JSON string form for a
 /// closed configuration choice that has `as_str()` and `parse_kind()`.
@@ -181,7 +184,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 pub use auth::AuthConfig;
-pub use choice::{PluginKind, VisibleTo};
+pub use choice::{Delivery, PluginKind, VisibleTo};
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, JsonType, UrlProblem};
 pub use icon::Icon;
 
@@ -230,8 +233,15 @@ pub struct PluginConfig {
     iframe_size: IframeSize,
     visible_to: VisibleTo,
     auth: AuthConfig,
+    #[serde(skip_serializing_if = "is_query")]
+    delivery: Delivery,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     client_data: Vec<ClientDataField>,
+}
+
+/// `delivery` is written only when it is not the default.
+fn is_query(delivery: &Delivery) -> bool {
+    *delivery == Delivery::Query
 }
 
 impl PluginConfig {
@@ -261,6 +271,7 @@ impl PluginConfig {
             iframe_size: Some((self.iframe_size.width(), self.iframe_size.height())),
             visible_to: Some(self.visible_to),
             auth: self.auth,
+            delivery: self.delivery,
             client_data: self.client_data.clone(),
         }
     }
@@ -349,6 +360,12 @@ impl PluginConfig {
         self.auth.token_lifetime()
     }
 
+    /// How the launch token reaches the plugin's link ("Entrega do token"): the query parameter
+    /// unless the admin chose the form POST.
+    pub fn delivery(&self) -> Delivery {
+        self.delivery
+    }
+
     /// The client-data fields this plugin may receive ("Dados do cliente"), in
     /// [`ClientDataField::ALL`] order, each once. Empty unless the admin granted some: see
     /// [the module documentation](self#client-data-nothing-is-shared-until-granted).
@@ -397,7 +414,7 @@ impl PluginConfig {
             .filter(|field| field.is_personal())
             .collect();
         let mut warnings = Vec::new();
-        if !personal.is_empty() {
+        if !personal.is_empty() && self.delivery == Delivery::Query {
             warnings.push(ConfigWarning::PersonalDataGranted { fields: personal });
         }
         warnings
@@ -441,6 +458,7 @@ pub struct PluginConfigBuilder {
     iframe_size: Option<(Dimension, Dimension)>,
     visible_to: Option<VisibleTo>,
     auth: AuthConfig,
+    delivery: Delivery,
     client_data: Vec<ClientDataField>,
 }
 
@@ -465,6 +483,7 @@ impl PluginConfigBuilder {
             iframe_size: None,
             visible_to: None,
             auth: AuthConfig::default(),
+            delivery: Delivery::Query,
             client_data: Vec::new(),
         }
     }
@@ -555,6 +574,12 @@ impl PluginConfigBuilder {
         self
     }
 
+    /// How the launch token reaches the link ("Entrega do token"). Default: [`Delivery::Query`].
+    pub fn delivery(mut self, delivery: Delivery) -> Self {
+        self.delivery = delivery;
+        self
+    }
+
     /// Checks every field and returns the configuration, or every problem found.
     pub fn build(&self) -> Result<PluginConfig, ConfigErrors> {
         let mut d = Draft::default();
@@ -584,6 +609,7 @@ impl PluginConfigBuilder {
         d.visible_to = self.visible_to;
         let auth = self.auth.check().map_err(|k| vec![k]);
         d.auth = d.record("auth.token_lifetime_seconds", auth);
+        d.delivery = Some(self.delivery);
         d.client_data = d.record("client_data", check_client_data(&self.client_data));
         d.finish()
     }
@@ -605,6 +631,7 @@ struct Draft {
     iframe_size: Option<IframeSize>,
     visible_to: Option<VisibleTo>,
     auth: Option<AuthConfig>,
+    delivery: Option<Delivery>,
     client_data: Option<Vec<ClientDataField>>,
     errors: Vec<ConfigError>,
 }
@@ -645,6 +672,7 @@ impl Draft {
             ("iframe_size", self.iframe_size.is_some()),
             ("visible_to", self.visible_to.is_some()),
             ("auth", self.auth.is_some()),
+            ("delivery", self.delivery.is_some()),
             ("client_data", self.client_data.is_some()),
         ];
         for (path, present) in present {
@@ -673,6 +701,7 @@ impl Draft {
             iframe_size: self.iframe_size?,
             visible_to: self.visible_to?,
             auth: self.auth?,
+            delivery: self.delivery?,
             client_data: self.client_data?,
         })
     }

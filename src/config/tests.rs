@@ -272,8 +272,29 @@ fn json_cases() -> Vec<(String, &'static str, &'static str)> {
             "json_wrong_type",
         ),
     ];
-    // `client_data` is optional: its absence is not `field_missing`.
-    for field in json::FIELDS.into_iter().filter(|f| *f != "client_data") {
+    cases.extend([
+        (with("/delivery", s("post")), "delivery", "delivery_unknown"),
+        (
+            with("/delivery", s("Form_Post")),
+            "delivery",
+            "delivery_unknown",
+        ),
+        (
+            with("/delivery", Some(json!(["form_post"]))),
+            "delivery",
+            "json_wrong_type",
+        ),
+        (
+            with("/delivery", Some(Value::Null)),
+            "delivery",
+            "json_wrong_type",
+        ),
+    ]);
+    // `delivery` and `client_data` are optional: their absence is not `field_missing`.
+    for field in json::FIELDS
+        .into_iter()
+        .filter(|f| !["delivery", "client_data"].contains(f))
+    {
         cases.push((with(&format!("/{field}"), None), field, "field_missing"));
     }
     let duplicate = valid_json()
@@ -387,7 +408,7 @@ fn the_documented_warning_table_is_all_warning_codes() {
 fn the_documented_code_table_is_all_codes_and_exactly_the_codes_the_tests_trigger() {
     let documented = documented_codes();
     assert_eq!(documented, ConfigErrorKind::ALL_CODES);
-    assert_eq!(documented.len(), 34);
+    assert_eq!(documented.len(), 35);
     let triggered: BTreeSet<&str> = json_cases()
         .into_iter()
         .map(|(_, _, code)| code)
@@ -790,4 +811,31 @@ fn granting_any_client_data_warns_and_granting_none_does_not() {
         w.to_string(),
         format!("{} [personal_data_granted]", w.message_en())
     );
+}
+
+#[test]
+fn form_post_delivery_silences_the_personal_data_warning() {
+    let granted = valid_builder().client_data(ClientDataField::ALL.iter().copied());
+    let by_query = granted.clone().build().unwrap();
+    assert_eq!(by_query.delivery(), Delivery::Query);
+    assert_eq!(by_query.warnings().len(), 1);
+    let by_post = granted.delivery(Delivery::FormPost).build().unwrap();
+    assert_eq!(by_post.delivery(), Delivery::FormPost);
+    assert!(by_post.warnings().is_empty());
+}
+
+#[test]
+fn delivery_is_written_only_when_not_the_default_and_reads_back() {
+    let by_query = valid_builder().build().unwrap();
+    assert!(!by_query.to_json().contains("delivery"));
+    let by_post = valid_builder()
+        .delivery(Delivery::FormPost)
+        .build()
+        .unwrap();
+    let json = by_post.to_json();
+    assert!(json.contains(r#""delivery":"form_post""#), "{json}");
+    assert_eq!(PluginConfig::from_json(&json).unwrap(), by_post);
+    assert_eq!(by_post.to_builder().build().unwrap(), by_post);
+    let explicit = with("/delivery", Some(json!("query")));
+    assert_eq!(PluginConfig::from_json(&explicit).unwrap(), by_query);
 }

@@ -17,8 +17,8 @@ pub enum ConfigWarning {
     /// link's query string: a launch token leaked from a URL (server logs, browser history, the
     /// `Referer` header) can now read that data once.
     ///
-    /// The configuration does not record how the portal delivers launches, so this warning
-    /// stands as long as personal fields are granted.
+    /// Raised only while the plugin's [`delivery`](super::PluginConfig::delivery) is
+    /// [`Delivery::Query`](super::Delivery::Query); choosing `form_post` answers it.
     PersonalDataGranted {
         /// The personal fields granted, in [`ClientDataField::ALL`] order.
         fields: Vec<ClientDataField>,
@@ -47,9 +47,10 @@ impl ConfigWarning {
     pub fn message_en(&self) -> String {
         match self {
             ConfigWarning::PersonalDataGranted { fields } => format!(
-                "client_data grants personal data ({}); deliver the plugin's launch by form POST, \
-                 not in the link's query string: a token leaked from a URL (server logs, browser \
-                 history, the Referer header) can read this data once",
+                "client_data grants personal data ({}); deliver the plugin's launch by form POST \
+                 (\"delivery\": \"form_post\"), not in the link's query string: a token leaked \
+                 from a URL (server logs, browser history, the Referer header) can read this data \
+                 once",
                 names(fields)
             ),
         }
@@ -60,7 +61,8 @@ impl ConfigWarning {
         match self {
             ConfigWarning::PersonalDataGranted { fields } => format!(
                 "Dados do cliente: o plugin recebe dados pessoais ({}); entregue o acesso ao \
-                 plugin por POST de formulário, e não na query string do link: um token vazado \
+                 plugin por POST de formulário (Entrega do token: \"form_post\"), e não na query \
+                 string do link: um token vazado \
                  por uma URL (logs do servidor, histórico do navegador, cabeçalho Referer) pode \
                  ler esses dados uma vez",
                 names(fields)
