@@ -19,7 +19,7 @@
 
 mod loopback;
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
 
 use loopback::portal::FixturePortal;
@@ -59,14 +59,17 @@ fn run() -> Result<(), String> {
     let vectors = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", options.vectors))?;
     let portal = FixturePortal::from_vectors(&vectors)?;
 
-    let listener =
-        TcpListener::bind(&options.addr).map_err(|e| format!("bind {}: {e}", options.addr))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let addr: SocketAddr = options
+        .addr
+        .parse()
+        .map_err(|_| format!("--addr {:?} is not IP:PORT", options.addr))?;
     if !addr.ip().is_loopback() {
         return Err(format!(
             "{addr} is not a loopback address: this portal has TEST keys"
         ));
     }
+    let listener = TcpListener::bind(addr).map_err(|e| format!("bind {addr}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let url = format!("http://{addr}");
     if let Some(file) = &options.port_file {
         let partial = format!("{file}.partial");
