@@ -69,12 +69,10 @@ impl Response {
 
 /// Answers the connections of `listener` one after the other, for ever.
 pub fn serve(listener: &TcpListener, handler: &dyn Fn(&Request) -> Response) {
-    for stream in listener.incoming() {
-        // A failed accept (the peer gave up already) or a failed exchange concerns only that
-        // connection.
-        if let Ok(mut stream) = stream {
-            let _ = exchange(&mut stream, handler);
-        }
+    // A failed accept (the peer gave up already) or a failed exchange concerns only that
+    // connection.
+    for mut stream in listener.incoming().flatten() {
+        let _ = exchange(&mut stream, handler);
     }
 }
 
