@@ -461,6 +461,37 @@ fn cases(g: &Generator) -> Vec<Case> {
             "not_visible_to_viewer",
         ),
         refusal(
+            "gestor-not-in-the-manager-panel",
+            "boletos is not shown in the manager panel, where a gestor sees plugins (visible_to \
+             does not apply there).",
+            None,
+            Some(genuine(
+                "boletos",
+                claims("boletos", "g.7", "gestor", "gestor-boletos", json!({})),
+            )),
+            403,
+            "not_visible_to_viewer",
+        ),
+        refusal(
+            "expired-for-an-unknown-plugin",
+            "An expired token whose aud names no plugin of the portal: a token that fails an \
+             earlier check keeps its code, so expired, not plugin_not_found.",
+            None,
+            Some(refused(
+                "desconhecido",
+                g.launch(&claims(
+                    "desconhecido",
+                    "48213",
+                    "cliente",
+                    "expired-unknown-plugin",
+                    json!({"iat": NOW - 400, "nbf": NOW - 400, "exp": NOW - 100}),
+                )),
+                "expired",
+            )),
+            401,
+            "expired",
+        ),
+        refusal(
             "expired",
             "exp passed 31 s ago: one second past the leeway.",
             None,
