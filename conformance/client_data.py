@@ -248,11 +248,15 @@ def json_code(body):
 
 # ---- The conformance run (a test harness, not part of the recipe) ---------------------------
 
-# No redirects (a redirect would carry the token elsewhere), no proxies from the environment.
-OPENER = urllib.request.build_opener(
-    urllib.request.ProxyHandler({}),
-    type("NoRedirects", (urllib.request.HTTPRedirectHandler,), {"redirect_request": lambda *a, **k: None}),
-)
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A 3xx is an answer, not a hop: a redirect would carry the token elsewhere."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+# No redirects, and no proxies from the environment (the portal is on loopback).
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirects)
 
 
 def loopback_get(issuer, portal, timeout=10):
