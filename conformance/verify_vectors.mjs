@@ -22,6 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import * as jose from 'jose';
 
 const TYP = 'cv-plugin-launch+jwt';
@@ -339,4 +340,5 @@ async function main() {
   return failures.length === 0 ? 0 : 1;
 }
 
-process.exitCode = await main();
+// Only when run, not when imported (client_data.mjs imports the recipe).
+if (import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await main();
