@@ -1025,3 +1025,51 @@ fn an_https_portal_may_not_point_the_vendor_at_loopback_http() {
         cv_portal_plugin::data_client::read_discovery(&local, 200, document.as_bytes()).is_ok()
     );
 }
+
+#[test]
+fn an_https_portal_may_not_point_the_vendor_into_its_own_network() {
+    let issuer = cv_portal_plugin::IssuerId::new("https://portal.example").unwrap();
+    let document = |jwks: &str, endpoint: &str| {
+        serde_json::json!({
+            "issuer": "https://portal.example", "protocol_version": 1,
+            "jwks_uri": jwks, "client_data_endpoint": endpoint,
+            "token_signing_alg_values_supported": ["EdDSA"],
+        })
+        .to_string()
+    };
+    let read =
+        |body: String| cv_portal_plugin::data_client::read_discovery(&issuer, 200, body.as_bytes());
+    for (jwks, endpoint) in [
+        (
+            "https://169.254.169.254/latest/meta-data",
+            "https://portal.example/data",
+        ),
+        ("https://portal.example/jwks.json", "https://10.0.0.5/admin"),
+        (
+            "https://portal.example/jwks.json",
+            "https://127.0.0.1:6379/",
+        ),
+        ("https://portal.example/jwks.json", "https://[::1]/"),
+        ("https://localhost/jwks.json", "https://portal.example/data"),
+    ] {
+        let error = read(document(jwks, endpoint)).unwrap_err();
+        assert_eq!(error.code(), "data_url_invalid", "{jwks} {endpoint}");
+        assert!(
+            error.to_string().contains("local or private host"),
+            "{error}"
+        );
+    }
+    // Another public host is the portal's choice (an API host, a CDN for the keys).
+    assert!(
+        read(document(
+            "https://keys.cdn.example/jwks.json",
+            "https://api.portal.example/data"
+        ))
+        .is_ok()
+    );
+    // A portal that is itself on a private address may name its own host.
+    let internal = cv_portal_plugin::IssuerId::new("https://10.0.0.5").unwrap();
+    let body = document("https://10.0.0.5/jwks.json", "https://10.0.0.5/data")
+        .replace("\"https://portal.example\"", "\"https://10.0.0.5\"");
+    assert!(cv_portal_plugin::data_client::read_discovery(&internal, 200, body.as_bytes()).is_ok());
+}

@@ -14,10 +14,10 @@ use std::sync::{Arc, Mutex};
 
 use common::{ISSUER, NOW, PLUGIN, clock, issuer_id, plugin};
 use cv_portal_plugin::config::{PluginConfig, VisibleTo};
-use cv_portal_plugin::data_endpoint::{MAX_AUTHORIZATION_LEN, MAX_BODY_LEN};
+use cv_portal_plugin::data_endpoint::{LookupUnavailable, MAX_AUTHORIZATION_LEN, MAX_BODY_LEN};
 use cv_portal_plugin::wire::{ClientData, ClientDataField, DiscoveryDocument, TaxDocument, Unit};
 use cv_portal_plugin::{
-    Algorithm, Answer, ClientDataEndpoint, FixedClock, InMemoryReplayGuard, Issuer, KeySet,
+    Algorithm, Answer, ClientDataEndpoint, Clock, FixedClock, InMemoryReplayGuard, Issuer, KeySet,
     ReplayEntry, ReplayError, ReplayGuard, Role, SigningKey, StoreCause, StoreFailure, SubjectId,
     Url, Verifier, Viewer, render_discovery,
 };
@@ -419,6 +419,104 @@ fn set_keys_drops_a_removed_key_at_once() {
     );
 }
 
+/// A clock whose first reading blocks until released: a request stopped after it picked up the
+/// endpoint's keys and before it checked the signature.
+struct GatedClock {
+    now: i64,
+    entered: Mutex<Option<std::sync::mpsc::Sender<()>>>,
+    release: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
+}
+
+impl Clock for GatedClock {
+    fn now_unix(&self) -> i64 {
+        if let Some(entered) = self.entered.lock().unwrap().take() {
+            entered.send(()).unwrap();
+            let release = self.release.lock().unwrap().take().unwrap();
+            release.recv().unwrap();
+        }
+        self.now
+    }
+}
+
+#[test]
+fn set_keys_waits_for_checks_in_flight_and_none_use_the_old_keys_after() {
+    let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel();
+    let gated = Arc::new(GatedClock {
+        now: NOW,
+        entered: Mutex::new(Some(entered_tx)),
+        release: Mutex::new(Some(release_rx)),
+    });
+    let old = portal(clock());
+    let financeiro = plugin(PLUGIN);
+    let endpoint = Arc::new(
+        ClientDataEndpoint::builder(issuer_id(), old.jwks().clone())
+            .plugins([financeiro.clone()])
+            .clock(gated)
+            .build(),
+    );
+    let in_flight = mint(&old, &financeiro, Role::Cliente);
+    let late = mint(&old, &financeiro, Role::Cliente);
+    let request = {
+        let endpoint = Arc::clone(&endpoint);
+        std::thread::spawn(move || endpoint.handle(Some(&bearer(&in_flight)), maria).status)
+    };
+    entered_rx.recv().unwrap(); // the request is checking its token with the old keys
+    let new = portal(clock());
+    let swap = {
+        let endpoint = Arc::clone(&endpoint);
+        let keys = new.jwks().clone();
+        std::thread::spawn(move || endpoint.set_keys(keys))
+    };
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(
+        !swap.is_finished(),
+        "set_keys returned while a check with the old keys was still running"
+    );
+    release_tx.send(()).unwrap();
+    // Begun before the swap: it finishes with the keys it started with.
+    assert_eq!(request.join().unwrap(), 200);
+    swap.join().unwrap();
+    // After set_keys returned, the old key redeems nothing.
+    refused(
+        &endpoint.handle(Some(&bearer(&late)), maria),
+        401,
+        "unknown_kid",
+    );
+}
+
+#[test]
+fn a_lookup_outage_is_503_and_consumes_nothing() {
+    let clock = clock();
+    let issuer = portal(clock.clone());
+    let financeiro = plugin(PLUGIN);
+    let endpoint = endpoint(&issuer, vec![financeiro.clone()], clock);
+    let header = bearer(&mint(&issuer, &financeiro, Role::Cliente));
+
+    let authorized = endpoint.authorize(Some(&header)).unwrap();
+    assert_eq!(authorized.subject().as_str(), "48213");
+    assert_eq!(authorized.role(), Role::Cliente);
+    assert_eq!(authorized.plugin().id().as_str(), PLUGIN);
+    assert_eq!(
+        authorized.granted(),
+        [ClientDataField::Name, ClientDataField::Units]
+    );
+    let answer = endpoint.complete(authorized, Err(LookupUnavailable));
+    refused(&answer, 503, "lookup_unavailable");
+    assert_eq!(answer.header("Retry-After"), Some("5"));
+    assert!(
+        answer.claims.is_some(),
+        "a 503 after verification still says which token"
+    );
+
+    // The vendor retries with the same token: the redemption was not consumed.
+    let authorized = endpoint.authorize(Some(&header)).unwrap();
+    let found = maria(authorized.subject(), authorized.role());
+    assert_eq!(endpoint.complete(authorized, Ok(found)).status, 200);
+    let authorized = endpoint.authorize(Some(&header)).unwrap();
+    refused(&endpoint.complete(authorized, Ok(None)), 401, "replayed");
+}
+
 #[test]
 fn a_token_for_a_plugin_the_portal_does_not_have_is_plugin_not_found() {
     let clock = clock();
@@ -693,9 +791,13 @@ fn a_failing_redemption_store_is_503_with_retry_after() {
             .build();
         let answer = endpoint.handle(
             Some(&bearer(&mint(&issuer, &financeiro, Role::Cliente))),
-            |_, _| panic!("no lookup before a redemption"),
+            maria,
         );
         refused(&answer, 503, code);
+        assert!(
+            !answer.body.contains("Maria"),
+            "data sent without a redemption"
+        );
         assert!(
             !answer.body.contains("secret-host"),
             "store details stay in the portal"

@@ -17,9 +17,10 @@
 //!   body of at most 64 KiB that never holds a token's signature;
 //! - a refusal's body `error` is the answer's code, listed and snake_case; a 400/401/403 carries
 //!   a Bearer challenge whose `error_description` (when present) is that code;
-//! - 200 only for a genuine token, sent exactly, the first time, for the granted plugin and a
-//!   person with data; its body holds `sub`, `role`, `plugin` and the granted `name`, nothing
-//!   else; a genuine token never gets 200 twice;
+//! - a genuine token sent exactly gets exactly its case's answer: Maria's 200 the first time and
+//!   `replayed` after, Zé's 404 the first time and `replayed` after, and the inactive, hidden and
+//!   removed plugins' 403/401 codes every time; nothing else ever gets a 200; a 200 holds `sub`,
+//!   `role`, `plugin` and the granted `name`, nothing else;
 //! - the vendor's `read_client_data` reads every answer as the contract says: the data for a
 //!   200, else an error whose server code is the answer's code.
 
@@ -41,12 +42,22 @@ use super::{Input, fixture};
 /// small).
 const STATUSES: [u16; 5] = [200, 400, 401, 403, 404];
 
+/// What a genuine token, sent exactly, must get.
+#[derive(Clone, Copy)]
+enum Expect {
+    /// 200 the first time, then `replayed`.
+    Data,
+    /// 404 `client_not_found` the first time (consuming it), then `replayed`.
+    NoData,
+    /// This refusal, every time (nothing consumed).
+    Refused(u16, &'static str),
+}
+
 struct State {
     endpoint: ClientDataEndpoint,
-    /// (token, whether it can ever redeem: the granted plugin, a person with data).
-    tokens: Vec<(String, bool)>,
-    /// Tokens that got a 200.
-    redeemed: Mutex<HashSet<String>>,
+    tokens: Vec<(String, Expect)>,
+    /// Genuine tokens that were consumed (a 200 or a 404).
+    consumed: Mutex<HashSet<String>>,
 }
 
 fn plugin(
@@ -117,22 +128,31 @@ fn state() -> &'static State {
             issuer.mint(plugin, &viewer).expect("mint").into_token()
         };
         let tokens = vec![
-            (mint(&granted, "maria", Role::Cliente), true),
-            (mint(&granted, "ze", Role::Cliente), false),
-            (mint(&inactive, "maria", Role::Cliente), false),
-            (mint(&narrowed, "maria", Role::Sindico), false),
-            (mint(&removed, "maria", Role::Cliente), false),
+            (mint(&granted, "maria", Role::Cliente), Expect::Data),
+            (mint(&granted, "ze", Role::Cliente), Expect::NoData),
+            (
+                mint(&inactive, "maria", Role::Cliente),
+                Expect::Refused(403, "plugin_inactive"),
+            ),
+            (
+                mint(&narrowed, "maria", Role::Sindico),
+                Expect::Refused(403, "not_visible_to_viewer"),
+            ),
+            (
+                mint(&removed, "maria", Role::Cliente),
+                Expect::Refused(401, "plugin_not_found"),
+            ),
         ];
         State {
             endpoint,
             tokens,
-            redeemed: Mutex::new(HashSet::new()),
+            consumed: Mutex::new(HashSet::new()),
         }
     })
 }
 
 /// The `Authorization` value the input describes.
-fn header(input: &mut Input<'_>, tokens: &[(String, bool)]) -> Option<String> {
+fn header(input: &mut Input<'_>, tokens: &[(String, Expect)]) -> Option<String> {
     let mode = input.byte() % 5;
     let mut pick = || tokens[usize::from(input.byte()) % tokens.len()].0.clone();
     match mode {
@@ -190,18 +210,34 @@ pub fn check(data: &[u8]) {
     });
     let genuine = sent.and_then(|t| st.tokens.iter().find(|(token, _)| token == t));
 
+    // A genuine token sent exactly gets exactly what its case says; anything else never a 200.
+    match genuine {
+        Some((token, expect)) => {
+            let first = !st.consumed.lock().expect("lock").contains(token);
+            let expected = match (*expect, first) {
+                (Expect::Data, true) => (200, None),
+                (Expect::NoData, true) => (404, Some("client_not_found")),
+                (Expect::Data | Expect::NoData, false) => (401, Some("replayed")),
+                (Expect::Refused(status, code), _) => (status, Some(code)),
+            };
+            assert_eq!(
+                (answer.status, answer.code()),
+                expected,
+                "a genuine token got another answer"
+            );
+            if matches!(answer.status, 200 | 404) {
+                st.consumed.lock().expect("lock").insert(token.clone());
+            }
+        }
+        None => assert_ne!(
+            answer.status, 200,
+            "200 for a token the portal did not mint"
+        ),
+    }
+
     let www = answer.header("WWW-Authenticate");
     let vendor = read_client_data(answer.status, www, answer.body.as_bytes());
     if answer.status == 200 {
-        let (token, can_redeem) = genuine.expect("200 for a token the portal did not mint");
-        assert!(
-            can_redeem,
-            "200 for a token whose plugin or person may not read"
-        );
-        assert!(
-            st.redeemed.lock().expect("lock").insert(token.clone()),
-            "a second 200 for the same token"
-        );
         let mut members: Vec<&str> = body
             .as_object()
             .expect("an object")

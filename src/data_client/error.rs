@@ -58,6 +58,11 @@ pub enum UrlProblem {
     /// An issuer has a query (`?…`): the discovery path cannot be appended to it.
     #[error("an issuer with a query cannot be discovered")]
     IssuerQuery,
+    /// An https portal's discovery document names `localhost` or a non-public IP address
+    /// (loopback, private, link-local, unique-local, shared, unspecified) that is not the
+    /// portal's own host: the vendor would send requests, and bearer tokens, into its own network.
+    #[error("it names a local or private host that is not the portal's own")]
+    NonPublicHost,
     /// It is longer than [`MAX_URL_LEN`](super::MAX_URL_LEN).
     #[error("it is {len} bytes long; at most {max} are allowed")]
     TooLong {

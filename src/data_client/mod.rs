@@ -10,8 +10,13 @@
 //! hand, [`read_client_data_for`] also checks that the data is that launch's person's.
 //!
 //! ```
-//! use cv_portal_plugin::data_client::{ClientDataRequest, discovery_url, read_client_data, read_discovery};
+//! # #[cfg(feature = "portal")] {
+//! use cv_portal_plugin::data_client::{
+//!     ClientDataRequest, discovery_url, read_client_data_for, read_discovery,
+//! };
 //! use cv_portal_plugin::{DataFault, IssuerId};
+//! # use cv_portal_plugin::{Algorithm, Issuer, PluginConfig, Role, SigningKey, SubjectId, Verifier, Viewer};
+//! # use cv_portal_plugin::config::{Dimension, Icon, VisibleTo};
 //!
 //! // Configured: the issuer (and the plugin id). Everything else comes from discovery.
 //! let issuer = IssuerId::new("https://portal.construtora.com.br")?;
@@ -21,23 +26,41 @@
 //! #   "jwks_uri":"https://portal.construtora.com.br/.well-known/cv-plugin/jwks.json",
 //! #   "client_data_endpoint":"https://portal.construtora.com.br/api/cv-plugin/client-data",
 //! #   "token_signing_alg_values_supported":["EdDSA"]}"#;
-//! // ... the vendor's HTTP client GETs `url` (no redirects), then:
+//! // ... the vendor's HTTP client GETs `url` (no redirects, body read up to MAX_BODY_LEN + 1
+//! // bytes, a timeout), then:
 //! let discovery = read_discovery(&issuer, 200, discovery_body)?;
 //!
-//! // After verifying a launch token, the vendor redeems it, once, for the person's data.
-//! # let token = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiI0ODIxMyJ9.c2lnbmF0dXJl";
-//! let request = ClientDataRequest::new(&discovery.client_data_endpoint, token)?;
+//! # let portal = Issuer::new(issuer.clone(), SigningKey::generate(Algorithm::EdDSA)?);
+//! # let plugin = PluginConfig::builder().id("financeiro").name("F").title("F").icon(Icon::Boleto)
+//! #     .link("https://erp.example.com/f").show_in_client_portal(true).visible_to(VisibleTo::Cliente)
+//! #     .iframe_size(Dimension::Percent(100), Dimension::Pixels(800)).build()?;
+//! # let token = portal.mint(&plugin, &Viewer::new(SubjectId::new("48213")?, Role::Cliente))?.into_token();
+//! # let verifier = Verifier::builder(issuer.clone(), plugin.id().clone()).key_set(portal.jwks().clone()).build()?;
+//! // After verifying a launch token, the vendor redeems it, once, for the person's data:
+//! let claims = verifier.verify(&token)?;
+//! // `for_launch` refuses to send one portal's token to another portal's endpoint.
+//! let request = ClientDataRequest::for_launch(&discovery, &claims, &token)?;
 //! assert_eq!(request.method(), "GET");
 //! assert_eq!(request.headers()[1], ("Accept", "application/json"));
 //! # let (status, www_authenticate, body) = (200, None, br#"{"sub":"48213","role":"cliente","plugin":"financeiro","name":"Maria Souza"}"#);
-//! // ... the HTTP client sends it and hands back the status, WWW-Authenticate and body:
-//! match read_client_data(status, www_authenticate, body) {
+//! // ... the HTTP client sends it (same rules) and hands back status, WWW-Authenticate, body.
+//! // `read_client_data_for` also checks the data is this launch's person's.
+//! match read_client_data_for(&claims, status, www_authenticate, body) {
 //!     Ok(data) => assert_eq!(data.name.as_deref(), Some("Maria Souza")),
 //!     Err(error) if error.fault() == DataFault::NoData => { /* an empty state */ }
 //!     Err(error) => eprintln!("error[{}]: {error}", error.code()),
 //! }
+//! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! **The transport's part.** Whatever HTTP client carries these requests must not follow
+//! redirects (a redirect would carry the bearer token elsewhere), must stop reading a body after
+//! [`MAX_BODY_LEN`]` + 1` bytes (so an oversized body is refused without being buffered), must set
+//! connect and total timeouts, and, for a vendor serving portals on the public internet, should
+//! refuse to connect to loopback, private and link-local addresses that a portal's host name
+//! resolves to ([`read_discovery`] refuses such addresses written as IP literals, or
+//! `localhost`, but cannot see what a name resolves to).
 
 mod challenge;
 mod error;
@@ -142,14 +165,26 @@ pub fn read_discovery(
             .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
     };
     if is_https(expected.as_str()) {
-        for (url, role) in [
+        let portal_host = url::host(expected.as_str());
+        for (raw, role) in [
             (&document.jwks_uri, UrlRole::JwksUri),
             (&document.client_data_endpoint, UrlRole::ClientDataEndpoint),
         ] {
-            if !is_https(url) {
+            if !is_https(raw) {
                 return Err(DataClientError::UrlNotHttps {
                     role,
-                    found: Quoted::ascii(url),
+                    found: Quoted::ascii(raw),
+                });
+            }
+            // A public portal cannot point the vendor into the vendor's own network (cloud
+            // metadata, an internal admin, a Redis port); a portal that is itself on such a host
+            // may name that host.
+            let host = url::host(raw);
+            if url::is_non_public(&host) && host != portal_host {
+                return Err(DataClientError::InvalidUrl {
+                    role,
+                    problem: UrlProblem::NonPublicHost,
+                    found: Quoted::ascii(raw),
                 });
             }
         }

@@ -83,6 +83,52 @@ fn host_is_loopback(authority: &str) -> Result<bool, UrlProblem> {
         || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback()))
 }
 
+/// The host of an absolute URL that [`check`] accepted, lower-cased, brackets removed.
+pub(crate) fn host(raw: &str) -> String {
+    let rest = raw.split_once("://").map_or(raw, |(_, rest)| rest);
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host),
+    };
+    host.to_ascii_lowercase()
+}
+
+/// Whether `host` (as [`host`] returns it) is `localhost` or an IP address outside the public
+/// internet: loopback, private (RFC 1918), shared (RFC 6598), link-local, unique-local,
+/// unspecified, or an IPv4-mapped one of these. Names other than `localhost` are not resolved
+/// here: the vendor's HTTP client must refuse private addresses it resolves to.
+pub(crate) fn is_non_public(host: &str) -> bool {
+    fn v4(ip: Ipv4Addr) -> bool {
+        let [a, b, ..] = ip.octets();
+        ip.is_loopback()
+            || ip.is_private()
+            || ip.is_link_local()
+            || ip.is_unspecified()
+            || ip.is_broadcast()
+            || (a == 100 && (64..128).contains(&b))
+    }
+    if host == "localhost" || host.ends_with(".localhost") {
+        return true;
+    }
+    if let Ok(ip) = host.parse::<Ipv4Addr>() {
+        return v4(ip);
+    }
+    match host.parse::<Ipv6Addr>() {
+        Ok(ip) => {
+            let first = ip.segments()[0];
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || ip.to_ipv4_mapped().is_some_and(v4)
+        }
+        Err(_) => false,
+    }
+}
+
 fn check_port(port: Option<&str>) -> Result<(), UrlProblem> {
     match port {
         None => Ok(()),
@@ -99,6 +145,38 @@ fn check_port(port: Option<&str>) -> Result<(), UrlProblem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_and_private_hosts_are_non_public() {
+        for local in [
+            "https://localhost/x",
+            "https://api.localhost/x",
+            "https://127.0.0.1:6379/",
+            "https://10.0.0.5/admin",
+            "https://172.16.0.1/",
+            "https://192.168.1.1/",
+            "https://169.254.169.254/latest/meta-data",
+            "https://100.64.0.1/",
+            "https://0.0.0.0/",
+            "https://[::1]/",
+            "https://[fd00::1]/",
+            "https://[fe80::1]/",
+            "https://[::ffff:10.0.0.1]/",
+        ] {
+            assert!(is_non_public(&host(local)), "{local}");
+        }
+        for public in [
+            "https://portal.construtora.com.br/x",
+            "https://8.8.8.8/",
+            "https://172.32.0.1/",
+            "https://100.128.0.1/",
+            "https://[2001:db8::1]:8443/p",
+            "https://localhost.example.com/",
+        ] {
+            assert!(!is_non_public(&host(public)), "{public}");
+        }
+        assert_eq!(host("https://[::1]:8080/p"), "::1");
+    }
 
     #[test]
     fn https_anywhere_http_only_for_loopback() {

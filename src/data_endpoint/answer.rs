@@ -37,8 +37,9 @@ pub struct Answer {
     pub body: String,
     /// Why the request was refused (`None` for a 200).
     pub error: Option<EndpointError>,
-    /// The verified claims of the token, when it verified (a 200, 403, 404, or a second
-    /// redemption refused): log `jti`, `aud`, `sub` to trace a redemption.
+    /// The verified claims of the token, when it verified and named a plugin of the portal (a
+    /// 200, 403, 404, a second redemption refused, and a 503 from the redemption store or the
+    /// lookup; not `plugin_not_found`): log `jti`, `aud`, `sub` to trace a redemption.
     pub claims: Option<LaunchClaims>,
 }
 

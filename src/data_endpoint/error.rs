@@ -36,6 +36,10 @@ pub enum EndpointError {
         /// The token's role.
         role: Role,
     },
+    /// The portal's lookup could not answer: 503 `lookup_unavailable` (nothing consumed; the
+    /// vendor retries after `Retry-After`).
+    #[error("the portal's client-data lookup is unavailable")]
+    LookupUnavailable,
     /// The token was valid and is now redeemed, but the lookup found no data for the person:
     /// 404 `client_not_found`.
     #[error("no data exists for this person")]
@@ -61,6 +65,7 @@ impl EndpointError {
             EndpointError::PluginNotFound => "plugin_not_found",
             EndpointError::PluginInactive => "plugin_inactive",
             EndpointError::NotVisibleToViewer { .. } => "not_visible_to_viewer",
+            EndpointError::LookupUnavailable => "lookup_unavailable",
             EndpointError::ClientNotFound => "client_not_found",
             EndpointError::ClientDataTooLarge { .. } => "client_data_too_large",
         }
@@ -76,6 +81,7 @@ impl EndpointError {
                 _ => 503,
             },
             EndpointError::PluginInactive | EndpointError::NotVisibleToViewer { .. } => 403,
+            EndpointError::LookupUnavailable => 503,
             EndpointError::ClientNotFound => 404,
             EndpointError::ClientDataTooLarge { .. } => 500,
         }
@@ -88,6 +94,7 @@ impl EndpointError {
         "plugin_not_found",
         "plugin_inactive",
         "not_visible_to_viewer",
+        "lookup_unavailable",
         "client_not_found",
         "client_data_too_large",
     ];
@@ -107,6 +114,7 @@ mod tests {
             EndpointError::NotVisibleToViewer {
                 role: Role::Cliente,
             },
+            EndpointError::LookupUnavailable,
             EndpointError::ClientNotFound,
             EndpointError::ClientDataTooLarge { len: 1, max: 0 },
         ];
@@ -116,7 +124,7 @@ mod tests {
             .iter()
             .map(EndpointError::http_status)
             .collect();
-        assert_eq!(statuses, [401, 400, 401, 403, 403, 404, 500]);
+        assert_eq!(statuses, [401, 400, 401, 403, 403, 503, 404, 500]);
         for code in EndpointError::ENDPOINT_CODES {
             assert!(!VerifyError::ALL_CODES.contains(code), "{code}");
         }

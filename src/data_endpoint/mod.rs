@@ -38,8 +38,9 @@ pub const REDEMPTION_AUDIENCE_PREFIX: &str = "client-data:";
 /// [`MAX_TOKEN_LEN`] bytes.
 pub const MAX_AUTHORIZATION_LEN: usize = 7 + MAX_TOKEN_LEN;
 
-/// How many plugins' verifiers are kept built. Only ids of plugins the portal has are cached;
-/// past this bound, verifiers are built per request.
+/// How many plugins' verifiers are kept built. Only ids that a token with a valid signature named
+/// are cached (ids the portal minted for, including plugins it has since removed); past this
+/// bound, verifiers are built per request.
 const VERIFIER_CACHE_MAX: usize = 1024;
 
 type FindPlugin = dyn Fn(&PluginId) -> Option<Arc<PluginConfig>> + Send + Sync;
@@ -58,6 +59,49 @@ impl Plugins {
         }
     }
 }
+
+/// A request that passed every check before the lookup ([`ClientDataEndpoint::authorize`]): the
+/// token verified and its plugin may read. Nothing is consumed yet; hand it to
+/// [`ClientDataEndpoint::complete`] with the lookup's result. Built only by the endpoint.
+#[derive(Debug)]
+pub struct Authorized {
+    claims: LaunchClaims,
+    plugin: Arc<PluginConfig>,
+    granted: Vec<ClientDataField>,
+}
+
+impl Authorized {
+    /// The verified claims of the launch token.
+    pub fn claims(&self) -> &LaunchClaims {
+        &self.claims
+    }
+
+    /// The person to look up (`sub`).
+    pub fn subject(&self) -> &SubjectId {
+        &self.claims.sub
+    }
+
+    /// The person's role.
+    pub fn role(&self) -> Role {
+        self.claims.role
+    }
+
+    /// The plugin's current configuration.
+    pub fn plugin(&self) -> &PluginConfig {
+        &self.plugin
+    }
+
+    /// The fields the plugin is granted: load only these (the others are removed anyway).
+    pub fn granted(&self) -> &[ClientDataField] {
+        &self.granted
+    }
+}
+
+/// The portal's lookup could not answer (its database is down, a timeout): the endpoint answers
+/// `503 lookup_unavailable` with `Retry-After`, and the token is not consumed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the portal's client-data lookup is unavailable")]
+pub struct LookupUnavailable;
 
 /// The portal's client-data endpoint: checks a launch token presented as a bearer credential,
 /// redeems it once, and answers with the granted fields of the person's data.
@@ -159,37 +203,113 @@ impl ClientDataEndpoint {
         }
     }
 
-    /// Answers one request. `authorization` is the value of the request's `Authorization`
-    /// header (`None` when absent); `lookup` finds the person's data by the token's `sub` and
-    /// `role`, and is called only for a token that verified, whose plugin may read, and that
-    /// this call redeemed.
+    /// Answers one request: [`authorize`](Self::authorize), then `lookup`, then
+    /// [`complete`](Self::complete). `authorization` is the value of the request's
+    /// `Authorization` header: `None` when absent, and a value that is not UTF-8 passed as
+    /// `Some("")` (it is then `400 invalid_request`). `lookup` finds the person's data by the
+    /// token's `sub` and `role`, and is called only for a token that verified and whose plugin may
+    /// read; it may return every field the portal has, since only the granted ones are sent.
     ///
-    /// Checks, in order: the header; the token exactly as PROTOCOL.md §6 says (30 s leeway) for
-    /// the plugin its `aud` names; that plugin exists, is active and is shown to the token's role;
-    /// the redemption (once per token, recorded as `client-data:` + `aud`); the lookup. The answer
-    /// carries only the fields granted to the plugin, and the token's own `sub`, `role` and `aud`
-    /// whatever the lookup put there. Never panics on any header value.
+    /// A lookup that can fail (a database that may be down) or that is async uses
+    /// [`authorize`](Self::authorize) and [`complete`](Self::complete) directly, so that an
+    /// outage is `503 lookup_unavailable` (the token not consumed, the vendor retries) rather than
+    /// a final `404 client_not_found`. Never panics on any header value.
     pub fn handle(
         &self,
         authorization: Option<&str>,
         lookup: impl FnOnce(&SubjectId, Role) -> Option<ClientData>,
     ) -> Answer {
-        let token = match bearer_token(authorization) {
-            Ok(token) => token,
-            Err(error) => return Answer::refusal(error, None),
-        };
-        let untrusted = match UntrustedToken::parse(token) {
-            Ok(untrusted) => untrusted,
-            Err(error) => return Answer::refusal(EndpointError::Token(error), None),
-        };
-        let (claims, plugin) = match self.verify(untrusted) {
-            Ok(verified) => verified,
-            Err(error) => return Answer::refusal(error, None),
-        };
-        match self.redeem(&claims, &plugin, lookup) {
-            Ok(data) => Answer::ok(&data, claims),
-            Err(error) => Answer::refusal(error, Some(claims)),
+        match self.authorize(authorization) {
+            Ok(authorized) => {
+                let found = lookup(authorized.subject(), authorized.role());
+                self.complete(authorized, Ok(found))
+            }
+            Err(refusal) => refusal,
         }
+    }
+
+    /// The checks before the lookup: the header; the token exactly as PROTOCOL.md §6 says (30 s
+    /// leeway) for the plugin its `aud` names; that plugin exists, is active and is shown to the
+    /// token's role. Nothing is consumed here. `Ok` carries what the lookup needs (the person,
+    /// the role, the fields granted to the plugin, so the portal can load only those); `Err` is
+    /// the answer to send.
+    ///
+    /// ```
+    /// # use cv_portal_plugin::{ClientDataEndpoint, Issuer, IssuerId, SigningKey, Algorithm};
+    /// use cv_portal_plugin::data_endpoint::LookupUnavailable;
+    /// # let issuer = Issuer::new(IssuerId::new("https://portal.example.com")?, SigningKey::generate(Algorithm::EdDSA)?);
+    /// # let endpoint = ClientDataEndpoint::builder(issuer.issuer_id().clone(), issuer.jwks().clone()).build();
+    /// # let header: Option<&str> = None;
+    /// let answer = match endpoint.authorize(header) {
+    ///     Err(refusal) => refusal,
+    ///     Ok(authorized) => {
+    ///         // e.g. `db.client_data(authorized.subject(), authorized.granted()).await`
+    ///         let found = Err(LookupUnavailable); // the database is down
+    ///         endpoint.complete(authorized, found)
+    ///     }
+    /// };
+    /// assert_eq!(answer.status, 401); // no header at all
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    // The refusal is the answer itself, sent at once by the caller: boxing it would only add an
+    // allocation to every refused request.
+    #[allow(clippy::result_large_err)]
+    pub fn authorize(&self, authorization: Option<&str>) -> Result<Authorized, Answer> {
+        let token = bearer_token(authorization).map_err(|e| Answer::refusal(e, None))?;
+        let untrusted = UntrustedToken::parse(token)
+            .map_err(|e| Answer::refusal(EndpointError::Token(e), None))?;
+        let (claims, plugin) = self
+            .verify(untrusted)
+            .map_err(|e| Answer::refusal(e, None))?;
+        if !plugin.is_active() {
+            return Err(Answer::refusal(EndpointError::PluginInactive, Some(claims)));
+        }
+        if !plugin.is_shown_to(claims.role) {
+            let role = claims.role;
+            return Err(Answer::refusal(
+                EndpointError::NotVisibleToViewer { role },
+                Some(claims),
+            ));
+        }
+        let granted = (self.grants)(&plugin);
+        Ok(Authorized {
+            claims,
+            plugin,
+            granted,
+        })
+    }
+
+    /// The rest, once the portal has looked the person up: `found` is the lookup's result
+    /// (`Ok(None)`: this person has no data; `Err`: the lookup could not answer). A failed lookup
+    /// is `503 lookup_unavailable` and consumes nothing. Otherwise the token is redeemed (once,
+    /// recorded as `client-data:` + `aud`; a second time is `401 replayed`), then the answer is
+    /// `404 client_not_found` or `200` with only the granted fields and the token's own `sub`,
+    /// `role` and `aud`, whatever the lookup put there.
+    pub fn complete(
+        &self,
+        authorized: Authorized,
+        found: Result<Option<ClientData>, LookupUnavailable>,
+    ) -> Answer {
+        let Authorized {
+            claims, granted, ..
+        } = authorized;
+        let found = match found {
+            Ok(found) => found,
+            Err(LookupUnavailable) => {
+                return Answer::refusal(EndpointError::LookupUnavailable, Some(claims));
+            }
+        };
+        if let Err(error) = self.redeem(&claims) {
+            return Answer::refusal(error, Some(claims));
+        }
+        let Some(mut data) = found else {
+            return Answer::refusal(EndpointError::ClientNotFound, Some(claims));
+        };
+        data.keep_only(&granted);
+        data.sub = claims.sub.clone();
+        data.role = claims.role;
+        data.plugin = claims.aud.clone();
+        Answer::ok(&data, claims)
     }
 
     /// The issuer id whose tokens this endpoint redeems.
@@ -215,19 +335,8 @@ impl ClientDataEndpoint {
         state.keys.iter().map(|k| k.kid().to_owned()).collect()
     }
 
-    /// The checks after §6, the redemption, the lookup and the grants.
-    fn redeem(
-        &self,
-        claims: &LaunchClaims,
-        plugin: &PluginConfig,
-        lookup: impl FnOnce(&SubjectId, Role) -> Option<ClientData>,
-    ) -> Result<ClientData, EndpointError> {
-        if !plugin.is_active() {
-            return Err(EndpointError::PluginInactive);
-        }
-        if !plugin.is_shown_to(claims.role) {
-            return Err(EndpointError::NotVisibleToViewer { role: claims.role });
-        }
+    /// Records the redemption: once per token.
+    fn redeem(&self, claims: &LaunchClaims) -> Result<(), EndpointError> {
         let audience = format!("{REDEMPTION_AUDIENCE_PREFIX}{}", claims.aud.as_str());
         self.guard
             .check_and_insert(&ReplayEntry::new(
@@ -237,14 +346,7 @@ impl ClientDataEndpoint {
                 claims.exp.saturating_add(DEFAULT_LEEWAY.as_secs() as i64),
                 self.clock.now_unix(),
             ))
-            .map_err(|e| EndpointError::Token(VerifyError::from(e)))?;
-
-        let mut data = lookup(&claims.sub, claims.role).ok_or(EndpointError::ClientNotFound)?;
-        data.keep_only(&(self.grants)(plugin));
-        data.sub = claims.sub.clone();
-        data.role = claims.role;
-        data.plugin = claims.aud.clone();
-        Ok(data)
+            .map_err(|e| EndpointError::Token(VerifyError::from(e)))
     }
 
     /// §6 for the plugin the token claims, then the plugin's configuration. The configuration is
@@ -259,22 +361,21 @@ impl ClientDataEndpoint {
             .unverified_audience()
             .ok()
             .and_then(|aud| PluginId::new(aud.into_owned()).ok());
-        let Some(claimed) = claimed else {
-            // No plugin id could match: the checks before `aud` still run and report first.
-            let placeholder = PluginId::new("unknown")
-                .unwrap_or_else(|_| unreachable!("\"unknown\" is a valid plugin id"));
-            let (verifier, _) = self.verifier_for(&placeholder);
-            return match verifier.verify_untrusted(token) {
+        // No plugin id could match: the checks before `aud` still run and report first.
+        let placeholder = claimed.is_none();
+        let claimed = claimed.unwrap_or_else(|| {
+            PluginId::new("unknown").unwrap_or_else(|_| unreachable!("a valid plugin id"))
+        });
+        let (verified, verifier, keys) = self.verify_with_current_keys(&claimed, token);
+        if placeholder {
+            return match verified {
                 Ok(_) | Err(VerifyError::WrongAudience { .. }) => {
                     Err(EndpointError::PluginNotFound)
                 }
                 Err(error) => Err(EndpointError::Token(error)),
             };
-        };
-        let (verifier, keys) = self.verifier_for(&claimed);
-        let claims = verifier
-            .verify_untrusted(token)
-            .map_err(EndpointError::Token)?;
+        }
+        let claims = verified.map_err(EndpointError::Token)?;
         self.remember(claimed, verifier, &keys);
         let plugin = self
             .plugins
@@ -283,21 +384,29 @@ impl ClientDataEndpoint {
         Ok((claims, plugin))
     }
 
-    /// The verifier for `plugin` over the current keys: the cached one, or a new one (not cached
-    /// until a token verifies with it), with the key set it was built on.
-    fn verifier_for(&self, plugin: &PluginId) -> (Arc<Verifier>, Arc<KeySet>) {
+    /// Verifies `token` for `plugin` while holding the key state's read lock, so that
+    /// [`set_keys`](Self::set_keys) (which takes the write lock) returns only after every check
+    /// that began with the old keys has finished, and none starts with them afterwards. Returns
+    /// the verifier used (the cached one, or a new one not cached yet) and its key set.
+    #[allow(clippy::type_complexity)]
+    fn verify_with_current_keys(
+        &self,
+        plugin: &PluginId,
+        token: UntrustedToken<'_>,
+    ) -> (
+        Result<LaunchClaims, VerifyError>,
+        Arc<Verifier>,
+        Arc<KeySet>,
+    ) {
         let state = self.keys.read().unwrap_or_else(|e| e.into_inner());
         let keys = Arc::clone(&state.keys);
-        match state.verifiers.get(plugin) {
-            Some(verifier) => (Arc::clone(verifier), keys),
-            None => {
-                drop(state);
-                (
-                    Arc::new(self.verifier(plugin.clone(), Arc::clone(&keys))),
-                    keys,
-                )
-            }
-        }
+        let verifier = match state.verifiers.get(plugin) {
+            Some(verifier) => Arc::clone(verifier),
+            None => Arc::new(self.verifier(plugin.clone(), Arc::clone(&keys))),
+        };
+        let verified = verifier.verify_untrusted(token);
+        drop(state);
+        (verified, verifier, keys)
     }
 
     /// Caches the verifier of an authenticated plugin id, unless the keys changed meanwhile or

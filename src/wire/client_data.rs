@@ -332,21 +332,33 @@ impl ClientData {
     /// Removes every field not in `granted`: what the portal applies before answering, whatever
     /// its lookup returned.
     pub fn keep_only(&mut self, granted: &[ClientDataField]) {
+        // Destructured without `..`: a field added to `ClientData` does not compile here until
+        // this method decides what happens to it, so it can never leak ungranted.
+        let ClientData {
+            sub: _,
+            role: _,
+            plugin: _,
+            name,
+            email,
+            document,
+            phone,
+            units,
+        } = self;
         let keep = |field| granted.contains(&field);
         if !keep(ClientDataField::Name) {
-            self.name = None;
+            *name = None;
         }
         if !keep(ClientDataField::Email) {
-            self.email = None;
+            *email = None;
         }
         if !keep(ClientDataField::Document) {
-            self.document = None;
+            *document = None;
         }
         if !keep(ClientDataField::Phone) {
-            self.phone = None;
+            *phone = None;
         }
         if !keep(ClientDataField::Units) {
-            self.units = None;
+            *units = None;
         }
     }
 }
