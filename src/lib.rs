@@ -108,6 +108,11 @@ unavailable. A multi-portal vendor routes by [`UntrustedToken`] first.
            [`data_client`] (discovery and client data);"
 )]
 #![cfg_attr(
+    feature = "http",
+    doc = "- vendor transport (feature `http`): [`http`] (discovery, JWKS and client data over \
+           HTTPS);"
+)]
+#![cfg_attr(
     feature = "portal",
     doc = "- portal (feature `portal`): [`config`] (plugin configuration, bilingual errors), \
            [`menu`], [`render`] (iframe markup), [`viewer`], [`issue`] (minting);"
@@ -127,6 +132,7 @@ unavailable. A multi-portal vendor routes by [`UntrustedToken`] first.
 //! | `portal` | yes | `PluginConfig`, `menu_for`, `render_iframe`, `Issuer`, `SigningKey` |
 //! | `redis` | no | `RedisReplayGuard`: single use across a vendor's instances |
 //! | `redis-tls` | no | `rediss://` URLs through rustls on ring |
+//! | `http` | no | `PortalHttp`: discovery, JWKS and client data over reqwest, rustls on ring |
 //! | `cli` | no | the `cvplugin` command-line tool |
 //!
 //! A vendor builds with `default-features = false, features = ["vendor"]` and compiles none of
@@ -152,6 +158,8 @@ pub mod wire;
 
 #[cfg(feature = "vendor")]
 pub mod data_client;
+#[cfg(feature = "http")]
+pub mod http;
 #[cfg(feature = "vendor")]
 pub mod replay;
 #[cfg(feature = "vendor")]
@@ -184,6 +192,8 @@ pub use wire::{IdProblem, IssuerId, LaunchClaims, PluginId, Role, SubjectId, Tok
 pub use data_client::{
     BearerChallenge, ClientDataError, ClientDataRequest, DataClientError, DataFault, ServerCode,
 };
+#[cfg(feature = "http")]
+pub use http::{HttpError, PortalHttp, PortalHttpBuilder, Resource};
 #[cfg(feature = "vendor")]
 pub use keys::{FetchError, KeyCache, KeysFailure};
 #[cfg(feature = "redis")]
