@@ -183,9 +183,9 @@ Examples:
 What a vendor does when a person opens its plugin (PROTOCOL.md §10, §11): fetch the discovery
 document of --issuer and its JWKS, verify the token for --plugin exactly as `cvplugin verify`
 does, then GET the client-data endpoint with `Authorization: Bearer <token>`, without following
-redirects. This REDEEMS the token: the portal answers a second redemption with `replayed`, so
-stderr says `warning: redeeming ...` before the request, and a vendor's own server can no
-longer redeem that token.
+redirects. This REDEEMS the token: the portal answers a second redemption with `replayed`, and
+a vendor's own server can no longer redeem it. stderr says so (`warning: the token was sent to
+... to be redeemed`), after the data or after the error's lines.
 
 The token is --token, or read from stdin when --token is absent or `-` (same whitespace rule and
 hints as verify). On success stdout is the data as indented JSON: sub, role, plugin, then only the

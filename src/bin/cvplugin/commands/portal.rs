@@ -92,17 +92,24 @@ pub fn client_data(args: ClientDataArgs) -> Result<(), CliError> {
             .map_err(|e| input.rejected(&e))?;
         let request = ClientDataRequest::for_launch(&discovery, &claims, input.token())
             .map_err(|e| CliError::new(Status::Rejected, e.code(), e.to_string()))?;
-        let mut lines: Vec<String> = input.warning().map(str::to_owned).into_iter().collect();
-        lines.push(format!(
-            "warning: redeeming the token at {}: a launch token redeems once, so neither this \
-             tool nor a vendor's server can redeem it again",
+        // Said after the request, so that a failure's first line stays `error[CODE]`.
+        let redeemed = format!(
+            "warning: the token was sent to {} to be redeemed; a launch token redeems once, so \
+             neither this tool nor a vendor's server can redeem it again",
             excerpt(request.url())
-        ));
+        );
+        let data = match http.client_data_for(&request, &claims).await {
+            Ok(data) => data,
+            Err(e) => {
+                let mut error = CliError::http(&e, request.url());
+                error.details.push(redeemed);
+                return Err(error);
+            }
+        };
+        print_json(&data)?;
+        let mut lines: Vec<String> = input.warning().map(str::to_owned).into_iter().collect();
+        lines.push(redeemed);
         write_stderr_lines(&lines);
-        let data = http
-            .client_data_for(&request, &claims)
-            .await
-            .map_err(|e| CliError::http(&e, request.url()))?;
-        print_json(&data)
+        Ok(())
     })?
 }
