@@ -108,11 +108,6 @@ unavailable. A multi-portal vendor routes by [`UntrustedToken`] first.
            [`data_client`] (discovery and client data);"
 )]
 #![cfg_attr(
-    feature = "http",
-    doc = "- vendor transport (feature `http`): [`http`] (discovery, JWKS and client data over \
-           HTTPS);"
-)]
-#![cfg_attr(
     feature = "portal",
     doc = "- portal (feature `portal`): [`config`] (plugin configuration, bilingual errors), \
            [`menu`], [`render`] (iframe markup), [`viewer`], [`issue`] (minting);"
@@ -132,7 +127,6 @@ unavailable. A multi-portal vendor routes by [`UntrustedToken`] first.
 //! | `portal` | yes | `PluginConfig`, `menu_for`, `render_iframe`, `Issuer`, `SigningKey` |
 //! | `redis` | no | `RedisReplayGuard`: single use across a vendor's instances |
 //! | `redis-tls` | no | `rediss://` URLs through rustls on ring |
-//! | `http` | no | `PortalHttp`: discovery, JWKS and client data over reqwest, rustls on ring |
 //! | `cli` | no | the `cvplugin` command-line tool |
 //!
 //! A vendor builds with `default-features = false, features = ["vendor"]` and compiles none of
@@ -193,7 +187,7 @@ pub use data_client::{
     BearerChallenge, ClientDataError, ClientDataRequest, DataClientError, DataFault, ServerCode,
 };
 #[cfg(feature = "http")]
-pub use http::{HttpError, PortalHttp, PortalHttpBuilder, Resource};
+pub use http::{HttpError, PortalHttp, PortalHttpBuilder};
 #[cfg(feature = "vendor")]
 pub use keys::{FetchError, KeyCache, KeysFailure};
 #[cfg(feature = "redis")]
