@@ -232,8 +232,9 @@ impl PortalHttp {
         )?)
     }
 
-    /// Sends the redemption; a 200 body over the limit is refused here, a refusal's is handed
-    /// to the reader cut at one byte over the limit, which then reads the status alone.
+    /// Sends the redemption. A 200 body over the limit is refused here; a refusal's is dropped,
+    /// so the reader reads that answer from its status and `WWW-Authenticate` alone (a proxy's
+    /// large 503 page still means "retry").
     async fn redeem(
         &self,
         request: &ClientDataRequest,
@@ -242,10 +243,11 @@ impl PortalHttp {
         let (status, www_authenticate, body) = self
             .get(request.url(), Resource::ClientData, &request.headers())
             .await?;
-        if status == 200 && body.oversized {
-            return Err(too_large(Resource::ClientData));
+        match (status, body.oversized) {
+            (200, true) => Err(too_large(Resource::ClientData)),
+            (_, true) => Ok((status, www_authenticate, Vec::new())),
+            (_, false) => Ok((status, www_authenticate, body.bytes)),
         }
-        Ok((status, www_authenticate, body.bytes))
     }
 
     /// GET `url` with `headers`: the status, the `WWW-Authenticate` header (if it is one
@@ -294,7 +296,8 @@ struct Body {
 }
 
 /// Reads `response`'s body, keeping at most `max + 1` bytes: a `Content-Length` over `max`
-/// stops before the first byte, and a longer stream stops at the chunk that crosses `max`.
+/// stops before the first byte, and a longer stream stops at the chunk that crosses `max` (of
+/// which only the byte past the limit is kept; the connection is then dropped).
 async fn read_bounded(response: &mut reqwest::Response, max: usize) -> reqwest::Result<Body> {
     let over = |len: u64| usize::try_from(len).map_or(true, |len| len > max);
     if response.content_length().is_some_and(over) {

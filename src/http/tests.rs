@@ -296,6 +296,18 @@ fn bodies_stop_at_the_limit() {
     let error = block_on(client().client_data(&request(&issuer))).unwrap_err();
     assert_eq!(error.code(), "data_portal_unavailable");
 
+    // ... and a large 401 by its status and its Bearer challenge.
+    let big_401 = answer(
+        "401 Unauthorized",
+        &[
+            r#"WWW-Authenticate: Bearer realm="cv-plugin", error="invalid_token", error_description="expired""#,
+        ],
+        &vec![b' '; MAX_BODY_LEN + 10],
+    );
+    let (_server, issuer) = portal(json(JWKS), big_401);
+    let error = block_on(client().client_data(&request(&issuer))).unwrap_err();
+    assert_eq!(error.server_code(), Some("expired"));
+
     // A discovery document over the limit.
     let huge = Scripted::start(HashMap::from([(
         "/.well-known/cv-plugin",
