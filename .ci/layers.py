@@ -4,11 +4,11 @@
 Layers, bottom to top (a module may use its own layer and those below, never those above):
   base:   b64, quoted, clock, wire
   shared: keys (without keys/signing.rs, keys/pkcs8.rs), provider
-  vendor: verify, replay, keys/cache.rs, data_client
+  vendor: verify, replay, keys/cache.rs, data_client, http (the vendor's HTTP transport)
   portal: config, menu, render, viewer, issue, html, keys/signing.rs, keys/pkcs8.rs
   service: data_endpoint (the portal's client-data endpoint, built on both sides)
-and vendor and portal never use each other. Unit tests (`#[cfg(test)] mod tests` and
-src/keys/tests.rs) may use anything. Reads `crate::<module>` paths in src/ (not src/bin).
+and vendor and portal never use each other. Unit tests (`#[cfg(test)] mod tests`, and the
+files `tests.rs` and `tests/` that such a declaration names) may use anything. Reads `crate::<module>` paths in src/ (not src/bin).
 """
 import pathlib
 import re
@@ -19,6 +19,7 @@ LAYER = {
     "b64": "base", "quoted": "base", "clock": "base", "wire": "base",
     "keys": "shared", "provider": "shared",
     "verify": "vendor", "replay": "vendor", "keys/cache": "vendor", "data_client": "vendor",
+    "http": "vendor",
     "config": "portal", "menu": "portal", "render": "portal", "viewer": "portal",
     "issue": "portal", "html": "portal", "keys/signing": "portal", "keys/pkcs8": "portal",
     "data_endpoint": "service",
@@ -30,6 +31,19 @@ ALLOWED = {
     "portal": {"base", "shared", "portal"},
     "service": {"base", "shared", "vendor", "portal", "service"},
 }
+
+
+def is_unit_test_file(rel: str) -> bool:
+    """`x/tests.rs` or a file under `x/tests/`, declared by `#[cfg(test)] mod tests;` in x."""
+    parts = rel.split("/")
+    if parts[-1] == "tests.rs":
+        parent = parts[:-1]
+    elif "tests" in parts[:-1]:
+        parent = parts[: parts.index("tests")]
+    else:
+        return False
+    owner = SRC.joinpath(*parent, "mod.rs") if parent else SRC / "lib.rs"
+    return owner.exists() and re.search(r"#\[cfg\(test\)\]\s*mod tests;", owner.read_text()) is not None
 
 
 def unit_of(path: pathlib.Path) -> str:
@@ -110,7 +124,7 @@ def main() -> int:
     reexports = root_reexports()
     for path in sorted(SRC.rglob("*.rs")):
         rel = path.relative_to(SRC).as_posix()
-        if rel.startswith("bin/") or rel in ("lib.rs", "keys/tests.rs") or rel.startswith("keys/tests/"):
+        if rel.startswith("bin/") or rel == "lib.rs" or is_unit_test_file(rel):
             continue
         unit = unit_of(path)
         text = strip_comments(without_tests(path.read_text()))

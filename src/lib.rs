@@ -152,6 +152,8 @@ pub mod wire;
 
 #[cfg(feature = "vendor")]
 pub mod data_client;
+#[cfg(feature = "http")]
+pub mod http;
 #[cfg(feature = "vendor")]
 pub mod replay;
 #[cfg(feature = "vendor")]
@@ -184,6 +186,8 @@ pub use wire::{IdProblem, IssuerId, LaunchClaims, PluginId, Role, SubjectId, Tok
 pub use data_client::{
     BearerChallenge, ClientDataError, ClientDataRequest, DataClientError, DataFault, ServerCode,
 };
+#[cfg(feature = "http")]
+pub use http::{HttpError, PortalHttp, PortalHttpBuilder};
 #[cfg(feature = "vendor")]
 pub use keys::{FetchError, KeyCache, KeysFailure};
 #[cfg(feature = "redis")]

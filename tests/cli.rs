@@ -4,6 +4,9 @@
 //! process was not killed and did not panic (exit 101).
 #![cfg(feature = "cli")]
 
+#[path = "common/http_portal.rs"]
+mod http_portal;
+
 use std::ffi::OsStr;
 use std::fs;
 use std::io::Write as _;
@@ -304,6 +307,8 @@ fn every_subcommand_has_help_with_an_example() {
         "inspect",
         "config",
         "launch-url",
+        "discovery",
+        "client-data",
     ] {
         assert!(text.contains(sub), "top-level help lists {sub}");
     }
@@ -324,7 +329,7 @@ fn every_subcommand_has_help_with_an_example() {
 }
 
 /// Every subcommand, as the arguments that name it.
-fn subcommands() -> [Vec<&'static str>; 8] {
+fn subcommands() -> [Vec<&'static str>; 10] {
     [
         vec!["keygen"],
         vec!["jwks"],
@@ -334,6 +339,8 @@ fn subcommands() -> [Vec<&'static str>; 8] {
         vec!["config"],
         vec!["config", "check"],
         vec!["launch-url"],
+        vec!["discovery"],
+        vec!["client-data"],
     ]
 }
 
@@ -2042,4 +2049,296 @@ fn config_check_reports_client_data_problems() {
 
     dir.write("string.json", with_grants(r#""name""#));
     run(&dir, &["config", "check", "string.json"]).fails(1, "json_wrong_type");
+}
+
+// ------------------------------------------------------------------------------------------------
+// discovery and client-data, against a portal on loopback (tests/common/http_portal.rs)
+
+use http_portal::{Discovery, HttpPortal, KNOWN_SUBJECT};
+
+/// `client-data` for the portal's issuer and plugin with `token` as --token, and `extra`.
+fn client_data(dir: &TempDir, portal: &HttpPortal, token: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "client-data",
+        "--issuer",
+        portal.issuer(),
+        "--plugin",
+        http_portal::PLUGIN,
+        "--token",
+        token,
+    ];
+    args.extend_from_slice(extra);
+    run(dir, &args)
+}
+
+#[test]
+fn discovery_prints_the_checked_document() {
+    let dir = TempDir::new("discovery");
+    let portal = HttpPortal::start(Discovery::Normal);
+    let out = run(&dir, &["discovery", "--issuer", portal.issuer()]);
+    let document = out.json();
+    assert_eq!(document["issuer"], portal.issuer());
+    assert_eq!(document["protocol_version"], 1);
+    assert_eq!(
+        document["jwks_uri"],
+        format!("{}/jwks.json", portal.issuer())
+    );
+    assert_eq!(
+        document["client_data_endpoint"],
+        format!("{}/client-data", portal.issuer())
+    );
+    assert_eq!(document["token_signing_alg_values_supported"][0], "EdDSA");
+    // The documented order of members.
+    let at = |member: &str| out.stdout.find(&format!("\"{member}\"")).unwrap();
+    assert!(at("issuer") < at("protocol_version"));
+    assert!(at("protocol_version") < at("jwks_uri"));
+    assert!(at("jwks_uri") < at("client_data_endpoint"));
+    assert!(at("client_data_endpoint") < at("token_signing_alg_values_supported"));
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    assert_eq!(portal.requests(), ["/.well-known/cv-plugin"]);
+}
+
+#[test]
+fn client_data_prints_the_granted_fields_once_then_replayed() {
+    let dir = TempDir::new("client-data");
+    let portal = HttpPortal::start(Discovery::Normal);
+    let token = portal.mint(KNOWN_SUBJECT);
+    let out = client_data(&dir, &portal, &token, &[]);
+    let data = out.json();
+    assert_eq!(data["sub"], KNOWN_SUBJECT);
+    assert_eq!(data["role"], "cliente");
+    assert_eq!(data["plugin"], http_portal::PLUGIN);
+    assert_eq!(data["name"], http_portal::NAME);
+    // The lookup had an email; it was not granted, so it never left the portal.
+    assert!(data.get("email").is_none(), "{data}");
+    assert!(!out.stdout.contains(http_portal::EMAIL));
+    assert!(
+        out.stderr.starts_with(&format!(
+            "warning: the token was sent to {}/client-data to be redeemed",
+            portal.issuer()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        portal.requests(),
+        ["/.well-known/cv-plugin", "/jwks.json", "/client-data"]
+    );
+
+    // The second redemption is the portal's refusal: exit 1, its code, a hint.
+    let again = client_data(&dir, &portal, &token, &[]);
+    again.fails(1, "replayed");
+    assert!(again.stdout.is_empty());
+    assert!(
+        again.stderr.contains("hint: a launch token redeems once"),
+        "{}",
+        again.stderr
+    );
+    assert!(!again.stderr.contains(&token), "the token is never shown");
+    assert!(
+        again
+            .stderr
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("warning: the token was sent to"),
+        "{}",
+        again.stderr
+    );
+
+    // The token on stdin, as verify reads it.
+    let fresh = portal.mint(KNOWN_SUBJECT);
+    let out = run_stdin(
+        &dir,
+        &[
+            "client-data",
+            "--issuer",
+            portal.issuer(),
+            "--plugin",
+            http_portal::PLUGIN,
+        ],
+        format!("{fresh}\n").as_bytes(),
+    );
+    assert_eq!(out.json()["name"], http_portal::NAME);
+}
+
+#[test]
+fn client_data_without_data_for_the_person_is_client_not_found() {
+    let dir = TempDir::new("client-data-none");
+    let portal = HttpPortal::start(Discovery::Normal);
+    let token = portal.mint("99999");
+    let out = client_data(&dir, &portal, &token, &[]);
+    out.fails(1, "client_not_found");
+    assert!(out.stdout.is_empty());
+    // The redemption happened: the token is spent.
+    client_data(&dir, &portal, &token, &[]).fails(1, "replayed");
+}
+
+#[test]
+fn client_data_verifies_before_anything_is_redeemed() {
+    let dir = TempDir::new("client-data-verify");
+    let portal = HttpPortal::start(Discovery::Normal);
+    let token = portal.mint(KNOWN_SUBJECT);
+    let out = run(
+        &dir,
+        &[
+            "client-data",
+            "--issuer",
+            portal.issuer(),
+            "--plugin",
+            "boletos",
+            "--token",
+            &token,
+        ],
+    );
+    out.fails(1, "wrong_audience");
+    assert!(!out.stderr.contains("redeem"), "{}", out.stderr);
+    assert!(!portal.requests().contains(&"/client-data".to_owned()));
+    // A token that is not even a token: nothing is fetched.
+    client_data(&dir, &portal, "garbage", &[]).fails(1, "malformed");
+    assert_eq!(portal.requests().len(), 2);
+    // Another portal's token: refused by the verifier (its key is not this portal's).
+    let other = HttpPortal::start(Discovery::Normal);
+    client_data(&dir, &portal, &other.mint(KNOWN_SUBJECT), &[]).fails(1, "unknown_kid");
+    // --leeway above the maximum is a usage error, before any request.
+    let requests = portal.requests().len();
+    client_data(&dir, &portal, &token, &["--leeway", "301"]).fails(2, "leeway_too_large");
+    assert_eq!(portal.requests().len(), requests);
+    // And the token, never redeemed, still is.
+    assert_eq!(
+        client_data(&dir, &portal, &token, &[]).json()["sub"],
+        KNOWN_SUBJECT
+    );
+}
+
+#[test]
+fn redirects_are_not_followed() {
+    let dir = TempDir::new("client-data-redirect");
+    let portal = HttpPortal::start(Discovery::ClientDataAt("/moved"));
+    let token = portal.mint(KNOWN_SUBJECT);
+    let out = client_data(&dir, &portal, &token, &[]);
+    out.fails(1, "data_unexpected_status");
+    assert!(out.stderr.contains("302"), "{}", out.stderr);
+    assert!(!portal.requests().contains(&"/client-data".to_owned()));
+
+    let portal = HttpPortal::start(Discovery::Redirect);
+    let out = run(&dir, &["discovery", "--issuer", portal.issuer()]);
+    out.fails(1, "discovery_http_status");
+    assert_eq!(portal.requests(), ["/.well-known/cv-plugin"]);
+}
+
+#[test]
+fn an_answer_over_the_limit_is_refused() {
+    let dir = TempDir::new("client-data-huge");
+    let portal = HttpPortal::start(Discovery::ClientDataAt("/huge"));
+    let token = portal.mint(KNOWN_SUBJECT);
+    let out = client_data(&dir, &portal, &token, &[]);
+    out.fails(1, "response_too_large");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn discovery_naming_another_issuer_is_refused() {
+    let dir = TempDir::new("discovery-issuer");
+    let doc = r#"{"issuer":"{issuer}/","protocol_version":1,"jwks_uri":"{issuer}/jwks.json","client_data_endpoint":"{issuer}/client-data","token_signing_alg_values_supported":["EdDSA"]}"#;
+    let portal = HttpPortal::start(Discovery::Body(doc.to_owned()));
+    let out = run(&dir, &["discovery", "--issuer", portal.issuer()]);
+    out.fails(1, "discovery_issuer_mismatch");
+    assert!(out.stdout.is_empty());
+    let token = portal.mint(KNOWN_SUBJECT);
+    client_data(&dir, &portal, &token, &[]).fails(1, "discovery_issuer_mismatch");
+    assert_eq!(portal.requests().len(), 2, "nothing after discovery");
+
+    // A plain-http non-loopback issuer is refused before any request: a usage error.
+    run(
+        &dir,
+        &["discovery", "--issuer", "http://portal.example.com.br"],
+    )
+    .fails(2, "data_url_not_https");
+}
+
+#[test]
+fn an_unreachable_portal_is_a_network_error() {
+    let dir = TempDir::new("discovery-refused");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let out = run(&dir, &["discovery", "--issuer", &issuer]);
+    let line = out.fails(2, "connection_refused");
+    assert!(
+        line.contains(&format!("{issuer}/.well-known/cv-plugin")),
+        "{line}"
+    );
+    // A valid token of a portal that is down.
+    let token = HttpPortal::start(Discovery::Normal).mint(KNOWN_SUBJECT);
+    let out = run(
+        &dir,
+        &[
+            "client-data",
+            "--issuer",
+            &issuer,
+            "--plugin",
+            "financeiro",
+            "--token",
+            &token,
+        ],
+    );
+    out.fails(2, "connection_refused");
+}
+
+#[test]
+fn https_with_a_private_ca() {
+    let dir = TempDir::new("https");
+    let Some((ca, tls)) = http_portal::openssl_ca_and_server_cert(&dir.0) else {
+        eprintln!("skipped: no openssl command to make a test CA");
+        return;
+    };
+    let portal = HttpPortal::start_with(Discovery::Normal, Some(tls));
+    assert!(portal.issuer().starts_with("https://127.0.0.1:"));
+    let ca = ca.to_str().unwrap();
+    // The CA is not among the system's roots.
+    let out = run(&dir, &["discovery", "--issuer", portal.issuer()]);
+    out.fails(2, "tls_failure");
+    assert!(
+        out.stderr.contains("hint: if the portal's certificate"),
+        "{}",
+        out.stderr
+    );
+    // With it, discovery and a redemption work end to end.
+    let out = run(
+        &dir,
+        &["discovery", "--issuer", portal.issuer(), "--ca-cert", ca],
+    );
+    assert_eq!(out.json()["issuer"], portal.issuer());
+    let token = portal.mint(KNOWN_SUBJECT);
+    let out = client_data(&dir, &portal, &token, &["--ca-cert", ca]);
+    assert_eq!(out.json()["name"], http_portal::NAME);
+
+    // --ca-cert that is not a certificate, or not there.
+    dir.write(
+        "junk.pem",
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    );
+    run(
+        &dir,
+        &[
+            "discovery",
+            "--issuer",
+            portal.issuer(),
+            "--ca-cert",
+            "junk.pem",
+        ],
+    )
+    .fails(2, "root_certificate_invalid");
+    run(
+        &dir,
+        &[
+            "discovery",
+            "--issuer",
+            portal.issuer(),
+            "--ca-cert",
+            "missing.pem",
+        ],
+    )
+    .fails(2, "io");
 }

@@ -12,13 +12,17 @@ use cv_portal_plugin::{Algorithm, Role};
 const EXIT_CODES_HELP: &str = "\
 Exit status:
   0  success
-  1  the token or the plugin configuration was rejected
-  2  usage, I/O or key-file error
+  1  the token or the plugin configuration was rejected, or a portal refused or answered
+     what the protocol does not allow (discovery, client-data)
+  2  usage, I/O or key-file error, or the network: no connection, no TLS session, no answer in
+     time
 
 On failure the first line on stderr is `error[CODE]: message`; lines after it may start with
 `hint:` (what was most likely done wrong, and the fix). With exit status 1, CODE is the
-library's stable code (`expired`, `bad_signature`, `wrong_audience`, `link_not_https`, ...). With
-exit status 2, CODE is one of:
+library's stable code (`expired`, `bad_signature`, `wrong_audience`, `link_not_https`, ...) or,
+for client-data, the code the portal answered with (`replayed`, `client_not_found`,
+`plugin_inactive`, ...) else the library's (`discovery_issuer_mismatch`, `http_status`,
+`response_too_large`, `data_unexpected_status`, ...). With exit status 2, CODE is one of:
   usage                      a bad command line or argument value (including --issuer, --subject,
                              --plugin)
   io                         a file or stdin could not be read or written (missing, too large,
@@ -31,15 +35,27 @@ exit status 2, CODE is one of:
   leeway_too_large           --leeway above 300 seconds
   jti_generation_failed, signing_failed, clock_out_of_range
                              the system could not mint a token
+  data_url_not_https, data_url_invalid
+                             --issuer of discovery or client-data is not an https URL (http only
+                             for localhost, 127.0.0.0/8, [::1])
+  connection_refused, host_not_found, tls_failure, timeout, transport_failure
+                             the portal could not be reached or did not answer (network)
+  root_certificate_invalid   --ca-cert holds no usable PEM CERTIFICATE
+  http_client_setup_failed   no root certificate could be loaded from the system
 
 Round trip:
   cvplugin keygen --out portal.jwk
   cvplugin jwks portal.jwk > jwks.json
   cvplugin mint --key portal.jwk --issuer https://portal.example.com.br --plugin financeiro \\
       --subject 48213 --role cliente \\
-    | cvplugin verify --jwks jwks.json --issuer https://portal.example.com.br --plugin financeiro";
+    | cvplugin verify --jwks jwks.json --issuer https://portal.example.com.br --plugin financeiro
 
-/// Keys, launch tokens and plugin configurations of the CV portal plugin protocol.
+From a vendor's shell, against a running portal:
+  cvplugin discovery --issuer https://portal.example.com.br
+  cvplugin client-data --issuer https://portal.example.com.br --plugin financeiro --token \"$TOKEN\"";
+
+/// Keys, launch tokens, plugin configurations and portal exchanges of the CV portal plugin
+/// protocol.
 #[derive(Debug, Parser)]
 #[command(name = "cvplugin", version, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
@@ -142,6 +158,50 @@ Examples:
   cvplugin launch-url --config financeiro.json --key portal.jwk \\
       --issuer https://portal.example.com.br --subject 48213 --role sindico --form-post > launch.html")]
     LaunchUrl(LaunchUrlArgs),
+
+    /// Fetch and check a portal's discovery document, and print it as JSON.
+    #[command(after_help = "\
+GET {issuer}/.well-known/cv-plugin (one trailing slash of the issuer removed), without following
+redirects, then every check a vendor makes (PROTOCOL.md §10): status 200, at most 64 KiB, JSON,
+protocol_version 1, issuer exactly --issuer, https URLs (http only on loopback). On success stdout
+is the document as indented JSON with these members, in this order: issuer, protocol_version,
+jwks_uri, client_data_endpoint, token_signing_alg_values_supported (members the tool does not
+know are not printed).
+
+A refused document exits 1 (`error[discovery_issuer_mismatch]`, `error[discovery_http_status]`,
+`error[response_too_large]`, ...); an unreachable portal exits 2 (`error[connection_refused]`,
+`error[tls_failure]`, `error[timeout]`, ...). Server certificates are checked against the
+system's roots, plus --ca-cert's.
+
+Examples:
+  cvplugin discovery --issuer https://portal.example.com.br
+  cvplugin discovery --issuer https://portal.test:8443 --ca-cert test-ca.pem")]
+    Discovery(DiscoveryArgs),
+
+    /// Verify a launch token, then redeem it ONCE at the portal and print the person's data.
+    #[command(after_help = "\
+What a vendor does when a person opens its plugin (PROTOCOL.md §10, §11): fetch the discovery
+document of --issuer and its JWKS, verify the token for --plugin exactly as `cvplugin verify`
+does, then GET the client-data endpoint with `Authorization: Bearer <token>`, without following
+redirects. This REDEEMS the token: the portal answers a second redemption with `replayed`, and
+a vendor's own server can no longer redeem it. stderr says so (`warning: the token was sent to
+... to be redeemed`), after the data or after the error's lines.
+
+The token is --token, or read from stdin when --token is absent or `-` (same whitespace rule and
+hints as verify). On success stdout is the data as indented JSON: sub, role, plugin, then only the
+fields granted to the plugin that the portal has (name, email, document, phone, units).
+
+On refusal the exit status is 1 and the first line on stderr is `error[CODE]: message`: a
+verification code (expired, bad_signature, ...) if the token did not verify (nothing was sent),
+else the portal's code (replayed, client_not_found, plugin_inactive, not_visible_to_viewer,
+replay_store_unavailable, ...) or the library's (data_unexpected_status, data_answer_invalid,
+data_not_for_this_launch, response_too_large, ...). Network failures exit 2.
+
+Examples:
+  cvplugin client-data --issuer https://portal.example.com.br --plugin financeiro --token \"$TOKEN\"
+  echo \"$TOKEN\" | cvplugin client-data --issuer https://portal.test:8443 --plugin financeiro \\
+      --ca-cert test-ca.pem")]
+    ClientData(ClientDataArgs),
 }
 
 /// `cvplugin keygen`.
@@ -266,6 +326,37 @@ pub struct LaunchUrlArgs {
     /// Print the auto-submitting form-post HTML page instead of the URL.
     #[arg(long)]
     pub form_post: bool,
+}
+
+/// `cvplugin discovery`.
+#[derive(Debug, Args)]
+pub struct DiscoveryArgs {
+    /// The portal's issuer id, e.g. `https://portal.example.com.br`.
+    #[arg(long, value_name = "ISS")]
+    pub issuer: String,
+    /// Also trust the CA certificates of PEMFILE (a private or test CA), beside the system's.
+    #[arg(long, value_name = "PEMFILE")]
+    pub ca_cert: Option<PathBuf>,
+}
+
+/// `cvplugin client-data`.
+#[derive(Debug, Args)]
+pub struct ClientDataArgs {
+    /// The portal's issuer id (the expected `iss`).
+    #[arg(long, value_name = "ISS")]
+    pub issuer: String,
+    /// This plugin's id (the expected `aud`).
+    #[arg(long, value_name = "ID")]
+    pub plugin: String,
+    /// The launch token; read from stdin when absent or `-`.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<OsString>,
+    /// Also trust the CA certificates of PEMFILE (a private or test CA), beside the system's.
+    #[arg(long, value_name = "PEMFILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Clock leeway in seconds (default 30, at most 300).
+    #[arg(long, value_name = "SECONDS")]
+    pub leeway: Option<u64>,
 }
 
 /// `--alg`.

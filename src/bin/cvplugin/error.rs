@@ -4,12 +4,14 @@
 //! Messages never contain key material or whole tokens: they are built from the library's error
 //! messages (which promise the same), file names and fixed text.
 
+use std::borrow::Cow;
 use std::fmt::Display;
 use std::path::Path;
 
 use cv_portal_plugin::config::ConfigError;
 use cv_portal_plugin::{
-    ConfigErrors, IssueError, KeyError, Quoted, VerifierConfigError, VerifyError,
+    ConfigErrors, FetchError, HttpError, IssueError, KeyError, Quoted, VerifierConfigError,
+    VerifyError,
 };
 
 use crate::cli::Lang;
@@ -41,8 +43,9 @@ impl Status {
 pub struct CliError {
     /// The exit status.
     pub status: Status,
-    /// The stable code in brackets.
-    pub code: &'static str,
+    /// The stable code in brackets: the library's, or the code a portal answered with (a
+    /// snake_case word of at most 64 bytes, checked by the library).
+    pub code: Cow<'static, str>,
     /// The one-line message.
     pub message: String,
     /// Further lines for stderr (already one line each).
@@ -51,10 +54,14 @@ pub struct CliError {
 
 impl CliError {
     /// An error with no detail lines.
-    pub fn new(status: Status, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(
+        status: Status,
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
         CliError {
             status,
-            code,
+            code: code.into(),
             message: one_line(&message.into()),
             details: Vec::new(),
         }
@@ -150,6 +157,51 @@ impl CliError {
         );
         error.details = config_problem_lines(path, errors, lang);
         error
+    }
+
+    /// A failed exchange with a portal (`discovery`, `client-data`); `url` is the URL requested,
+    /// shown after a transport failure's message.
+    ///
+    /// Exit 2 when nothing usable came back: no connection, no TLS session, no answer in time
+    /// (`connection_refused`, `host_not_found`, `tls_failure`, `timeout`, `transport_failure`),
+    /// or the client could not be set up (`root_certificate_invalid`,
+    /// `http_client_setup_failed`). Exit 1 when the portal answered and the answer was refused:
+    /// with the portal's own code when it sent one (`replayed`, `client_not_found`,
+    /// `plugin_inactive`, ...), else the library's (`discovery_issuer_mismatch`, `http_status`,
+    /// `response_too_large`, `data_unexpected_status`, a JWKS's key error, ...).
+    pub fn http(error: &HttpError, url: &str) -> Self {
+        let network = match error {
+            HttpError::Transport { error, .. } => {
+                !matches!(error, FetchError::HttpStatus(_) | FetchError::TooLarge)
+            }
+            HttpError::Setup { .. } | HttpError::RootCertificate { .. } => true,
+            _ => false,
+        };
+        let status = if network {
+            Status::Failed
+        } else {
+            Status::Rejected
+        };
+        let code: Cow<'static, str> = match error.server_code() {
+            Some(code) => Cow::Owned(code.to_owned()),
+            None => Cow::Borrowed(error.code()),
+        };
+        let message = match error {
+            HttpError::Transport { .. } => format!("{error} (GET {})", excerpt(url)),
+            _ => error.to_string(),
+        };
+        let failed = CliError::new(status, code, message);
+        match (error.fetch_error(), error.server_code()) {
+            (Some(FetchError::Tls), _) => failed.with_hint(
+                "if the portal's certificate comes from a private or test CA, pass that CA's \
+                 certificate with --ca-cert PEMFILE",
+            ),
+            (_, Some("replayed")) => failed.with_hint(
+                "a launch token redeems once, and this one already was; open the plugin again \
+                 in the portal for a new token",
+            ),
+            _ => failed,
+        }
     }
 
     /// Adds a `hint: ...` line after the `error[CODE]` line: what the person most likely did and

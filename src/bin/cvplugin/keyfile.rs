@@ -184,12 +184,12 @@ pub fn load_jwks(path: &Path) -> Result<KeySet, CliError> {
 mod tests {
     use super::*;
 
-    fn kind(bytes: &[u8]) -> &'static str {
+    fn kind(bytes: &[u8]) -> String {
         match classify(Path::new("k"), bytes) {
-            Ok(Content::Json(_)) => "json",
-            Ok(Content::Pem(_)) => "pem",
-            Ok(Content::Der(_)) => "der",
-            Err(e) => e.code,
+            Ok(Content::Json(_)) => "json".to_owned(),
+            Ok(Content::Pem(_)) => "pem".to_owned(),
+            Ok(Content::Der(_)) => "der".to_owned(),
+            Err(e) => e.code.into_owned(),
         }
     }
 

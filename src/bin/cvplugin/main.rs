@@ -1,9 +1,9 @@
 //! `cvplugin`: the command-line tool for the CV portal plugin protocol: portal keys (`keygen`,
-//! `jwks`), launch tokens (`mint`, `verify`, `inspect`, `launch-url`) and plugin configurations
-//! (`config check`).
+//! `jwks`), launch tokens (`mint`, `verify`, `inspect`, `launch-url`), plugin configurations
+//! (`config check`) and a vendor's exchanges with a running portal (`discovery`, `client-data`).
 //!
-//! Exit status 0 is success, 1 a rejected token or configuration, 2 a usage, I/O or key-file
-//! error. On failure the first line on stderr is `error[CODE]: message` with a stable code (see
+//! Exit status 0 is success, 1 a rejected token or configuration or a portal's refusal, 2 a
+//! usage, I/O, key-file or network error. On failure the first line on stderr is `error[CODE]: message` with a stable code (see
 //! `cvplugin --help`), and the lines after it may start with `hint:`, naming the likely mistake.
 //! On success stdout carries only the result; stderr may say `warning:` (whitespace removed around
 //! a token) and, for `verify`, `verified:`. No input makes the tool panic: reads are bounded to
@@ -57,6 +57,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Inspect(args) => commands::token::inspect(args),
         Command::Config(ConfigCommand::Check(args)) => commands::config::check(args),
         Command::LaunchUrl(args) => commands::config::launch_url(args),
+        Command::Discovery(args) => commands::portal::discovery(args),
+        Command::ClientData(args) => commands::portal::client_data(args),
     }
 }
 

@@ -5,15 +5,13 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cv_portal_plugin::config::{Dimension, Icon, PluginConfig, VisibleTo};
-use cv_portal_plugin::verify::{DANGEROUS_MAX_TOKEN_LEN, DEFAULT_LEEWAY, Segment};
-use cv_portal_plugin::{
-    Clock as _, Issuer, SystemClock, UntrustedToken, Verifier, VerifyError, Viewer,
-};
+use cv_portal_plugin::verify::{DANGEROUS_MAX_TOKEN_LEN, Segment};
+use cv_portal_plugin::{Clock as _, Issuer, SystemClock, UntrustedToken, VerifyError, Viewer};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::{InspectArgs, MintArgs, VerifyArgs};
-use crate::commands::{issuer_arg, plugin_arg, print_json, subject_arg};
+use crate::commands::{issuer_arg, plugin_arg, print_json, subject_arg, verifier_arg};
 use crate::error::{CliError, excerpt};
 use crate::io::{read_token, write_stderr_lines, write_stdout};
 use crate::keyfile::{load_jwks, load_signing_key};
@@ -69,16 +67,7 @@ pub fn verify(args: VerifyArgs) -> Result<(), CliError> {
     let issuer = issuer_arg(&args.issuer)?;
     let plugin = plugin_arg(&args.plugin)?;
     let keys = load_jwks(&args.jwks)?;
-    let mut builder = Verifier::builder(issuer, plugin).key_set(keys);
-    if let Some(seconds) = args.leeway {
-        let leeway = Duration::from_secs(seconds);
-        builder = if leeway <= DEFAULT_LEEWAY {
-            builder.leeway(leeway)
-        } else {
-            builder.dangerous_extended_leeway(leeway)
-        };
-    }
-    let verifier = builder.build().map_err(|e| CliError::verifier_config(&e))?;
+    let verifier = verifier_arg(issuer, plugin, keys, args.leeway)?;
     let input = read_token(args.token)?;
     // Parsed first only to name the key in the success line; verify_untrusted runs every check
     // that verify would.
