@@ -138,7 +138,7 @@
       if (!reg || !allow(reg.iframe)) return;
       var id = ev.data.id;
       Promise.resolve()
-        .then(function () { return reg.mint(); })
+        .then(function () { return stopped ? null : reg.mint(); })
         .then(function (token) {
           if (stopped || !isLaunchToken(token)) return;
           // The frame may have been closed or unregistered while the token was minted.
