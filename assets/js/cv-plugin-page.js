@@ -368,8 +368,8 @@
       var spare = replayable ? first.clone() : null;
 
       function send(req, session) {
+        // Without a session the caller's own headers go out as they are (the 401 then renews).
         if (session) req.headers.set('Authorization', 'Bearer ' + session);
-        else req.headers.delete('Authorization');
         return w.fetch(req);
       }
 

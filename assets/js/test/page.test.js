@@ -99,6 +99,16 @@ test('fetch: the bearer is added to same-origin requests only', async () => {
   assert.equal(world.calls[3].input, 'https://cdn.example.net/lib.json', 'cross-origin passed untouched');
 });
 
+test('fetch: without a session the request goes out without a bearer, and the 401 brings one', async () => {
+  const world = pageWorld({ routes: (req) => (req.headers.get('authorization') ? new Response('ok') : unauthorized()) });
+  autoReply(world);
+  const page = startPage(world, { session: undefined });
+  assert.equal(page.session(), null);
+  const res = await page.fetch('/api/x');
+  assert.equal(res.status, 200);
+  assert.deepEqual(world.calls.map((c) => c.auth), [null, 'Bearer S1']);
+});
+
 // --- fetch: the 401 signal -----------------------------------------------------------------------
 
 test('fetch: a 401 with the session realm runs exactly one refresh and one retry', async () => {
