@@ -203,3 +203,16 @@ test('page and portal together: a 401 is renewed through the real portal listene
   assert.equal(await res.text(), 'Bearer fresh');
   unlisten();
 });
+
+test('both files work as classic scripts: they define globalThis.CvPluginPage and globalThis.CvPluginPortal', () => {
+  const vm = require('node:vm');
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const ctx = vm.createContext({ URL });
+  for (const f of ['cv-plugin-page.js', 'cv-plugin-portal.js']) {
+    vm.runInContext(fs.readFileSync(path.join(__dirname, '..', f), 'utf8'), ctx, { filename: f });
+  }
+  assert.equal(typeof ctx.CvPluginPage.start, 'function');
+  assert.equal(typeof ctx.CvPluginPage.bounce, 'function');
+  assert.equal(typeof ctx.CvPluginPortal.listen, 'function');
+});
