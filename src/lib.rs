@@ -127,7 +127,8 @@ unavailable. A multi-portal vendor routes by [`UntrustedToken`] first.
 //! | `portal` | yes | `PluginConfig`, `menu_for`, `render_iframe`, `Issuer`, `SigningKey` |
 //! | `redis` | no | `RedisReplayGuard`: single use across a vendor's instances |
 //! | `redis-tls` | no | `rediss://` URLs through rustls on ring |
-//! | `cli` | no | the `cvplugin` command-line tool |
+//! | `http` | no | `PortalHttp`: the vendor's async transport for discovery, the JWKS and client data, over reqwest with rustls on ring (no redirects, bounded bodies, timeouts) |
+//! | `cli` | no | the `cvplugin` command-line tool (with `http`) |
 //!
 //! A vendor builds with `default-features = false, features = ["vendor"]` and compiles none of
 //! the portal's code.
