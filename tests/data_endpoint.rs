@@ -277,8 +277,8 @@ fn a_second_redemption_is_refused_as_replayed() {
     refused(&endpoint.handle(Some(&header), maria), 401, "replayed");
 }
 
-#[test]
-fn the_vendor_single_use_and_the_redemption_are_separate_records() {
+/// The portal's endpoint and a vendor's verifier sharing one replay store, and a fresh token.
+fn endpoint_and_vendor_sharing_one_store() -> (ClientDataEndpoint, Verifier, String) {
     let clock = clock();
     let issuer = portal(clock.clone());
     let financeiro = plugin(PLUGIN);
@@ -295,6 +295,12 @@ fn the_vendor_single_use_and_the_redemption_are_separate_records() {
         .build()
         .unwrap();
     let token = mint(&issuer, &financeiro, Role::Cliente);
+    (endpoint, vendor, token)
+}
+
+#[test]
+fn the_vendor_single_use_and_the_redemption_are_separate_records() {
+    let (endpoint, vendor, token) = endpoint_and_vendor_sharing_one_store();
     vendor.verify(&token).expect("the vendor's single use");
     assert_eq!(endpoint.handle(Some(&bearer(&token)), maria).status, 200);
     assert_eq!(vendor.verify(&token).unwrap_err().code(), "replayed");
@@ -302,22 +308,7 @@ fn the_vendor_single_use_and_the_redemption_are_separate_records() {
 
 #[test]
 fn a_redemption_first_leaves_the_vendors_own_single_use_intact() {
-    let clock = clock();
-    let issuer = portal(clock.clone());
-    let financeiro = plugin(PLUGIN);
-    let shared: Arc<dyn ReplayGuard> = Arc::new(InMemoryReplayGuard::new());
-    let endpoint = ClientDataEndpoint::builder(issuer_id(), issuer.jwks().clone())
-        .plugins([financeiro.clone()])
-        .replay_guard(shared.clone())
-        .clock(clock.clone())
-        .build();
-    let vendor = Verifier::builder(issuer_id(), PLUGIN.parse().unwrap())
-        .key_set(KeySet::from_jwks_json(&issuer.jwks().to_jwks_json()).unwrap())
-        .replay_guard(shared)
-        .clock(clock)
-        .build()
-        .unwrap();
-    let token = mint(&issuer, &financeiro, Role::Cliente);
+    let (endpoint, vendor, token) = endpoint_and_vendor_sharing_one_store();
     // A vendor that redeems before it verifies (or a retry after a crash in between): the
     // redemption record must not make the vendor's own first verification read `replayed`.
     assert_eq!(endpoint.handle(Some(&bearer(&token)), maria).status, 200);
