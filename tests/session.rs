@@ -250,10 +250,7 @@ fn renewal_slides_the_idle_window_but_never_passes_the_cap() {
     let cap = lat + 8 * 3600;
     let mut renewals = 0;
     let mut last = first.as_str().to_owned();
-    loop {
-        let Some(renewed) = vendor.sessions.renew(&claims) else {
-            break;
-        };
+    while let Some(renewed) = vendor.sessions.renew(&claims) {
         renewals += 1;
         let now = NOW + 450 * renewals;
         assert!(

@@ -1,6 +1,6 @@
 //! [`RedisRevocationStore`] (feature `redis`): revoked sessions shared by every instance that
 //! uses the same Redis database, on the connection handling of
-//! [`RedisReplayGuard`](crate::replay::redis::RedisReplayGuard) (one bounded pool, one deadline
+//! [`RedisReplayGuard`] (one bounded pool, one deadline
 //! per call, reconnection, errors without URL or password).
 //!
 //! `revoke` is `SET <prefix><sid> 1 PX <ttl>`, `is_revoked` is `EXISTS <prefix><sid>`. Like the
