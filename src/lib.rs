@@ -199,9 +199,9 @@ pub use session::redis::RedisRevocationStore;
 #[cfg(feature = "vendor")]
 pub use session::{
     Credential, CredentialRequest, CredentialSource, InMemoryRevocationStore, OriginError,
-    PortalOrigin, RevocationStore, SessionClaims, SessionConfigError, SessionError, SessionKey,
-    SessionToken, Sessions, SessionsBuilder, TicketClaims, VendorOrigin, extract_credential,
-    page_headers, session_challenge, session_cookie,
+    PortalOrigin, RevocationStore, SessionClaims, SessionConfigError, SessionError, SessionId,
+    SessionKey, SessionToken, Sessions, SessionsBuilder, TicketClaims, VendorOrigin,
+    extract_credential, page_headers, session_challenge, session_cookie,
 };
 #[cfg(feature = "vendor")]
 pub use verify::{

@@ -93,3 +93,11 @@ fn lifetimes_are_range_checked() {
             .is_ok()
     );
 }
+
+#[test]
+fn sessions_are_shared_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Sessions>();
+    send_sync::<SessionKey>();
+    send_sync::<InMemoryRevocationStore>();
+}

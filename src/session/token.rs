@@ -436,6 +436,66 @@ mod tests {
     }
 
     #[test]
+    fn a_header_of_no_key_says_why() {
+        let keys = [KeyEntry::new(
+            SessionKey::from_bytes("k1", &[1; 32]).unwrap(),
+        )];
+        let body = b64::encode(b"{}");
+        let mac = b64::encode(&[0; 32]);
+        for (header, code) in [
+            (
+                r#"{"alg":"EdDSA","typ":"cv-plugin-launch+jwt","kid":"x"}"#,
+                "session_wrong_type",
+            ),
+            (
+                r#"{"alg":"HS256","typ":"cv-plugin-ticket+jwt","kid":"k1"}"#,
+                "session_wrong_type",
+            ),
+            (r#"{"alg":"HS256","kid":"k1"}"#, "session_wrong_type"),
+            (
+                r#"{"alg":"HS256","typ":7,"kid":"k1"}"#,
+                "session_wrong_type",
+            ),
+            (
+                r#"{"alg":"HS256","typ":"cv-plugin-session+jwt","kid":"k0"}"#,
+                "session_unknown_kid",
+            ),
+            (
+                r#"{"alg":"none","typ":"cv-plugin-session+jwt","kid":"k1"}"#,
+                "session_malformed",
+            ),
+            (
+                r#"{"alg":"HS256","typ":"cv-plugin-session+jwt","kid":"k1","jku":"x"}"#,
+                "session_malformed",
+            ),
+            (
+                r#"{"alg":"HS256","typ":"cv-plugin-session+jwt","typ":"cv-plugin-session+jwt","kid":"k1"}"#,
+                "session_malformed",
+            ),
+            (
+                r#"{"alg":"HS256","typ":"cv-plugin-session+jwt","kid":7}"#,
+                "session_malformed",
+            ),
+            ("[]", "session_malformed"),
+            ("\u{ff}", "session_malformed"),
+        ] {
+            let token = format!("{}.{body}.{mac}", b64::encode(header.as_bytes()));
+            assert_eq!(
+                open(&keys, TokenKind::Session, &token).unwrap_err().code(),
+                code,
+                "{header}"
+            );
+        }
+        for token in ["", "a", "a.b", "a.b.c.d", "a=.b.c", "+.b.c"] {
+            assert_eq!(
+                open(&keys, TokenKind::Session, token).unwrap_err().code(),
+                "session_malformed",
+                "{token}"
+            );
+        }
+    }
+
+    #[test]
     fn token_debug_is_redacted() {
         let token = SessionToken::new("eyJhbGciOi.x.y".into(), 1_100, 1_000);
         assert_eq!(token.expires_in(), 100);
