@@ -4,7 +4,7 @@
 Layers, bottom to top (a module may use its own layer and those below, never those above):
   base:   b64, quoted, clock, wire
   shared: keys (without keys/signing.rs, keys/pkcs8.rs), provider
-  vendor: verify, replay, keys/cache.rs, data_client, http (the vendor's HTTP transport)
+  vendor: verify, replay, keys/cache.rs, data_client, http (the vendor's HTTP transport), session
   portal: config, menu, render, viewer, issue, html, keys/signing.rs, keys/pkcs8.rs
   service: data_endpoint (the portal's client-data endpoint, built on both sides)
 and vendor and portal never use each other. Unit tests (`#[cfg(test)] mod tests`, and the
@@ -19,7 +19,7 @@ LAYER = {
     "b64": "base", "quoted": "base", "clock": "base", "wire": "base",
     "keys": "shared", "provider": "shared",
     "verify": "vendor", "replay": "vendor", "keys/cache": "vendor", "data_client": "vendor",
-    "http": "vendor",
+    "http": "vendor", "session": "vendor",
     "config": "portal", "menu": "portal", "render": "portal", "viewer": "portal",
     "issue": "portal", "html": "portal", "keys/signing": "portal", "keys/pkcs8": "portal",
     "data_endpoint": "service",

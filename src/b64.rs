@@ -12,7 +12,7 @@ pub(crate) fn encode(bytes: &[u8]) -> String {
 }
 
 /// Appends the unpadded base64url encoding of `bytes` to `out`.
-#[cfg(any(feature = "portal", feature = "redis", test))]
+#[cfg(any(feature = "portal", feature = "vendor", test))]
 pub(crate) fn encode_into(bytes: &[u8], out: &mut String) {
     URL_SAFE_NO_PAD.encode_string(bytes, out);
 }

@@ -158,6 +158,8 @@ pub mod http;
 #[cfg(feature = "vendor")]
 pub mod replay;
 #[cfg(feature = "vendor")]
+pub mod session;
+#[cfg(feature = "vendor")]
 pub mod verify;
 
 #[cfg(feature = "portal")]
@@ -196,6 +198,15 @@ pub use replay::redis::{RedisGuardError, RedisReplayGuard};
 #[cfg(feature = "vendor")]
 pub use replay::{
     InMemoryReplayGuard, ReplayEntry, ReplayError, ReplayGuard, StoreCause, StoreFailure,
+};
+#[cfg(feature = "redis")]
+pub use session::redis::RedisRevocationStore;
+#[cfg(feature = "vendor")]
+pub use session::{
+    Credential, CredentialRequest, CredentialSource, InMemoryRevocationStore, OriginError,
+    PortalOrigin, RevocationStore, SessionClaims, SessionConfigError, SessionError, SessionId,
+    SessionKey, SessionToken, Sessions, SessionsBuilder, TicketClaims, VendorOrigin,
+    extract_credential, page_headers, session_challenge, session_cookie,
 };
 #[cfg(feature = "vendor")]
 pub use verify::{

@@ -780,6 +780,9 @@ mod tests {
             all.extend(VerifyError::ALL_CODES);
             all.extend(crate::data_client::DataClientError::ALL_CODES);
             all.extend(crate::data_client::ClientDataError::ALL_CODES);
+            all.extend(crate::session::SessionError::ALL_CODES);
+            all.extend(crate::session::SessionConfigError::ALL_CODES);
+            all.extend(crate::session::OriginError::ALL_CODES);
             // The endpoint refuses for the same two reasons the issuer refuses to mint, with the
             // same codes (one condition, one code): counted once.
             all.extend(

@@ -532,6 +532,18 @@ mod tests {
                 "VerifierConfigError",
                 crate::verify::VerifierConfigError::ALL_CODES.to_vec(),
             ),
+            (
+                "SessionError",
+                crate::session::SessionError::ALL_CODES.to_vec(),
+            ),
+            (
+                "SessionConfigError",
+                crate::session::SessionConfigError::ALL_CODES.to_vec(),
+            ),
+            (
+                "OriginError",
+                crate::session::OriginError::ALL_CODES.to_vec(),
+            ),
         ];
         #[cfg(feature = "portal")]
         lists.extend([

@@ -120,6 +120,12 @@ pub enum StoreCause {
     /// Anything else the client library reported.
     #[error("client error")]
     Client,
+    /// An in-memory store holds its maximum of live entries and cannot record another.
+    #[error("full ({capacity} live entries)")]
+    Full {
+        /// The store's capacity.
+        capacity: usize,
+    },
 }
 
 impl StoreCause {
@@ -135,6 +141,7 @@ impl StoreCause {
             StoreCause::UnexpectedReply => "unexpected_reply",
             StoreCause::Io { .. } => "io_error",
             StoreCause::Client => "client_error",
+            StoreCause::Full { .. } => "full",
         }
     }
 }

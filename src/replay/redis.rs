@@ -406,7 +406,7 @@ impl RedisReplayGuard {
 
     /// Runs one command on a pooled connection within the timeout, reconnecting as needed. A
     /// connection that saw any error is dropped, so the next call starts on a fresh one.
-    fn request(&self, cmd: &Cmd, what: &'static str) -> Result<Value, ReplayError> {
+    pub(crate) fn request(&self, cmd: &Cmd, what: &'static str) -> Result<Value, ReplayError> {
         let deadline = Instant::now() + self.timeout;
         let mut lease = self.pool.lease(deadline).ok_or_else(|| {
             ReplayError::Unavailable(StoreFailure::new(what, StoreCause::PoolExhausted))
