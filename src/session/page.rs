@@ -320,6 +320,22 @@ mod tests {
     }
 
     #[test]
+    fn the_error_code_is_its_own() {
+        // The crate-wide uniqueness test (src/config/error.rs) does not list this type yet;
+        // meanwhile, no vendor-side code already means something else.
+        let code = ExchangeUrlError::ALL_CODES[0];
+        assert_eq!(bounce_page(&portal(), "x").unwrap_err().code(), code);
+        for others in [
+            super::super::SessionError::ALL_CODES,
+            super::super::SessionConfigError::ALL_CODES,
+            super::super::OriginError::ALL_CODES,
+            crate::verify::VerifyError::ALL_CODES,
+        ] {
+            assert!(!others.contains(&code));
+        }
+    }
+
+    #[test]
     fn script_json_escapes_what_an_html_or_js_parser_would_read() {
         let value = "</script>\u{2028}\u{2029}<!--&-->é\"\\";
         let json = script_json(&value);
