@@ -203,10 +203,10 @@ pub use replay::{
 pub use session::redis::RedisRevocationStore;
 #[cfg(feature = "vendor")]
 pub use session::{
-    Credential, CredentialRequest, CredentialSource, InMemoryRevocationStore, OriginError,
-    PortalOrigin, RevocationStore, SessionClaims, SessionConfigError, SessionError, SessionId,
-    SessionKey, SessionToken, Sessions, SessionsBuilder, TicketClaims, VendorOrigin,
-    extract_credential, page_headers, session_challenge, session_cookie,
+    Credential, CredentialRequest, CredentialSource, ExchangeUrlError, InMemoryRevocationStore,
+    OriginError, PortalOrigin, RevocationStore, SessionClaims, SessionConfigError, SessionError,
+    SessionId, SessionKey, SessionToken, Sessions, SessionsBuilder, TicketClaims, VendorOrigin,
+    bounce_page, extract_credential, page_headers, session_challenge, session_cookie,
 };
 #[cfg(feature = "vendor")]
 pub use verify::{

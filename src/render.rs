@@ -25,6 +25,11 @@
 //!   `allow-pointer-lock`, `allow-presentation`, `allow-orientation-lock`.
 //! - `allow` = [`IframeAttributes::ALLOW`] (`clipboard-write`): copying a boleto's *linha
 //!   digitável* or a PIX code. No camera, microphone, geolocation or payment features.
+//!
+//! # Session renewal
+//!
+//! A plugin page renews its session by asking the portal for a fresh launch token over
+//! `postMessage`; [`PORTAL_LISTENER_SCRIPT`] is the portal's side of that exchange.
 
 use std::fmt;
 
@@ -33,6 +38,23 @@ use url::Url;
 use crate::config::{Dimension, PluginConfig, link};
 use crate::html::escape;
 use crate::quoted::Quoted;
+
+/// The portal listener script, `assets/js/cv-plugin-portal.js` of this crate's repository, byte
+/// for byte: it answers a plugin iframe's launch-token request over `postMessage` with a token
+/// the portal's server mints for the logged-in person, only for a message whose `event.source`
+/// is a registered plugin iframe and whose `event.origin` is that plugin link's origin,
+/// rate-limited, and always to that exact origin (never `"*"`).
+///
+/// API: `CvPluginPortal.listen({ frames, maxPerMinute = 6 })` returns the function that removes
+/// the listener; each frame is `{ iframe, origin, mint }`, `mint` resolving to a launch token or
+/// `null` (assets/js/README.md §12.6).
+///
+/// Serve it from the portal's own origin, for example at `/assets/cv-plugin-portal.js`, with
+/// `Content-Type: text/javascript; charset=utf-8`. It changes only with the crate's version, so
+/// it may be cached (`Cache-Control: public, max-age=86400`, or longer under a path that names
+/// the version). It holds no `</script` and no `<!--`, so it may also be inlined in a
+/// `<script>` element.
+pub const PORTAL_LISTENER_SCRIPT: &str = include_str!("../assets/js/cv-plugin-portal.js");
 
 /// Every attribute of a plugin's `<iframe>`, unescaped (a template engine escapes them; so does
 /// [`to_html`](Self::to_html)).
@@ -265,6 +287,19 @@ mod tests {
         let sandbox = attribute(&html, "sandbox");
         assert!(sandbox.contains("allow-downloads") && sandbox.contains("allow-scripts"));
         assert!(!sandbox.contains("top-navigation") && !sandbox.contains("allow-modals"));
+    }
+
+    #[test]
+    fn the_listener_is_the_repository_file_and_can_be_inlined() {
+        let file = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/assets/js/cv-plugin-portal.js"
+        ))
+        .unwrap();
+        assert_eq!(PORTAL_LISTENER_SCRIPT, file);
+        assert!(PORTAL_LISTENER_SCRIPT.contains("function listen("));
+        let lower = PORTAL_LISTENER_SCRIPT.to_ascii_lowercase();
+        assert!(!lower.contains("</script") && !lower.contains("<!--"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The errors of vendor sessions: [`SessionError`] (why a session token, a ticket or a request's
 //! credential was refused, or a session could not start), [`SessionConfigError`] (why a key or a
-//! [`Sessions`](super::Sessions) could not be built) and [`OriginError`].
+//! [`Sessions`](super::Sessions) could not be built), [`OriginError`] and [`ExchangeUrlError`].
 //!
 //! Messages never hold a token, a secret or a whole header: values read from a request go
 //! through [`Quoted`].
@@ -361,6 +361,32 @@ impl OriginError {
 
     /// Every code of this type.
     pub const ALL_CODES: &'static [&'static str] = &["invalid_origin"];
+}
+
+/// Why a text is not an exchange URL [`bounce_page`](super::bounce_page) accepts: an absolute
+/// path (`/cv/exchange`), or an `https` URL (`http` for loopback) with a path and no user info.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{found} is not an exchange URL (an absolute path such as /cv/exchange, or https://host/path): {reason}"
+)]
+pub struct ExchangeUrlError {
+    pub(crate) found: Quoted,
+    pub(crate) reason: &'static str,
+}
+
+impl ExchangeUrlError {
+    /// The stable machine-readable code: `invalid_exchange_url`.
+    pub fn code(&self) -> &'static str {
+        "invalid_exchange_url"
+    }
+
+    /// What is wrong.
+    pub fn reason(&self) -> &'static str {
+        self.reason
+    }
+
+    /// Every code of this type.
+    pub const ALL_CODES: &'static [&'static str] = &["invalid_exchange_url"];
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@
 //! that the page asks the portal for a fresh launch token over `postMessage`. Downloads that
 //! cannot carry a header use a one-minute, single-use **ticket** ([`Sessions::ticket`],
 //! [`Sessions::redeem_ticket`]). [`page_headers`] and [`session_challenge`] are the exact
-//! response headers of the page and of a refusal.
+//! response headers of the page and of a refusal. [`PAGE_SCRIPT`] is the page's side of all
+//! this (assets/js/cv-plugin-page.js), and [`bounce_page`] the page a load without a session gets.
 //!
 //! Every token is checked as strictly as a launch token: one exact header per key, the MAC
 //! (constant time) before any JSON is read, then the claims, times, revocation. A launch token
@@ -80,6 +81,7 @@ mod error;
 mod headers;
 mod key;
 mod origin;
+mod page;
 #[cfg(feature = "redis")]
 pub mod redis;
 mod revocation;
@@ -91,13 +93,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use credential::{Credential, CredentialRequest, CredentialSource, extract_credential};
-pub use error::{OriginError, SessionConfigError, SessionError, TokenKind};
+pub use error::{ExchangeUrlError, OriginError, SessionConfigError, SessionError, TokenKind};
 pub use headers::{
     SESSION_COOKIE_NAME, SESSION_REALM, clear_session_cookie, page_headers, session_challenge,
     session_cookie,
 };
 pub use key::{MAX_KID_LEN, MIN_SECRET_LEN, SessionKey};
 pub use origin::{PortalOrigin, VendorOrigin};
+pub use page::{PAGE_SCRIPT, bounce_page};
 pub use revocation::{DEFAULT_REVOCATION_CAPACITY, InMemoryRevocationStore, RevocationStore};
 pub use ticket::{MAX_RESOURCE_LEN, TICKET_PARAM, TicketClaims};
 pub use token::{
