@@ -404,12 +404,19 @@
    * `Origin` equal to its own origin), and MUST NOT answer it with another bounce page.
    *
    * @param {object} options the options of {@link start} (`session` is ignored).
-   * @returns {Promise<void>} resolves once the form is submitted; rejects with the refresh error.
+   * @returns {Promise<void>} resolves once the form is submitted; rejects with the refresh error,
+   *   or with the `invalid_config` TypeError of a bad option (never throws synchronously, so
+   *   `bounce(...).catch(...)` sees every failure).
    */
   function bounce(options) {
     var o = Object.assign({}, options || {}, { session: undefined });
     var w = o.window || globalThis;
-    var page = start(o); // validates the options and strips `token` from the address bar
+    var page;
+    try {
+      page = start(o); // validates the options and strips `token` from the address bar
+    } catch (error) {
+      return Promise.reject(error);
+    }
     var action = (w.location && withoutTokenParam(w.location.href)) || w.location.href;
     return page.refresh().then(function (session) {
       var doc = w.document;

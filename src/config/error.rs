@@ -783,6 +783,7 @@ mod tests {
             all.extend(crate::session::SessionError::ALL_CODES);
             all.extend(crate::session::SessionConfigError::ALL_CODES);
             all.extend(crate::session::OriginError::ALL_CODES);
+            all.extend(crate::session::ExchangeUrlError::ALL_CODES);
             // The endpoint refuses for the same two reasons the issuer refuses to mint, with the
             // same codes (one condition, one code): counted once.
             all.extend(

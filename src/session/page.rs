@@ -201,13 +201,7 @@ mod tests {
     }
 
     #[test]
-    fn the_scripts_are_the_repository_files_and_can_be_inlined() {
-        let file = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/assets/js/cv-plugin-page.js"
-        ))
-        .unwrap();
-        assert_eq!(PAGE_SCRIPT, file);
+    fn the_page_script_can_be_inlined() {
         assert!(PAGE_SCRIPT.contains("function bounce(options)"));
         // Inside a script element an HTML parser reacts only to `</script` and `<!--`.
         assert_eq!(count(PAGE_SCRIPT, "</script"), 0);

@@ -407,6 +407,16 @@ test('bounce: a refresh failure rejects and submits nothing', async () => {
     (e) => e.code === 'refresh_timeout');
 });
 
+test('bounce: a bad option is a rejected promise, never a synchronous throw', async () => {
+  const world = pageWorld();
+  let returned;
+  assert.doesNotThrow(() => {
+    returned = CvPluginPage.bounce({ portalOrigin: 'https://portal.example/', exchangeUrl: EXCHANGE, window: world.w });
+  });
+  await assert.rejects(returned, (e) => e.code === 'invalid_config');
+  assert.strictEqual(world.w.parent.posted.length, 0);
+});
+
 test('no "*" targetOrigin in the sources', () => {
   const fs = require('node:fs');
   const path = require('node:path');
