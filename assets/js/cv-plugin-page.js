@@ -354,16 +354,16 @@
     }
 
     function sendWithSession(input, init) {
-      var isRequest = typeof input === 'object' && input !== null && !(input instanceof URL) &&
-        typeof input.url === 'string';
-      var url = new URL(isRequest ? input.url : String(input), w.location.href);
-      if (url.origin !== pageOrigin) return w.fetch(input, init);
-
+      var isRequest = input instanceof RequestCtor;
       var body = init && init.body;
       var hasInitBody = body !== undefined && body !== null;
       var replayable = hasInitBody ? typeof body.getReader !== 'function'
         : !(isRequest && input.body !== null && input.body !== undefined);
 
+      // The URL checked is the URL fetch will use: a real Request's own `url`, else the input's
+      // string form (an object whose `url` and string form differ cannot split the two).
+      var url = new URL(isRequest ? input.url : String(input), w.location.href);
+      if (url.origin !== pageOrigin) return w.fetch(input, init);
       var first = new RequestCtor(isRequest ? input : url.href, init);
       var spare = replayable ? first.clone() : null;
 

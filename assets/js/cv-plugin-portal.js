@@ -141,8 +141,10 @@
         .then(function () { return stopped ? null : reg.mint(); })
         .then(function (token) {
           if (stopped || !isLaunchToken(token)) return;
-          // The frame may have been closed or unregistered while the token was minted.
-          if (find(source, origin) !== reg) return;
+          // The frame may have been closed or unregistered while the token was minted. Compared
+          // by iframe and origin, not by registration object: `frames` may build new ones per call.
+          var again = find(source, origin);
+          if (!again || again.iframe !== reg.iframe || again.origin !== reg.origin) return;
           source.postMessage({ type: RESPONSE_TYPE, version: VERSION, id: id, token: token }, reg.origin);
         })
         .catch(function () { /* mint refused or failed: answer nothing */ });

@@ -99,6 +99,15 @@ test('fetch: the bearer is added to same-origin requests only', async () => {
   assert.equal(world.calls[3].input, 'https://cdn.example.net/lib.json', 'cross-origin passed untouched');
 });
 
+test('fetch: an object whose url and string form differ is judged by what fetch would send', async () => {
+  const world = pageWorld();
+  const page = startPage(world);
+  const sneaky = { url: VENDOR + '/api', toString() { return 'https://evil.example/steal'; } };
+  await page.fetch(sneaky);
+  assert.equal(world.calls.length, 1);
+  assert.equal(world.calls[0].auth, null, 'no bearer to another origin');
+});
+
 test('fetch: without a session the request goes out without a bearer, and the 401 brings one', async () => {
   const world = pageWorld({ routes: (req) => (req.headers.get('authorization') ? new Response('ok') : unauthorized()) });
   autoReply(world);

@@ -48,6 +48,24 @@ test('portal: answers a registered iframe with its registered origin as targetOr
   assert.equal(p.minted.a, 1);
 });
 
+test('portal: frames built anew on every call (the documented pattern) are answered', async () => {
+  const w = new FakeWindow(PORTAL + '/cliente');
+  const frame = new FakeWindow(VENDOR + '/portal/financeiro');
+  const iframe = { contentWindow: frame };
+  let minted = 0;
+  const unlisten = CvPluginPortal.listen({
+    window: w,
+    // As PROTOCOL.md §13.6 shows: new registration objects each time `frames` is read.
+    frames: () => [iframe].map((i) => ({ iframe: i, origin: VENDOR, mint: async () => { minted++; return LAUNCH_A; } }))
+  });
+  w.dispatch({ source: frame, origin: VENDOR, data: { type: 'cv-plugin:launch-token-request', version: 1, id: ID } });
+  await flush();
+  unlisten();
+  assert.equal(minted, 1);
+  assert.equal(frame.posted.length, 1, 'a minted token must reach the frame');
+  assert.equal(frame.posted[0].targetOrigin, VENDOR);
+});
+
 test('portal: frames may be an array too', async () => {
   const p = portalWorld({ asArray: true });
   p.request(p.frameB, OTHER_VENDOR);
