@@ -825,3 +825,66 @@ mod live_redis {
         assert_eq!(code(b.verify(session.as_str())), "session_revoked");
     }
 }
+
+#[test]
+fn a_bounce_post_is_accepted_only_from_the_vendors_own_origin() {
+    let vendor = Vendor::new();
+    let session = vendor.launch();
+    let token = session.as_str();
+    // Login CSRF: another site posts its own (valid) session into the frame.
+    for (origin, fetch_site) in [
+        (Some("https://evil.example"), Some("cross-site")),
+        (Some("https://evil.example"), None),
+        (None, None),
+        (Some("null"), Some("same-site")),
+        (
+            Some("https://erp.example.com.evil.example"),
+            Some("cross-site"),
+        ),
+    ] {
+        assert_eq!(
+            code(
+                vendor
+                    .sessions
+                    .authenticate_bounce(token, origin, fetch_site)
+            ),
+            "credential_origin_mismatch",
+            "{origin:?} {fetch_site:?}"
+        );
+    }
+    let by_origin = vendor
+        .sessions
+        .authenticate_bounce(token, Some(OWN), None)
+        .unwrap();
+    assert_eq!(by_origin.subject().as_str(), "48213");
+    assert!(
+        vendor
+            .sessions
+            .authenticate_bounce(token, None, Some("same-origin"))
+            .is_ok()
+    );
+    // From the right origin, the session itself is still checked.
+    assert_eq!(
+        code(
+            vendor
+                .sessions
+                .authenticate_bounce(&tamper(token), Some(OWN), None)
+        ),
+        "session_bad_signature"
+    );
+}
+
+#[test]
+fn a_ticket_too_large_to_redeem_is_never_minted() {
+    let vendor = Vendor::new();
+    let claims = vendor.sessions.verify(vendor.launch().as_str()).unwrap();
+    // Each `"` becomes `\"` in the claims JSON, then grows by a third in base64url.
+    let resource = format!("/{}", "\"".repeat(700));
+    assert_eq!(
+        code(vendor.sessions.ticket(&claims, &resource)),
+        "ticket_too_large"
+    );
+    let fine = format!("/{}", "a".repeat(700));
+    let ticket = vendor.sessions.ticket(&claims, &fine).unwrap();
+    assert!(vendor.sessions.redeem_ticket(&ticket, &fine).is_ok());
+}

@@ -5,9 +5,13 @@
 //! mints the vendor's own short **session token** (HS256 with a [`SessionKey`] only the vendor
 //! holds, `typ` `cv-plugin-session+jwt`). The page keeps it in memory and sends it as
 //! `Authorization: Bearer`; [`Sessions::verify`] (or [`Sessions::authenticate`], which applies
-//! the bearer-then-cookie rule of [`extract_credential`]) checks it on every request. It lives
-//! 15 idle minutes, renewed by [`Sessions::renew`], and never past 8 hours from the launch; after
-//! that the page asks the portal for a fresh launch token over `postMessage`. Downloads that
+//! the bearer-then-cookie rule of [`extract_credential`]) checks it on every request. When it
+//! ends (15 minutes by default) the page asks the portal for a fresh launch token over
+//! `postMessage` and exchanges it for a new session: every such renewal goes through the portal,
+//! which answers only for a person still logged in, so a portal logout ends the plugin's session
+//! within one idle window. [`Sessions::renew`] instead slides the idle window on the vendor's side
+//! alone (up to 8 hours from the launch); it suits a vendor's own cookie path, but a portal logout
+//! then takes effect only at that cap (or at once with [`Sessions::revoke`]). Downloads that
 //! cannot carry a header use a one-minute, single-use **ticket** ([`Sessions::ticket`],
 //! [`Sessions::redeem_ticket`]). [`page_headers`] and [`session_challenge`] are the exact
 //! response headers of the page and of a refusal. [`PAGE_SCRIPT`] is the page's side of all
@@ -40,10 +44,13 @@
 //!     .key_set(KeySet::from_jwks_json(&jwks)?)
 //!     .clock(clock.clone())
 //!     .build()?;
+//! # let secret = [7u8; 32];
+//! // `secret`: 32 or more random bytes from your secret store (never a literal in code), the
+//! // same on every instance; the kid names it for rotation.
 //! let sessions = Sessions::builder(
 //!     issuer.issuer_id().clone(),
 //!     "financeiro".parse()?,
-//!     SessionKey::from_bytes("2026-11", b"32 bytes or more from a secret store")?,
+//!     SessionKey::from_bytes("2026-11", &secret)?,
 //! )
 //! .clock(clock.clone())
 //! .build()?;
@@ -58,7 +65,8 @@
 //! let claims = sessions.authenticate(&CredentialRequest::new("GET").authorization(Some(&bearer)))?;
 //! assert_eq!(claims.subject().as_str(), "48213");
 //!
-//! // Ten minutes later the page is still in use: slide the idle window.
+//! // Ten minutes later the page is still in use: a vendor that slides the idle window itself
+//! // (see above for what that costs) renews here.
 //! clock.advance(600);
 //! let claims = sessions.verify(session.as_str())?;
 //! assert!(sessions.should_renew(&claims));
@@ -194,8 +202,10 @@ impl SessionsBuilder {
         self
     }
 
-    /// Where revoked sessions are kept (default: an [`InMemoryRevocationStore`], one process
-    /// only; several instances share a Redis store).
+    /// Where revoked sessions are kept (default: an [`InMemoryRevocationStore`] on this
+    /// builder's clock, one process only; several instances share a Redis store). A store given
+    /// here must judge expiry by the same clock as the sessions. A logout handler must surface a
+    /// failed revocation (a full or unreachable store: 503) rather than report success.
     pub fn revocation_store(mut self, store: Arc<dyn RevocationStore>) -> Self {
         self.revocations = Some(store);
         self
@@ -261,10 +271,12 @@ impl SessionsBuilder {
             idle,
             absolute,
             ticket_lifetime,
+            // The default store judges expiry by the sessions' own clock: on another clock it
+            // could sweep as expired a revocation whose session is still live.
+            revocations: self.revocations.unwrap_or_else(|| {
+                Arc::new(InMemoryRevocationStore::new().clock(Arc::clone(&self.clock)))
+            }),
             clock: self.clock,
-            revocations: self
-                .revocations
-                .unwrap_or_else(|| Arc::new(InMemoryRevocationStore::new())),
             tickets: self
                 .tickets
                 .unwrap_or_else(|| Arc::new(InMemoryReplayGuard::new())),
@@ -363,6 +375,41 @@ impl Sessions {
         self.verify(credential.token())
     }
 
+    /// The session of a bounce page's form POST (PROTOCOL.md §13.5): `session` is the form's
+    /// `session` field. Accepted only from the vendor's own origin: `Sec-Fetch-Site: same-origin`,
+    /// or an `Origin` equal to the configured vendor origin; otherwise another site could post
+    /// its own session into the frame (login CSRF) and this is `credential_origin_mismatch`
+    /// (403). Then the session is verified as [`verify`](Self::verify) does.
+    ///
+    /// ```
+    /// # use cv_portal_plugin::{Sessions, SessionKey, VendorOrigin, IssuerId};
+    /// # let sessions = Sessions::builder(IssuerId::new("https://portal.example.com")?, "financeiro".parse()?,
+    /// #     SessionKey::generate()?).vendor_origin(VendorOrigin::parse("https://erp.example.com")?).build()?;
+    /// // A cross-site form post carrying someone's session is refused before it is even read:
+    /// let refused = sessions.authenticate_bounce("eyJ...", Some("https://evil.example"), Some("cross-site"));
+    /// assert_eq!(refused.unwrap_err().code(), "credential_origin_mismatch");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn authenticate_bounce(
+        &self,
+        session: &str,
+        origin: Option<&str>,
+        sec_fetch_site: Option<&str>,
+    ) -> Result<SessionClaims, SessionError> {
+        let same_site_fetch = sec_fetch_site == Some("same-origin");
+        let same_origin = matches!(
+            (origin, self.own_origin.as_ref()),
+            (Some(origin), Some(own)) if origin == own.as_str()
+        );
+        if !same_site_fetch && !same_origin {
+            return Err(SessionError::CredentialOriginMismatch {
+                method: Quoted::ascii("POST"),
+                origin: Quoted::ascii(origin.unwrap_or("(none)")),
+            });
+        }
+        self.verify(session)
+    }
+
     /// Whether a renewal is worth it now: past half the idle window since the token was minted,
     /// and the cap still leaves room to extend it.
     pub fn should_renew(&self, claims: &SessionClaims) -> bool {
@@ -425,7 +472,17 @@ impl Sessions {
             iat: now,
             exp: now.saturating_add(self.ticket_lifetime).min(cap),
         };
-        Ok(self.keys[0].mint(kind, &ticket.to_wire()))
+        let minted = self.keys[0].mint(kind, &ticket.to_wire());
+        // Never hand out a ticket that `redeem_ticket` would refuse as too large (a long
+        // resource full of characters JSON escapes).
+        if minted.len() > MAX_SESSION_TOKEN_LEN {
+            return Err(SessionError::TooLarge {
+                kind,
+                len: minted.len(),
+                max: MAX_SESSION_TOKEN_LEN,
+            });
+        }
+        Ok(minted)
     }
 
     /// Redeems a ticket presented at `resource` (the request's path, without the query): checks
