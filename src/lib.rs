@@ -192,7 +192,7 @@ pub use data_client::{
 #[cfg(feature = "http")]
 pub use http::{HttpError, PortalHttp, PortalHttpBuilder};
 #[cfg(feature = "vendor")]
-pub use keys::{FetchError, KeyCache, KeysFailure};
+pub use keys::{FetchError, KeyCache, KeySource, KeysFailure};
 #[cfg(feature = "redis")]
 pub use replay::redis::{RedisGuardError, RedisReplayGuard};
 #[cfg(feature = "vendor")]
