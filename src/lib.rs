@@ -156,6 +156,8 @@ pub mod data_client;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(feature = "vendor")]
+pub mod registry;
+#[cfg(feature = "vendor")]
 pub mod replay;
 #[cfg(feature = "vendor")]
 pub mod session;
@@ -193,6 +195,8 @@ pub use data_client::{
 pub use http::{HttpError, PortalHttp, PortalHttpBuilder};
 #[cfg(feature = "vendor")]
 pub use keys::{FetchError, KeyCache, KeySource, KeysFailure};
+#[cfg(feature = "vendor")]
+pub use registry::{Portal, PortalConfigError, PortalRegistry, RegistryError, VerifiedLaunch};
 #[cfg(feature = "redis")]
 pub use replay::redis::{RedisGuardError, RedisReplayGuard};
 #[cfg(feature = "vendor")]
