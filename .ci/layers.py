@@ -4,7 +4,8 @@
 Layers, bottom to top (a module may use its own layer and those below, never those above):
   base:   b64, quoted, clock, wire
   shared: keys (without keys/signing.rs, keys/pkcs8.rs), provider
-  vendor: verify, replay, keys/cache.rs, data_client, http (the vendor's HTTP transport), session
+  vendor: verify, replay, keys/cache.rs, keys/source.rs, data_client, http (the vendor's HTTP
+          transport), session, registry (many portals)
   portal: config, menu, render, viewer, issue, html, keys/signing.rs, keys/pkcs8.rs
   service: data_endpoint (the portal's client-data endpoint, built on both sides)
 and vendor and portal never use each other. Unit tests (`#[cfg(test)] mod tests`, and the
@@ -18,8 +19,8 @@ SRC = pathlib.Path(__file__).resolve().parent.parent / "src"
 LAYER = {
     "b64": "base", "quoted": "base", "clock": "base", "wire": "base",
     "keys": "shared", "provider": "shared",
-    "verify": "vendor", "replay": "vendor", "keys/cache": "vendor", "data_client": "vendor",
-    "http": "vendor", "session": "vendor",
+    "verify": "vendor", "replay": "vendor", "keys/cache": "vendor", "keys/source": "vendor",
+    "data_client": "vendor", "http": "vendor", "session": "vendor", "registry": "vendor",
     "config": "portal", "menu": "portal", "render": "portal", "viewer": "portal",
     "issue": "portal", "html": "portal", "keys/signing": "portal", "keys/pkcs8": "portal",
     "data_endpoint": "service",
@@ -133,7 +134,7 @@ def main() -> int:
             used |= targets_of(used_path, reexports)
         # `super::x` from a submodule of keys names keys' own children.
         if top(unit) == "keys":
-            used |= {"keys/" + m for m in re.findall(r"\bsuper::(cache|signing|pkcs8)\b", text)}
+            used |= {"keys/" + m for m in re.findall(r"\bsuper::(cache|source|signing|pkcs8)\b", text)}
         for target in used:
             if target not in LAYER and top(target) not in LAYER:
                 continue

@@ -16,16 +16,18 @@
 ## For vendors: verify a launch
 
 [`Verifier`] checks a launch token (PROTOCOL.md §6) and consumes its single use; keys come
-from a [`KeySet`] or a [`KeyCache`] of the portal's JWKS. Every [`VerifyError`] has a stable
-`code()` and a [`Fault`]: 401 for the token's faults, 503 when keys or the replay store are
-unavailable. A multi-portal vendor routes by [`UntrustedToken`] first.
+from a [`KeySet`], a [`KeySource`] (held in memory, refreshed in the background: `verify`
+never waits on the network) or a [`KeyCache`] of the portal's JWKS. Every [`VerifyError`] has a
+stable `code()` and a [`Fault`]: 401 for the token's faults, 503 when keys or the replay store
+are unavailable. A vendor serving many portals verifies through a [`PortalRegistry`].
 
 | item | what for |
 |---|---|
 | [`Verifier`], [`VerifierBuilder`] | verify launch tokens of one plugin of one portal |
 | [`UntrustedToken`] | a parsed, unverified token: `kid` and claimed `iss`, for routing |
 | [`LaunchClaims`] | what a verified token says: [`IssuerId`], [`PluginId`], [`SubjectId`], [`Role`], [`TokenId`] |
-| [`KeySet`], [`PublicKey`], [`KeyCache`] | the portal's published keys |
+| [`PortalRegistry`], [`Portal`], [`VerifiedLaunch`], [`RegistryError`] | many portals: route by the claimed `iss`, verify against that portal |
+| [`KeySet`], [`PublicKey`], [`KeySource`], [`KeyCache`] | the portal's published keys |
 | [`ReplayGuard`], [`InMemoryReplayGuard`], `RedisReplayGuard` | single use |
 | [`VerifyError`], [`Fault`], [`KeyError`], [`ReplayError`] | errors with stable codes |
 | [`data_client`]: [`ClientDataRequest`], `read_discovery`, `read_client_data_for` | discovery and the person's data, over the vendor's own HTTP client |
@@ -100,12 +102,12 @@ unavailable. A multi-portal vendor routes by [`UntrustedToken`] first.
 //! each other.
 //!
 //! - [`wire`]: identifiers, role, claims, `typ`, the delivery parameter, the limits;
-//! - [`keys`]: algorithms, public keys and JWKS (both sides), signing keys (portal), the key cache
-//!   (vendor); [`provider`]: the ring-backed jsonwebtoken provider the crate calls directly;
+//! - [`keys`]: algorithms, public keys and JWKS (both sides), signing keys (portal), the key
+//!   source and the key cache (vendor); [`provider`]: the ring-backed jsonwebtoken provider the crate calls directly;
 #![cfg_attr(
     feature = "vendor",
-    doc = "- vendor (feature `vendor`): [`verify`] (strict verification), [`replay`] (single use), \
-           [`data_client`] (discovery and client data);"
+    doc = "- vendor (feature `vendor`): [`verify`] (strict verification), [`registry`] (many \
+           portals), [`replay`] (single use), [`data_client`] (discovery and client data);"
 )]
 #![cfg_attr(
     feature = "portal",
@@ -156,6 +158,8 @@ pub mod data_client;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(feature = "vendor")]
+pub mod registry;
+#[cfg(feature = "vendor")]
 pub mod replay;
 #[cfg(feature = "vendor")]
 pub mod session;
@@ -192,7 +196,9 @@ pub use data_client::{
 #[cfg(feature = "http")]
 pub use http::{HttpError, PortalHttp, PortalHttpBuilder};
 #[cfg(feature = "vendor")]
-pub use keys::{FetchError, KeyCache, KeysFailure};
+pub use keys::{FetchError, KeyCache, KeySource, KeysFailure};
+#[cfg(feature = "vendor")]
+pub use registry::{Portal, PortalConfigError, PortalRegistry, RegistryError, VerifiedLaunch};
 #[cfg(feature = "redis")]
 pub use replay::redis::{RedisGuardError, RedisReplayGuard};
 #[cfg(feature = "vendor")]

@@ -55,7 +55,7 @@ use crate::data_client::{
     ClientDataRequest, DataClientError, UrlRole, discovery_url, read_client_data,
     read_client_data_for, read_discovery,
 };
-use crate::keys::{FetchError, KeySet};
+use crate::keys::{FetchError, FetchedKeys, KeySet, KeysFailure, max_age_from_cache_control};
 use crate::quoted::Quoted;
 use crate::wire::{ClientData, DiscoveryDocument, IssuerId, LaunchClaims};
 
@@ -178,6 +178,16 @@ impl PortalHttp {
     /// most [`MAX_BODY_LEN`] bytes (a few hundred keys); a status other than 200 is
     /// `http_status`.
     pub async fn key_set(&self, discovery: &DiscoveryDocument) -> Result<KeySet, HttpError> {
+        Ok(self.key_set_with_max_age(discovery).await?.0)
+    }
+
+    /// [`key_set`](Self::key_set), with the `max-age` of the answer's `Cache-Control` header
+    /// ([`max_age_from_cache_control`]), which sets when a
+    /// [`KeySource`](crate::keys::KeySource) refreshes next.
+    pub async fn key_set_with_max_age(
+        &self,
+        discovery: &DiscoveryDocument,
+    ) -> Result<FetchedKeys, HttpError> {
         check_scheme(&discovery.jwks_uri, UrlRole::JwksUri)?;
         let (status, _, body) = self
             .get(
@@ -198,7 +208,31 @@ impl PortalHttp {
         }
         let text = std::str::from_utf8(&body.bytes)
             .map_err(|_| HttpError::Jwks(crate::keys::KeyError::InvalidJson))?;
-        KeySet::from_jwks_json(text).map_err(HttpError::Jwks)
+        let keys = KeySet::from_jwks_json(text).map_err(HttpError::Jwks)?;
+        Ok((keys, body.max_age))
+    }
+
+    /// The fetch of a [`KeySource`](crate::keys::KeySource)'s driver for the portal `issuer` (one
+    /// the vendor is configured for): its discovery document, then its JWKS with the `max-age`
+    /// of the answer. A failure is reported in the key source's vocabulary: an
+    /// [`HttpError`]'s transport class, or the JWKS's [`KeyError`](crate::KeyError); a refused
+    /// discovery document reads as `http_status` (its status) or `transport_failure`.
+    pub async fn fetch_keys(&self, issuer: &IssuerId) -> Result<FetchedKeys, KeysFailure> {
+        let fetched = async {
+            let discovery = self.discovery(issuer).await?;
+            self.key_set_with_max_age(&discovery).await
+        };
+        fetched.await.map_err(|error| match error {
+            HttpError::Transport { error, .. } => KeysFailure::Fetch(error),
+            HttpError::Jwks(error) => KeysFailure::InvalidJwks(error),
+            HttpError::DataClient(DataClientError::DiscoveryStatus { status }) => {
+                KeysFailure::Fetch(FetchError::HttpStatus(status))
+            }
+            HttpError::DataClient(DataClientError::DiscoveryTooLarge { .. }) => {
+                KeysFailure::Fetch(FetchError::TooLarge)
+            }
+            _ => KeysFailure::Fetch(FetchError::Transport),
+        })
     }
 
     /// Sends `request` (built by the caller with
@@ -270,9 +304,15 @@ impl PortalHttp {
             .get("www-authenticate")
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
-        let body = read_bounded(&mut response, MAX_BODY_LEN)
+        let max_age = response
+            .headers()
+            .get("cache-control")
+            .and_then(|value| value.to_str().ok())
+            .and_then(max_age_from_cache_control);
+        let mut body = read_bounded(&mut response, MAX_BODY_LEN)
             .await
             .map_err(transport)?;
+        body.max_age = max_age;
         Ok((status, www_authenticate, body))
     }
 }
@@ -293,6 +333,8 @@ struct Body {
     bytes: Vec<u8>,
     /// Whether the body was longer than the bound (reading stopped there).
     oversized: bool,
+    /// The `max-age` of the answer's `Cache-Control` header, if it has one.
+    max_age: Option<Duration>,
 }
 
 /// Reads `response`'s body, keeping at most `max + 1` bytes: a `Content-Length` over `max`
@@ -304,6 +346,7 @@ async fn read_bounded(response: &mut reqwest::Response, max: usize) -> reqwest::
         return Ok(Body {
             bytes: Vec::new(),
             oversized: true,
+            max_age: None,
         });
     }
     let mut bytes = Vec::new();
@@ -314,12 +357,14 @@ async fn read_bounded(response: &mut reqwest::Response, max: usize) -> reqwest::
             return Ok(Body {
                 bytes,
                 oversized: true,
+                max_age: None,
             });
         }
     }
     Ok(Body {
         bytes,
         oversized: false,
+        max_age: None,
     })
 }
 

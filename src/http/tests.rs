@@ -517,3 +517,41 @@ fn codes_are_unique_across_the_crate() {
     let root = HttpError::RootCertificate { problem: "x" };
     assert_eq!([root.code(), setup.code()], HttpError::ALL_CODES);
 }
+
+#[test]
+fn fetch_keys_reads_max_age_for_the_key_source() {
+    let kid = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
+    let (_server, issuer) = portal(
+        answer(
+            "200 OK",
+            &["Cache-Control: public, max-age=120"],
+            JWKS.as_bytes(),
+        ),
+        json("{}"),
+    );
+    let http = client();
+    let (keys, max_age) = block_on(http.fetch_keys(&issuer)).unwrap();
+    assert!(keys.get(kid).is_some());
+    assert_eq!(max_age, Some(Duration::from_secs(120)));
+    // Straight into a key source, as its driver does.
+    let source = crate::keys::KeySource::new();
+    block_on(source.refresh_with(http.fetch_keys(&issuer))).unwrap();
+    assert!(source.current().unwrap().get(kid).is_some());
+
+    // No Cache-Control: no max-age (the source uses its default).
+    let (_server, issuer) = portal(json(JWKS), json("{}"));
+    assert_eq!(block_on(http.fetch_keys(&issuer)).unwrap().1, None);
+
+    // Failures in the key source's vocabulary: a JWKS status, a broken JWKS, a discovery status.
+    let (_server, issuer) = portal(answer("503 Service Unavailable", &[], b""), json("{}"));
+    let failure = block_on(http.fetch_keys(&issuer)).unwrap_err();
+    assert_eq!(failure, KeysFailure::Fetch(FetchError::HttpStatus(503)));
+    let (_server, issuer) = portal(json(r#"{"keys":[]}"#), json("{}"));
+    assert_eq!(
+        block_on(http.fetch_keys(&issuer)).unwrap_err().kind(),
+        "empty_key_set"
+    );
+    let server = Scripted::start(HashMap::new());
+    let failure = block_on(http.fetch_keys(&server.issuer())).unwrap_err();
+    assert_eq!(failure, KeysFailure::Fetch(FetchError::HttpStatus(404)));
+}

@@ -19,6 +19,8 @@ mod pkcs8;
 mod set;
 #[cfg(any(feature = "portal", test))]
 mod signing;
+#[cfg(feature = "vendor")]
+mod source;
 
 use std::fmt;
 
@@ -28,6 +30,11 @@ pub use error::KeyError;
 pub use set::KeySet;
 #[cfg(any(feature = "portal", test))]
 pub use signing::SigningKey;
+#[cfg(feature = "vendor")]
+pub use source::{
+    FetchedKeys, KeySource, KeySourceBuilder, ManualMonotonicClock, MonotonicClock,
+    StdMonotonicClock, max_age_from_cache_control,
+};
 
 use crate::quoted::Quoted;
 

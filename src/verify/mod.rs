@@ -18,7 +18,7 @@ pub use error::{Fault, Segment, VerifierConfigError, VerifyError};
 pub use token::UntrustedToken;
 
 use crate::clock::{Clock, SystemClock};
-use crate::keys::{Algorithm, KeyCache, KeySet, PublicKey};
+use crate::keys::{Algorithm, KeyCache, KeySet, KeySource, PublicKey};
 use crate::quoted::Quoted;
 use crate::replay::{InMemoryReplayGuard, ReplayEntry, ReplayGuard};
 use crate::wire::{
@@ -39,6 +39,7 @@ pub const DANGEROUS_MAX_TOKEN_LEN: usize = 65_536;
 enum Keys {
     Set(Arc<KeySet>),
     Cache(Arc<KeyCache>),
+    Source(Arc<KeySource>),
 }
 
 /// Verifies launch tokens for one plugin of one portal.
@@ -87,6 +88,13 @@ impl VerifierBuilder {
     /// Verify with a self-refreshing [`KeyCache`] (refetches on an unknown `kid`).
     pub fn key_cache(mut self, cache: Arc<KeyCache>) -> Self {
         self.keys = Some(Keys::Cache(cache));
+        self
+    }
+
+    /// Verify with a [`KeySource`]: keys held in memory and refreshed in the background, so
+    /// `verify` never waits on the network (an unknown `kid` only asks for a refetch).
+    pub fn key_source(mut self, source: Arc<KeySource>) -> Self {
+        self.keys = Some(Keys::Source(source));
         self
     }
 
@@ -238,6 +246,7 @@ impl Verifier {
 
     fn check(&self, token: &UntrustedToken<'_>, now: i64) -> Result<LaunchClaims, VerifyError> {
         let key_set;
+        let source_set;
         let key = match &self.keys {
             Keys::Set(set) => set.get(token.kid()),
             Keys::Cache(cache) => {
@@ -245,6 +254,12 @@ impl Verifier {
                     .key_set_for(token.kid())
                     .map_err(|last_failure| VerifyError::KeysUnavailable { last_failure })?;
                 key_set.get(token.kid())
+            }
+            Keys::Source(source) => {
+                source_set = source
+                    .key_set_for(token.kid())
+                    .map_err(|last_failure| VerifyError::KeysUnavailable { last_failure })?;
+                source_set.as_deref().and_then(|set| set.get(token.kid()))
             }
         }
         .ok_or_else(|| VerifyError::UnknownKid {

@@ -93,8 +93,8 @@ impl<'t> UntrustedToken<'t> {
     }
 
     /// The `aud` claim, **unverified**: only to choose which plugin's verifier applies (the
-    /// portal's client-data endpoint serves every plugin of the portal).
-    #[cfg(feature = "portal")]
+    /// portal's client-data endpoint serves every plugin of the portal, a vendor's
+    /// `PortalRegistry` every plugin it hosts for a portal).
     pub(crate) fn unverified_audience(&self) -> Result<Cow<'_, str>, VerifyError> {
         parse_claims(&self.payload)?.aud.string("aud")
     }

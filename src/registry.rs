@@ -1,0 +1,423 @@
+//! [`PortalRegistry`]: one vendor, many portals. Routes each launch token to the portal it claims
+//! to come from, then verifies it in full against that portal's keys and plugins (PROTOCOL.md §6,
+//! "Serving several portals").
+//!
+//! The unverified `iss` only picks the portal, and an issuer that is not registered is refused
+//! (`unknown_issuer`) before any key is looked at, so no token can make the vendor fetch anything
+//! for an issuer it was not configured with. Each portal has its own [`KeySource`]: the same `kid`
+//! published by two portals is two lookups in two sets, never one.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::keys::KeySource;
+use crate::quoted::Quoted;
+use crate::replay::ReplayGuard;
+use crate::verify::{Fault, UntrustedToken, Verifier, VerifierConfigError, VerifyError};
+use crate::wire::{IssuerId, LaunchClaims, PluginId};
+
+/// One portal as the vendor is configured for it: its issuer id, its keys, the plugins the vendor
+/// hosts for it, and how strictly to check time. Added to a [`PortalRegistry`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use cv_portal_plugin::keys::KeySource;
+/// use cv_portal_plugin::{InMemoryReplayGuard, IssuerId, Portal, PortalRegistry};
+///
+/// let registry = PortalRegistry::new(Arc::new(InMemoryReplayGuard::new()));
+/// let portal = Portal::new(
+///     IssuerId::new("https://portal.construtora.com.br")?,
+///     Arc::new(KeySource::new()),
+/// )
+/// .plugin("financeiro".parse()?)
+/// .plugin("boletos".parse()?);
+/// registry.insert(portal)?;
+/// assert_eq!(registry.len(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Portal {
+    issuer: IssuerId,
+    keys: Arc<KeySource>,
+    plugins: BTreeSet<PluginId>,
+    leeway: Option<(Duration, bool)>,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl Portal {
+    /// A portal with issuer id `issuer` whose keys come from `keys` (refreshed by the vendor's
+    /// driver, [`KeySource::run_refresh`], or pushed). Host at least one plugin with
+    /// [`plugin`](Self::plugin).
+    pub fn new(issuer: IssuerId, keys: Arc<KeySource>) -> Portal {
+        Portal {
+            issuer,
+            keys,
+            plugins: BTreeSet::new(),
+            leeway: None,
+            clock: None,
+        }
+    }
+
+    /// A plugin the vendor hosts for this portal: tokens whose `aud` is this id verify.
+    pub fn plugin(mut self, plugin: PluginId) -> Self {
+        self.plugins.insert(plugin);
+        self
+    }
+
+    /// A leeway of at most the default 30 seconds (see [`VerifierBuilder::leeway`](crate::VerifierBuilder::leeway)).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = Some((leeway, false));
+        self
+    }
+
+    /// A leeway above the default, up to 5 minutes (see
+    /// [`VerifierBuilder::dangerous_extended_leeway`](crate::VerifierBuilder::dangerous_extended_leeway)).
+    pub fn dangerous_extended_leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = Some((leeway, true));
+        self
+    }
+
+    /// The clock (tests inject a [`FixedClock`](crate::FixedClock)).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The portal's issuer id.
+    pub fn issuer(&self) -> &IssuerId {
+        &self.issuer
+    }
+}
+
+impl fmt::Debug for Portal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Portal")
+            .field("issuer", &self.issuer)
+            .field("plugins", &self.plugins)
+            .field("leeway", &self.leeway)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A registered portal: one verifier per hosted plugin, all over the portal's one key source.
+struct Entry {
+    keys: Arc<KeySource>,
+    verifiers: HashMap<PluginId, Verifier>,
+    /// The verifier that checks a token whose `aud` is not hosted (the first plugin in order), so
+    /// that it is refused by the first failing check of PROTOCOL.md §6, as one verifier would.
+    fallback: PluginId,
+}
+
+/// A launch verified by a [`PortalRegistry`]: the claims, and the portal they came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedLaunch {
+    claims: LaunchClaims,
+}
+
+impl VerifiedLaunch {
+    /// The portal the launch came from (its verified `iss`).
+    pub fn portal(&self) -> &IssuerId {
+        self.claims.issuer()
+    }
+
+    /// The verified claims.
+    pub fn claims(&self) -> &LaunchClaims {
+        &self.claims
+    }
+
+    /// The verified claims, by value.
+    pub fn into_claims(self) -> LaunchClaims {
+        self.claims
+    }
+}
+
+/// Why a [`PortalRegistry`] refused a token. Each variant has a stable [`code`](Self::code) and
+/// names the portal when the token could be routed to one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// The token could not be read far enough to route it (its structure, header, or `iss`): the
+    /// [`VerifyError`] of the check that failed.
+    #[error("{0}")]
+    Unrouted(VerifyError),
+    /// The token's `iss` is not a registered portal. Nothing was fetched for it.
+    #[error("no portal is registered with issuer {found}")]
+    UnknownIssuer {
+        /// The `iss` found (excerpt, unverified).
+        found: Quoted,
+    },
+    /// The token claims a registered portal, but its `aud` is not a plugin hosted for it. The
+    /// token was verified against the portal's keys up to the audience check, so this is only
+    /// reported for a token that portal really signed (code `wrong_audience`).
+    #[error("plugin {found} is not hosted for portal \"{portal}\"")]
+    NotHosted {
+        /// The portal.
+        portal: IssuerId,
+        /// The `aud` found (excerpt).
+        found: Quoted,
+    },
+    /// The token was routed to `portal` and refused by its verification.
+    #[error("portal \"{portal}\": {error}")]
+    Verify {
+        /// The portal the token claims to come from.
+        portal: IssuerId,
+        /// Why it was refused.
+        error: VerifyError,
+    },
+}
+
+impl RegistryError {
+    /// The stable machine-readable code: `unknown_issuer`, `wrong_audience` for a plugin not
+    /// hosted for the portal, or the [`VerifyError::code`] of the failing check.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RegistryError::Unrouted(error) | RegistryError::Verify { error, .. } => error.code(),
+            RegistryError::UnknownIssuer { .. } => "unknown_issuer",
+            RegistryError::NotHosted { .. } => "wrong_audience",
+        }
+    }
+
+    /// Whose fault it is: [`Fault::Token`] (401) but for the verifier's own outages
+    /// (`keys_unavailable`, `replay_store_unavailable`, `replay_capacity_exceeded`: 503).
+    pub fn fault(&self) -> Fault {
+        match self {
+            RegistryError::Unrouted(error) | RegistryError::Verify { error, .. } => error.fault(),
+            RegistryError::UnknownIssuer { .. } | RegistryError::NotHosted { .. } => Fault::Token,
+        }
+    }
+
+    /// The portal the token was routed to, if it was.
+    pub fn portal(&self) -> Option<&IssuerId> {
+        match self {
+            RegistryError::Verify { portal, .. } | RegistryError::NotHosted { portal, .. } => {
+                Some(portal)
+            }
+            _ => None,
+        }
+    }
+
+    /// The codes of this enum's own variants; the others carry [`VerifyError::ALL_CODES`].
+    pub const OWN_CODES: &'static [&'static str] = &["unknown_issuer"];
+}
+
+/// Why a portal could not be added to a [`PortalRegistry`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PortalConfigError {
+    /// The portal hosts no plugin: no token could ever verify.
+    #[error("portal \"{portal}\" hosts no plugin")]
+    NoPlugin {
+        /// The portal.
+        portal: IssuerId,
+    },
+    /// A verifier for the portal could not be built (a leeway out of range).
+    #[error("portal \"{portal}\": {error}")]
+    Verifier {
+        /// The portal.
+        portal: IssuerId,
+        /// Why.
+        error: VerifierConfigError,
+    },
+}
+
+impl PortalConfigError {
+    /// The stable machine-readable code: `no_plugin`, or the [`VerifierConfigError::code`].
+    pub fn code(&self) -> &'static str {
+        match self {
+            PortalConfigError::NoPlugin { .. } => "no_plugin",
+            PortalConfigError::Verifier { error, .. } => error.code(),
+        }
+    }
+}
+
+/// The portals a vendor serves, by issuer id: verifies any launch token against the right one.
+///
+/// Portals can be added, replaced and removed while other threads verify: the table is read
+/// under a lock held only to clone one portal's handle, never during verification. One replay
+/// guard serves every portal (it records `(iss, aud, jti)`, so portals cannot collide in it);
+/// give it a shared store (`RedisReplayGuard`) when the vendor runs several instances.
+///
+/// ```
+/// # #[cfg(feature = "portal")] {
+/// use std::sync::Arc;
+/// use cv_portal_plugin::keys::KeySource;
+/// use cv_portal_plugin::{
+///     Algorithm, InMemoryReplayGuard, Issuer, IssuerId, Portal, PortalRegistry, SigningKey,
+/// };
+/// # let plugin = cv_portal_plugin::PluginConfig::builder().id("financeiro").name("Financeiro")
+/// #     .link("https://erp.example.com/f").icon(cv_portal_plugin::Icon::Alerta).title("F")
+/// #     .show_in_client_portal(true)
+/// #     .iframe_size(cv_portal_plugin::Dimension::Percent(100), cv_portal_plugin::Dimension::Pixels(800))
+/// #     .visible_to(cv_portal_plugin::VisibleTo::Cliente).build().unwrap();
+/// # let viewer = cv_portal_plugin::Viewer::new(cv_portal_plugin::SubjectId::new("48213").unwrap(), cv_portal_plugin::Role::Cliente);
+///
+/// // Two construction companies, each with its own portal and keys.
+/// let registry = PortalRegistry::new(Arc::new(InMemoryReplayGuard::new()));
+/// for name in ["https://portal.alfa.com.br", "https://portal.beta.com.br"] {
+///     let issuer = Issuer::new(IssuerId::new(name)?, SigningKey::generate(Algorithm::EdDSA)?);
+///     let keys = Arc::new(KeySource::new());
+///     keys.set(issuer.jwks().clone()); // in production: KeySource::run_refresh in the background
+///     registry.insert(Portal::new(issuer.issuer_id().clone(), keys).plugin("financeiro".parse()?))?;
+///     let launch = issuer.mint(&plugin, &viewer)?;
+///     assert_eq!(registry.verify(launch.token())?.portal().as_str(), name);
+/// }
+/// let error = registry.verify("eyJhbGciOiJFZERTQSJ9.e30.AA").unwrap_err();
+/// assert_eq!(error.fault().http_status(), 401);
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct PortalRegistry {
+    replay: Option<Arc<dyn ReplayGuard>>,
+    portals: RwLock<HashMap<IssuerId, Arc<Entry>>>,
+}
+
+impl PortalRegistry {
+    /// An empty registry whose portals share `replay` for single use.
+    pub fn new(replay: Arc<dyn ReplayGuard>) -> PortalRegistry {
+        PortalRegistry {
+            replay: Some(replay),
+            portals: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// An empty registry without single use: the same token verifies until it expires. Only for
+    /// benchmarks, or vendors that enforce single use elsewhere.
+    pub fn dangerous_without_replay_guard() -> PortalRegistry {
+        PortalRegistry {
+            replay: None,
+            portals: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Adds `portal`, or replaces the portal with the same issuer id (its plugins, keys and
+    /// leeway). Returns whether one was replaced. Verifications already running finish with the
+    /// portal as it was.
+    pub fn insert(&self, portal: Portal) -> Result<bool, PortalConfigError> {
+        let issuer = portal.issuer.clone();
+        let entry = Arc::new(self.entry(portal)?);
+        let mut portals = self.portals.write().unwrap_or_else(|e| e.into_inner());
+        Ok(portals.insert(issuer, entry).is_some())
+    }
+
+    /// Removes the portal `issuer`: its tokens then fail with `unknown_issuer`. Returns whether
+    /// it was registered.
+    pub fn remove(&self, issuer: &IssuerId) -> bool {
+        let mut portals = self.portals.write().unwrap_or_else(|e| e.into_inner());
+        portals.remove(issuer).is_some()
+    }
+
+    /// The key source of the portal `issuer`, if it is registered (to push or invalidate keys).
+    pub fn key_source(&self, issuer: &IssuerId) -> Option<Arc<KeySource>> {
+        self.get(issuer).map(|entry| Arc::clone(&entry.keys))
+    }
+
+    /// Whether the portal `issuer` is registered.
+    pub fn contains(&self, issuer: &IssuerId) -> bool {
+        self.get(issuer).is_some()
+    }
+
+    /// The number of portals registered.
+    pub fn len(&self) -> usize {
+        self.portals.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Whether no portal is registered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The issuer ids registered, in order.
+    pub fn issuers(&self) -> Vec<IssuerId> {
+        let portals = self.portals.read().unwrap_or_else(|e| e.into_inner());
+        let mut issuers: Vec<IssuerId> = portals.keys().cloned().collect();
+        issuers.sort();
+        issuers
+    }
+
+    /// Verifies `token` against the portal its `iss` names, and consumes its single use.
+    ///
+    /// The unverified `iss` is read only to pick the portal: an unregistered one fails with
+    /// `unknown_issuer` before any key is looked up. Then the token is verified in full, exactly
+    /// as [`Verifier::verify`] does, by the verifier of the plugin its `aud` names; a plugin not
+    /// hosted for the portal fails with `wrong_audience` (once the token's signature and claims
+    /// have passed). Never waits on the network: keys come from the portal's [`KeySource`].
+    pub fn verify(&self, token: &str) -> Result<VerifiedLaunch, RegistryError> {
+        let token = UntrustedToken::parse(token).map_err(RegistryError::Unrouted)?;
+        let issuer = token.unverified_issuer().map_err(RegistryError::Unrouted)?;
+        let entry = self
+            .get(&issuer)
+            .ok_or_else(|| RegistryError::UnknownIssuer {
+                found: Quoted::ascii(issuer.as_str()),
+            })?;
+        let hosted = token
+            .unverified_audience()
+            .ok()
+            .and_then(|aud| entry.verifiers.keys().find(|p| p.as_str() == aud).cloned());
+        let plugin = hosted.as_ref().unwrap_or(&entry.fallback);
+        let verifier = &entry.verifiers[plugin];
+        match verifier.verify_untrusted(token) {
+            Ok(claims) => Ok(VerifiedLaunch { claims }),
+            Err(VerifyError::WrongAudience { found, .. }) => Err(RegistryError::NotHosted {
+                portal: issuer,
+                found,
+            }),
+            Err(error) => Err(RegistryError::Verify {
+                portal: issuer,
+                error,
+            }),
+        }
+    }
+
+    fn get(&self, issuer: &IssuerId) -> Option<Arc<Entry>> {
+        let portals = self.portals.read().unwrap_or_else(|e| e.into_inner());
+        portals.get(issuer).cloned()
+    }
+
+    fn entry(&self, portal: Portal) -> Result<Entry, PortalConfigError> {
+        let Some(fallback) = portal.plugins.first().cloned() else {
+            return Err(PortalConfigError::NoPlugin {
+                portal: portal.issuer,
+            });
+        };
+        let mut verifiers = HashMap::with_capacity(portal.plugins.len());
+        for plugin in &portal.plugins {
+            let mut builder = Verifier::builder(portal.issuer.clone(), plugin.clone())
+                .key_source(Arc::clone(&portal.keys));
+            builder = match portal.leeway {
+                Some((leeway, false)) => builder.leeway(leeway),
+                Some((leeway, true)) => builder.dangerous_extended_leeway(leeway),
+                None => builder,
+            };
+            if let Some(clock) = &portal.clock {
+                builder = builder.clock(Arc::clone(clock));
+            }
+            builder = match &self.replay {
+                Some(guard) => builder.replay_guard(Arc::clone(guard)),
+                None => builder.dangerous_disable_replay_guard(),
+            };
+            let verifier = builder
+                .build()
+                .map_err(|error| PortalConfigError::Verifier {
+                    portal: portal.issuer.clone(),
+                    error,
+                })?;
+            verifiers.insert(plugin.clone(), verifier);
+        }
+        Ok(Entry {
+            keys: portal.keys,
+            verifiers,
+            fallback,
+        })
+    }
+}
+
+impl fmt::Debug for PortalRegistry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PortalRegistry")
+            .field("portals", &self.len())
+            .field("single_use", &self.replay.is_some())
+            .finish_non_exhaustive()
+    }
+}
