@@ -27,6 +27,7 @@ unavailable. A multi-portal vendor routes by [`UntrustedToken`] first.
 | [`LaunchClaims`] | what a verified token says: [`IssuerId`], [`PluginId`], [`SubjectId`], [`Role`], [`TokenId`] |
 | [`KeySet`], [`PublicKey`], [`KeyCache`] | the portal's published keys |
 | [`ReplayGuard`], [`InMemoryReplayGuard`], `RedisReplayGuard` | single use |
+| [`AsyncReplayGuard`], [`NonBlockingReplayGuard`], `AsyncRedisReplayGuard`, [`Verifier::verify_async`] | single use from async services, never blocking a runtime thread |
 | [`VerifyError`], [`Fault`], [`KeyError`], [`ReplayError`] | errors with stable codes |
 | [`data_client`]: [`ClientDataRequest`], `read_discovery`, `read_client_data_for` | discovery and the person's data, over the vendor's own HTTP client |
 
@@ -127,6 +128,8 @@ unavailable. A multi-portal vendor routes by [`UntrustedToken`] first.
 //! | `portal` | yes | `PluginConfig`, `menu_for`, `render_iframe`, `Issuer`, `SigningKey` |
 //! | `redis` | no | `RedisReplayGuard`: single use across a vendor's instances |
 //! | `redis-tls` | no | `rediss://` URLs through rustls on ring |
+//! | `redis-async` | no | `AsyncRedisReplayGuard`: the Redis guard for async services, on the application's tokio runtime |
+//! | `redis-async-tls` | no | `rediss://` URLs for the async guard through tokio-rustls on ring |
 //! | `http` | no | `PortalHttp`: the vendor's async transport for discovery, the JWKS and client data, over reqwest with rustls on ring (no redirects, bounded bodies, timeouts) |
 //! | `cli` | no | the `cvplugin` command-line tool (with `http`) |
 //!
@@ -193,11 +196,14 @@ pub use data_client::{
 pub use http::{HttpError, PortalHttp, PortalHttpBuilder};
 #[cfg(feature = "vendor")]
 pub use keys::{FetchError, KeyCache, KeysFailure};
+#[cfg(feature = "redis-async")]
+pub use replay::redis::AsyncRedisReplayGuard;
 #[cfg(feature = "redis")]
 pub use replay::redis::{RedisGuardError, RedisReplayGuard};
 #[cfg(feature = "vendor")]
 pub use replay::{
-    InMemoryReplayGuard, ReplayEntry, ReplayError, ReplayGuard, StoreCause, StoreFailure,
+    AsyncReplayGuard, InMemoryReplayGuard, NonBlockingReplayGuard, ReplayEntry, ReplayError,
+    ReplayGuard, StoreCause, StoreFailure,
 };
 #[cfg(feature = "redis")]
 pub use session::redis::RedisRevocationStore;

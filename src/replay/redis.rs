@@ -95,6 +95,8 @@ use redis::{
 };
 use url::Url;
 
+#[cfg(feature = "redis-async")]
+pub use super::redis_async::{AsyncRedisReplayGuard, AsyncRedisReplayGuardBuilder};
 use super::{ReplayEntry, ReplayError, ReplayGuard, StoreCause, StoreFailure};
 use crate::b64;
 use crate::quoted::Quoted;
@@ -136,6 +138,10 @@ pub enum RedisGuardError {
     /// A `rediss://` (TLS) URL, but the crate was built without the `redis-tls` feature.
     #[error("rediss:// (TLS) URLs need the cargo feature \"redis-tls\"")]
     TlsNotEnabled,
+    /// A `rediss://` (TLS) URL for the async guard, but the crate was built without the
+    /// `redis-async-tls` feature.
+    #[error("rediss:// (TLS) URLs for the async guard need the cargo feature \"redis-async-tls\"")]
+    AsyncTlsNotEnabled,
     /// A `rediss://` (TLS) URL, but no process-wide rustls crypto provider is installed. The
     /// Redis client builds its TLS configuration from that provider; the guard never installs one
     /// itself, because the slot belongs to the application (installing ring there would refuse
@@ -168,6 +174,7 @@ impl RedisGuardError {
         match self {
             RedisGuardError::InvalidUrl { .. } => "redis_invalid_url",
             RedisGuardError::TlsNotEnabled => "redis_tls_not_enabled",
+            RedisGuardError::AsyncTlsNotEnabled => "redis_async_tls_not_enabled",
             RedisGuardError::TlsNoCryptoProvider => "redis_tls_no_crypto_provider",
             RedisGuardError::InvalidOption { .. } => "redis_invalid_option",
             RedisGuardError::Unavailable { .. } => "redis_unavailable",
@@ -672,7 +679,7 @@ pub(super) fn describe(what: &'static str, error: &RedisError) -> StoreFailure {
 }
 
 /// A server's error reply (`-CODE detail`) to `what`, as a failure.
-fn server_error(what: &'static str, error: &redis::ServerError) -> ReplayError {
+pub(super) fn server_error(what: &'static str, error: &redis::ServerError) -> ReplayError {
     ReplayError::Unavailable(StoreFailure::new(
         what,
         server_cause(what, error.code(), error.details()),
