@@ -127,9 +127,8 @@ unavailable. A multi-portal vendor routes by [`UntrustedToken`] first.
 //! | `vendor` | yes | `Verifier`, `KeyCache`, single use (`ReplayGuard`) |
 //! | `portal` | yes | `PluginConfig`, `menu_for`, `render_iframe`, `Issuer`, `SigningKey` |
 //! | `redis` | no | `RedisReplayGuard`: single use across a vendor's instances |
-//! | `redis-tls` | no | `rediss://` URLs through rustls on ring |
+//! | `redis-tls` | no | `rediss://` URLs through rustls on ring (both Redis guards) |
 //! | `redis-async` | no | `AsyncRedisReplayGuard`: the Redis guard for async services, on the application's tokio runtime |
-//! | `redis-async-tls` | no | `rediss://` URLs for the async guard through tokio-rustls on ring |
 //! | `http` | no | `PortalHttp`: the vendor's async transport for discovery, the JWKS and client data, over reqwest with rustls on ring (no redirects, bounded bodies, timeouts) |
 //! | `cli` | no | the `cvplugin` command-line tool (with `http`) |
 //!

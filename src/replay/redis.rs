@@ -138,10 +138,6 @@ pub enum RedisGuardError {
     /// A `rediss://` (TLS) URL, but the crate was built without the `redis-tls` feature.
     #[error("rediss:// (TLS) URLs need the cargo feature \"redis-tls\"")]
     TlsNotEnabled,
-    /// A `rediss://` (TLS) URL for the async guard, but the crate was built without the
-    /// `redis-async-tls` feature.
-    #[error("rediss:// (TLS) URLs for the async guard need the cargo feature \"redis-async-tls\"")]
-    AsyncTlsNotEnabled,
     /// A `rediss://` (TLS) URL, but no process-wide rustls crypto provider is installed. The
     /// Redis client builds its TLS configuration from that provider; the guard never installs one
     /// itself, because the slot belongs to the application (installing ring there would refuse
@@ -174,7 +170,6 @@ impl RedisGuardError {
         match self {
             RedisGuardError::InvalidUrl { .. } => "redis_invalid_url",
             RedisGuardError::TlsNotEnabled => "redis_tls_not_enabled",
-            RedisGuardError::AsyncTlsNotEnabled => "redis_async_tls_not_enabled",
             RedisGuardError::TlsNoCryptoProvider => "redis_tls_no_crypto_provider",
             RedisGuardError::InvalidOption { .. } => "redis_invalid_option",
             RedisGuardError::Unavailable { .. } => "redis_unavailable",

@@ -49,9 +49,6 @@ impl AsyncRedisReplayGuardBuilder {
     /// call opens one; [`AsyncRedisReplayGuard::connect`] checks the server at start-up).
     pub fn build(self) -> Result<AsyncRedisReplayGuard, RedisGuardError> {
         let settings = self.inner.settings()?;
-        if settings.target.tls && !cfg!(feature = "redis-async-tls") {
-            return Err(RedisGuardError::AsyncTlsNotEnabled);
-        }
         Ok(AsyncRedisReplayGuard {
             settings,
             current: Mutex::new(None),
@@ -76,8 +73,8 @@ impl fmt::Debug for AsyncRedisReplayGuardBuilder {
 /// atomic `SET key 1 NX PX ttl`, so the two can serve one store side by side. Each call is
 /// bounded by the timeout (default 500 ms) and fails closed: no answer in time, or any answer but
 /// `OK` or nil, rejects the token with `replay_store_unavailable` and a [`StoreFailure`] of the
-/// same kinds as the blocking guard's. `rediss://` URLs need the feature `redis-async-tls`
-/// (tokio-rustls on ring; install a rustls crypto provider at start-up, as for the blocking guard).
+/// same kinds as the blocking guard's. `rediss://` URLs need the feature `redis-tls` too
+/// (tokio-rustls; install a rustls crypto provider at start-up, as for the blocking guard).
 ///
 /// All calls share one multiplexed connection, opened on first use by one call while the others
 /// wait (within their deadlines). A connection that failed or timed out is dropped and the next
@@ -329,14 +326,12 @@ mod tests {
             code(AsyncRedisReplayGuard::builder("rediss://127.0.0.1/0")),
             "redis_tls_not_enabled"
         );
-        #[cfg(all(feature = "redis-tls", not(feature = "redis-async-tls")))]
-        {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            assert_eq!(
-                code(AsyncRedisReplayGuard::builder("rediss://127.0.0.1/0")),
-                "redis_async_tls_not_enabled"
-            );
-        }
+        // With `redis-tls` the shared checks apply (a provider is asked for, never installed).
+        #[cfg(feature = "redis-tls")]
+        assert!(matches!(
+            AsyncRedisReplayGuard::builder("rediss://127.0.0.1/0").build(),
+            Ok(_) | Err(RedisGuardError::TlsNoCryptoProvider)
+        ));
     }
 
     #[test]
