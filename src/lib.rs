@@ -29,6 +29,7 @@ are unavailable. A vendor serving many portals verifies through a [`PortalRegist
 | [`PortalRegistry`], [`Portal`], [`VerifiedLaunch`], [`RegistryError`] | many portals: route by the claimed `iss`, verify against that portal |
 | [`KeySet`], [`PublicKey`], [`KeySource`], [`KeyCache`] | the portal's published keys |
 | [`ReplayGuard`], [`InMemoryReplayGuard`], `RedisReplayGuard` | single use |
+| [`AsyncReplayGuard`], [`NonBlockingReplayGuard`], `AsyncRedisReplayGuard`, [`Verifier::verify_async`] | single use from async services, never blocking a runtime thread |
 | [`VerifyError`], [`Fault`], [`KeyError`], [`ReplayError`] | errors with stable codes |
 | [`data_client`]: [`ClientDataRequest`], `read_discovery`, `read_client_data_for` | discovery and the person's data, over the vendor's own HTTP client |
 
@@ -128,7 +129,8 @@ are unavailable. A vendor serving many portals verifies through a [`PortalRegist
 //! | `vendor` | yes | `Verifier`, `KeyCache`, single use (`ReplayGuard`) |
 //! | `portal` | yes | `PluginConfig`, `menu_for`, `render_iframe`, `Issuer`, `SigningKey` |
 //! | `redis` | no | `RedisReplayGuard`: single use across a vendor's instances |
-//! | `redis-tls` | no | `rediss://` URLs through rustls on ring |
+//! | `redis-tls` | no | `rediss://` URLs through rustls on ring (both Redis guards) |
+//! | `redis-async` | no | `AsyncRedisReplayGuard`: the Redis guard for async services, on the application's tokio runtime |
 //! | `http` | no | `PortalHttp`: the vendor's async transport for discovery, the JWKS and client data, over reqwest with rustls on ring (no redirects, bounded bodies, timeouts) |
 //! | `cli` | no | the `cvplugin` command-line tool (with `http`) |
 //!
@@ -199,11 +201,14 @@ pub use http::{HttpError, PortalHttp, PortalHttpBuilder};
 pub use keys::{FetchError, KeyCache, KeySource, KeysFailure};
 #[cfg(feature = "vendor")]
 pub use registry::{Portal, PortalConfigError, PortalRegistry, RegistryError, VerifiedLaunch};
+#[cfg(feature = "redis-async")]
+pub use replay::redis::AsyncRedisReplayGuard;
 #[cfg(feature = "redis")]
 pub use replay::redis::{RedisGuardError, RedisReplayGuard};
 #[cfg(feature = "vendor")]
 pub use replay::{
-    InMemoryReplayGuard, ReplayEntry, ReplayError, ReplayGuard, StoreCause, StoreFailure,
+    AsyncReplayGuard, InMemoryReplayGuard, NonBlockingReplayGuard, ReplayEntry, ReplayError,
+    ReplayGuard, StoreCause, StoreFailure,
 };
 #[cfg(feature = "redis")]
 pub use session::redis::RedisRevocationStore;

@@ -11,9 +11,19 @@
 //! would accept the same token once.
 //!
 //! Guards fail closed: when a guard cannot answer, or is full, the token is rejected.
+//!
+//! Async services ask through [`AsyncReplayGuard`] (with
+//! [`Verifier::verify_async`](crate::Verifier::verify_async)), so that a store on the network
+//! never blocks a runtime thread: `AsyncRedisReplayGuard` (feature `redis-async`) writes the same
+//! keys as the blocking Redis guard, and the in-memory guard serves both.
 
+mod async_guard;
 #[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(feature = "redis-async")]
+mod redis_async;
+
+pub use async_guard::{AsyncReplayGuard, NonBlockingReplayGuard, ReplayFuture};
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};

@@ -95,6 +95,8 @@ use redis::{
 };
 use url::Url;
 
+#[cfg(feature = "redis-async")]
+pub use super::redis_async::{AsyncRedisReplayGuard, AsyncRedisReplayGuardBuilder};
 use super::{ReplayEntry, ReplayError, ReplayGuard, StoreCause, StoreFailure};
 use crate::b64;
 use crate::quoted::Quoted;
@@ -220,6 +222,16 @@ impl RedisReplayGuardBuilder {
     /// call opens one (use [`RedisReplayGuard::ping`] or [`RedisReplayGuard::connect`] to check
     /// the server at start-up).
     pub fn build(self) -> Result<RedisReplayGuard, RedisGuardError> {
+        let pool_size = self.pool_size;
+        let settings = self.settings()?;
+        Ok(RedisReplayGuard {
+            settings,
+            pool: Pool::new(pool_size),
+        })
+    }
+
+    /// Checks the URL and options: what the blocking and the async guard are both built from.
+    pub(super) fn settings(self) -> Result<Settings, RedisGuardError> {
         let target = Target::parse(&self.url)?;
         if self.prefix.len() > MAX_PREFIX_LEN {
             return Err(RedisGuardError::InvalidOption {
@@ -281,7 +293,7 @@ impl RedisReplayGuardBuilder {
         if target.tls && rustls::crypto::CryptoProvider::get_default().is_none() {
             return Err(RedisGuardError::TlsNoCryptoProvider);
         }
-        Ok(RedisReplayGuard {
+        Ok(Settings {
             client,
             handshake,
             target,
@@ -289,7 +301,6 @@ impl RedisReplayGuardBuilder {
             timeout: self.timeout,
             // At most one hour, so the cast cannot truncate.
             skew_margin_ms: self.skew_margin.as_millis() as i64,
-            pool: Pool::new(self.pool_size),
         })
     }
 }
@@ -330,15 +341,100 @@ impl fmt::Debug for RedisReplayGuardBuilder {
 /// # Ok(()) }
 /// ```
 pub struct RedisReplayGuard {
-    /// Connects without credentials or database (see `handshake`).
-    client: Client,
-    /// `AUTH` (which holds the password: never shown) and `SELECT`, run on each new connection.
-    handshake: Vec<(&'static str, Cmd)>,
-    target: Target,
-    prefix: String,
-    timeout: Duration,
-    skew_margin_ms: i64,
+    settings: Settings,
     pool: Pool,
+}
+
+/// What the blocking and the async guard share: the server, how to log in, the key layout and
+/// the time to live, so that both write the same keys and one token is single use across both.
+pub(super) struct Settings {
+    /// Connects without credentials or database (see `handshake`).
+    pub(super) client: Client,
+    /// `AUTH` (which holds the password: never shown) and `SELECT`, run on each new connection.
+    pub(super) handshake: Vec<(&'static str, Cmd)>,
+    pub(super) target: Target,
+    pub(super) prefix: String,
+    /// The bound on one call.
+    pub(super) timeout: Duration,
+    pub(super) skew_margin_ms: i64,
+}
+
+impl Settings {
+    /// See [`RedisReplayGuard::key_for`].
+    pub(super) fn key_for(&self, entry: &ReplayEntry<'_>) -> String {
+        let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
+        digest.update(KEY_DOMAIN);
+        for part in [entry.issuer, entry.audience, entry.jti] {
+            digest.update(&(part.len() as u64).to_be_bytes());
+            digest.update(part.as_bytes());
+        }
+        let mut key = String::with_capacity(self.prefix.len() + 43);
+        key.push_str(&self.prefix);
+        b64::encode_into(digest.finish().as_ref(), &mut key);
+        key
+    }
+
+    /// The key's time to live in milliseconds: until `expires_at` by the verifier's clock, plus
+    /// the skew margin, and at least one second.
+    pub(super) fn ttl_ms(&self, entry: &ReplayEntry<'_>) -> i64 {
+        entry
+            .expires_at
+            .saturating_sub(entry.now)
+            .saturating_mul(1000)
+            .saturating_add(self.skew_margin_ms)
+            .max(MIN_TTL_MS)
+    }
+
+    /// The one atomic command that accepts `entry`: `SET key 1 NX PX ttl`.
+    pub(super) fn set_command(&self, entry: &ReplayEntry<'_>) -> Cmd {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key_for(entry))
+            .arg(1)
+            .arg("NX")
+            .arg("PX")
+            .arg(self.ttl_ms(entry));
+        cmd
+    }
+}
+
+/// What a reply to [`Settings::set_command`] means: `OK` accepts, nil is a replay, anything else
+/// fails closed.
+pub(super) fn set_reply(value: Value) -> Result<(), ReplayError> {
+    match value {
+        Value::Okay => Ok(()),
+        Value::SimpleString(ok) if ok == "OK" => Ok(()),
+        Value::Nil => Err(ReplayError::Replayed),
+        Value::ServerError(error) => Err(server_error("SET", &error)),
+        _ => Err(ReplayError::Unavailable(StoreFailure::new(
+            "SET",
+            StoreCause::UnexpectedReply,
+        ))),
+    }
+}
+
+/// What a reply to `PING` means: `PONG` is ready, anything else fails.
+pub(super) fn ping_reply(value: Value) -> Result<(), ReplayError> {
+    match value {
+        Value::SimpleString(pong) if pong == "PONG" => Ok(()),
+        Value::Okay => Ok(()),
+        Value::ServerError(error) => Err(server_error("PING", &error)),
+        _ => Err(ReplayError::Unavailable(StoreFailure::new(
+            "PING",
+            StoreCause::UnexpectedReply,
+        ))),
+    }
+}
+
+/// What a reply to a handshake command (`AUTH`, `SELECT`) means: `OK` goes on.
+pub(super) fn handshake_reply(what: &'static str, value: Value) -> Result<(), ReplayError> {
+    match value {
+        Value::Okay => Ok(()),
+        Value::ServerError(error) => Err(server_error(what, &error)),
+        _ => Err(ReplayError::Unavailable(StoreFailure::new(
+            what,
+            StoreCause::UnexpectedReply,
+        ))),
+    }
 }
 
 impl RedisReplayGuard {
@@ -368,46 +464,24 @@ impl RedisReplayGuard {
 
     /// Sends `PING` through the pool, within the timeout: a readiness check.
     pub fn ping(&self) -> Result<(), ReplayError> {
-        match self.request(&redis::cmd("PING"), "PING")? {
-            Value::SimpleString(pong) if pong == "PONG" => Ok(()),
-            Value::Okay => Ok(()),
-            _ => Err(ReplayError::Unavailable(StoreFailure::new(
-                "PING",
-                StoreCause::UnexpectedReply,
-            ))),
-        }
+        ping_reply(self.request(&redis::cmd("PING"), "PING")?)
     }
 
     /// The Redis key this guard uses for `entry`: the prefix, then the base64url SHA-256 of the
     /// length-prefixed issuer, audience and `jti`.
     pub fn key_for(&self, entry: &ReplayEntry<'_>) -> String {
-        let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
-        digest.update(KEY_DOMAIN);
-        for part in [entry.issuer, entry.audience, entry.jti] {
-            digest.update(&(part.len() as u64).to_be_bytes());
-            digest.update(part.as_bytes());
-        }
-        let mut key = String::with_capacity(self.prefix.len() + 43);
-        key.push_str(&self.prefix);
-        b64::encode_into(digest.finish().as_ref(), &mut key);
-        key
+        self.settings.key_for(entry)
     }
 
-    /// The key's time to live in milliseconds: until `expires_at` by the verifier's clock, plus
-    /// the skew margin, and at least one second.
+    #[cfg(test)]
     fn ttl_ms(&self, entry: &ReplayEntry<'_>) -> i64 {
-        entry
-            .expires_at
-            .saturating_sub(entry.now)
-            .saturating_mul(1000)
-            .saturating_add(self.skew_margin_ms)
-            .max(MIN_TTL_MS)
+        self.settings.ttl_ms(entry)
     }
 
     /// Runs one command on a pooled connection within the timeout, reconnecting as needed. A
     /// connection that saw any error is dropped, so the next call starts on a fresh one.
     pub(crate) fn request(&self, cmd: &Cmd, what: &'static str) -> Result<Value, ReplayError> {
-        let deadline = Instant::now() + self.timeout;
+        let deadline = Instant::now() + self.settings.timeout;
         let mut lease = self.pool.lease(deadline).ok_or_else(|| {
             ReplayError::Unavailable(StoreFailure::new(what, StoreCause::PoolExhausted))
         })?;
@@ -438,20 +512,11 @@ impl RedisReplayGuard {
     /// Opens a connection, then authenticates and selects the database, all before `deadline`.
     fn open(&self, deadline: Instant) -> Result<Connection, ReplayError> {
         let mut conn = remaining(deadline)
-            .and_then(|left| self.client.get_connection_with_timeout(left))
+            .and_then(|left| self.settings.client.get_connection_with_timeout(left))
             .map_err(|e| ReplayError::Unavailable(describe("connect", &e)))?;
-        for (what, cmd) in &self.handshake {
+        for (what, cmd) in &self.settings.handshake {
             match exchange(&mut conn, cmd, deadline) {
-                Ok(Value::Okay) => {}
-                Ok(Value::ServerError(error)) => {
-                    return Err(server_error(what, &error));
-                }
-                Ok(_) => {
-                    return Err(ReplayError::Unavailable(StoreFailure::new(
-                        what,
-                        StoreCause::UnexpectedReply,
-                    )));
-                }
+                Ok(value) => handshake_reply(what, value)?,
                 Err(error) => return Err(ReplayError::Unavailable(describe(what, &error))),
             }
         }
@@ -463,52 +528,39 @@ impl ReplayGuard for RedisReplayGuard {
     /// One `SET key 1 NX PX ttl`: `OK` accepts, nil is a replay, anything else (an error, a
     /// timeout, an unexpected reply) fails closed with [`ReplayError::Unavailable`].
     fn check_and_insert(&self, entry: &ReplayEntry<'_>) -> Result<(), ReplayError> {
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(self.key_for(entry))
-            .arg(1)
-            .arg("NX")
-            .arg("PX")
-            .arg(self.ttl_ms(entry));
-        match self.request(&cmd, "SET")? {
-            Value::Okay => Ok(()),
-            Value::SimpleString(ok) if ok == "OK" => Ok(()),
-            Value::Nil => Err(ReplayError::Replayed),
-            _ => Err(ReplayError::Unavailable(StoreFailure::new(
-                "SET",
-                StoreCause::UnexpectedReply,
-            ))),
-        }
+        set_reply(self.request(&self.settings.set_command(entry), "SET")?)
     }
 }
 
 impl fmt::Debug for RedisReplayGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let settings = &self.settings;
         f.debug_struct("RedisReplayGuard")
-            .field("server", &self.target.display)
-            .field("credentials", &self.target.credentials)
-            .field("prefix", &self.prefix)
-            .field("timeout", &self.timeout)
+            .field("server", &settings.target.display)
+            .field("credentials", &settings.target.credentials)
+            .field("prefix", &settings.prefix)
+            .field("timeout", &settings.timeout)
             .field("pool_size", &self.pool.size)
-            .field("skew_margin_ms", &self.skew_margin_ms)
+            .field("skew_margin_ms", &settings.skew_margin_ms)
             .finish_non_exhaustive()
     }
 }
 
 impl fmt::Display for RedisReplayGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Redis replay guard at {}", self.target.display)
+        write!(f, "Redis replay guard at {}", self.settings.target.display)
     }
 }
 
 /// What the guard shows of its URL, and what it checked there.
-struct Target {
+pub(super) struct Target {
     /// Scheme, host, port and path: never user name, password, query or fragment.
-    display: String,
+    pub(super) display: String,
     /// Whether the URL carries a user name or password.
-    credentials: bool,
+    pub(super) credentials: bool,
     /// Whether the URL asks for TLS.
     #[cfg_attr(not(feature = "redis-tls"), allow(dead_code))]
-    tls: bool,
+    pub(super) tls: bool,
 }
 
 impl Target {
@@ -569,7 +621,7 @@ fn redacted(text: &str) -> String {
 }
 
 /// The time left before `deadline`, or a timeout error.
-fn remaining(deadline: Instant) -> Result<Duration, RedisError> {
+pub(super) fn remaining(deadline: Instant) -> Result<Duration, RedisError> {
     deadline
         .checked_duration_since(Instant::now())
         .filter(|left| !left.is_zero())
@@ -590,7 +642,7 @@ fn exchange(conn: &mut Connection, cmd: &Cmd, deadline: Instant) -> Result<Value
 }
 
 /// Whether `error` says the peer had closed the connection before the command was sent.
-fn is_stale(error: &RedisError) -> bool {
+pub(super) fn is_stale(error: &RedisError) -> bool {
     !error.is_timeout() && error.is_connection_dropped()
 }
 
@@ -599,7 +651,7 @@ fn is_stale(error: &RedisError) -> bool {
 /// operating system or the TLS library words them (`Connection reset by peer (os error 104)`,
 /// `invalid peer certificate: UnknownIssuer`) never hold the password, which only travels inside
 /// `AUTH`.
-fn describe(what: &'static str, error: &RedisError) -> StoreFailure {
+pub(super) fn describe(what: &'static str, error: &RedisError) -> StoreFailure {
     let cause = if error.is_timeout() {
         StoreCause::Timeout
     } else if error.is_connection_refusal() {
@@ -622,7 +674,7 @@ fn describe(what: &'static str, error: &RedisError) -> StoreFailure {
 }
 
 /// A server's error reply (`-CODE detail`) to `what`, as a failure.
-fn server_error(what: &'static str, error: &redis::ServerError) -> ReplayError {
+pub(super) fn server_error(what: &'static str, error: &redis::ServerError) -> ReplayError {
     ReplayError::Unavailable(StoreFailure::new(
         what,
         server_cause(what, error.code(), error.details()),

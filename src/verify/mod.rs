@@ -7,6 +7,7 @@
 //! provider, called directly (never the process-wide one, which another crate may have chosen),
 //! with the algorithm pinned to the key, never the one the header asks for.
 
+mod async_verify;
 mod error;
 mod token;
 
@@ -214,6 +215,19 @@ impl Verifier {
     /// Verifies a token already parsed (for example to route it by its issuer) exactly as
     /// [`verify`](Self::verify) does, consuming its single use.
     pub fn verify_untrusted(&self, token: UntrustedToken<'_>) -> Result<LaunchClaims, VerifyError> {
+        let (claims, now) = self.check_all_but_single_use(&token)?;
+        if let Some(guard) = &self.replay {
+            guard.check_and_insert(&self.replay_entry(&claims, now))?;
+        }
+        Ok(claims)
+    }
+
+    /// Every check but single use (the blocking and the async path share them): the claims, and
+    /// the time they were checked at.
+    fn check_all_but_single_use(
+        &self,
+        token: &UntrustedToken<'_>,
+    ) -> Result<(LaunchClaims, i64), VerifyError> {
         if token.len() > self.max_len {
             return Err(VerifyError::TooLarge {
                 len: token.len(),
@@ -221,17 +235,18 @@ impl Verifier {
             });
         }
         let now = self.clock.now_unix();
-        let claims = self.check(&token, now)?;
-        if let Some(guard) = &self.replay {
-            guard.check_and_insert(&ReplayEntry {
-                issuer: claims.iss.as_str(),
-                audience: claims.aud.as_str(),
-                jti: claims.jti.as_str(),
-                expires_at: claims.exp.saturating_add(self.leeway),
-                now,
-            })?;
+        Ok((self.check(token, now)?, now))
+    }
+
+    /// What a replay guard is asked about verified `claims` checked at `now`.
+    fn replay_entry<'c>(&self, claims: &'c LaunchClaims, now: i64) -> ReplayEntry<'c> {
+        ReplayEntry {
+            issuer: claims.iss.as_str(),
+            audience: claims.aud.as_str(),
+            jti: claims.jti.as_str(),
+            expires_at: claims.exp.saturating_add(self.leeway),
+            now,
         }
-        Ok(claims)
     }
 
     /// The issuer whose tokens this verifier accepts.
