@@ -208,6 +208,27 @@ impl Verifier {
     }
 
     /// Verifies `token` and, if every check passes, consumes its single use and returns its claims.
+    ///
+    /// **When it can block.** The checks themselves are CPU only (about 70 µs for Ed25519). It
+    /// blocks the calling thread in exactly two places: the replay guard's `check_and_insert`
+    /// (none for an [`InMemoryReplayGuard`]; one Redis round trip,
+    /// bounded by its timeout, for a `RedisReplayGuard`), and, with a [`KeyCache`], the cache's
+    /// fetch on an unknown `kid` (your closure, rate-limited). With a
+    /// [`KeySet`] or a [`KeySource`] it never waits on the network.
+    ///
+    /// **From async code** (tokio, axum, actix-web): build the verifier over a `KeySource`
+    /// refreshed in the background, and either use [`verify_async`](Self::verify_async) with an
+    /// async guard, or keep this method with an in-memory guard. A blocking guard or a `KeyCache`
+    /// fetch inside a handler belongs in `tokio::task::spawn_blocking`:
+    ///
+    /// ```ignore
+    /// let verifier = Arc::clone(&verifier);
+    /// let claims = tokio::task::spawn_blocking(move || verifier.verify(&token)).await??;
+    /// ```
+    ///
+    /// **At start-up**, load the keys before serving (for example `KeySource::refresh_with` or
+    /// `KeyCache::refresh`), so a wrong JWKS URL fails the deployment instead of the first person
+    /// who opens the plugin.
     pub fn verify(&self, token: &str) -> Result<LaunchClaims, VerifyError> {
         self.verify_untrusted(UntrustedToken::parse_bounded(token, self.max_len)?)
     }
