@@ -111,6 +111,11 @@ are unavailable. A vendor serving many portals verifies through a [`PortalRegist
            portals), [`replay`] (single use), [`data_client`] (discovery and client data);"
 )]
 #![cfg_attr(
+    feature = "axum",
+    doc = "- axum (feature `axum`): [`axum`](crate::axum) (extractors for a verified launch and \
+           a vendor session, rejections that answer as HTTP);"
+)]
+#![cfg_attr(
     feature = "portal",
     doc = "- portal (feature `portal`): [`config`] (plugin configuration, bilingual errors), \
            [`menu`], [`render`] (iframe markup), [`viewer`], [`issue`] (minting);"
