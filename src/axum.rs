@@ -9,7 +9,7 @@
 //! ```
 //! # #[cfg(feature = "axum")] {
 //! use std::sync::Arc;
-//! use axum::{Json, Router, extract::FromRef, routing::get};
+//! use axum::{Router, extract::FromRef, routing::get};
 //! use cv_portal_plugin::axum::{Launch, Session};
 //! use cv_portal_plugin::{PortalRegistry, Sessions};
 //!
@@ -36,8 +36,8 @@
 //! }
 //!
 //! // `Authorization: Bearer <session>`, or the session cookie (with `Origin` on unsafe methods).
-//! async fn boletos(Session(session): Session) -> Json<Vec<String>> {
-//!     Json(vec![format!("boletos of {}", session.subject().as_str())])
+//! async fn boletos(Session(session): Session) -> String {
+//!     format!("boletos of {}", session.subject().as_str())
 //! }
 //!
 //! fn router(app: App) -> Router {
