@@ -134,9 +134,9 @@ pub const RETRY_AFTER_SECS: u32 = 5;
 /// The largest form body [`Launch`] reads, in bytes (a launch token is at most a few KiB).
 pub const MAX_FORM_LEN: usize = 64 * 1024;
 
-/// A launch token verified by the [`PortalRegistry`] of the application's state: from the
-/// `token` field of an `application/x-www-form-urlencoded` POST body, or else from the `token`
-/// query parameter. Single use holds: the registry's replay guard consumes the token, so the same
+/// A launch token verified by the [`PortalRegistry`] of the application's state: a POST with an
+/// `application/x-www-form-urlencoded` body is read from the body's `token` field only; any
+/// other request from the `token` query parameter. Single use holds: the registry's replay guard consumes the token, so the same
 /// request a second time is refused (`replayed`).
 ///
 /// The verification is [`PortalRegistry::verify`]: it never waits on the network, but a blocking
@@ -409,4 +409,32 @@ fn refusal(
         headers.insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_is_recognised_with_parameters_and_in_any_case() {
+        let form = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
+            is_form(&headers)
+        };
+        assert!(form("application/x-www-form-urlencoded"));
+        assert!(form("Application/X-WWW-Form-Urlencoded; charset=UTF-8"));
+        assert!(!form("application/json"));
+        assert!(!form("multipart/form-data; boundary=x"));
+        assert!(!is_form(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn exactly_one_token_field_is_taken() {
+        assert_eq!(token_field(b"a=1&token=x.y.z&b=2").unwrap(), "x.y.z");
+        assert_eq!(token_field(b"token=a%2Eb").unwrap(), "a.b");
+        for fields in [&b""[..], b"tokens=x", b"token=x&token=x"] {
+            assert_eq!(token_field(fields).unwrap_err().code(), "malformed");
+        }
+    }
 }
