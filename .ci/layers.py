@@ -5,7 +5,7 @@ Layers, bottom to top (a module may use its own layer and those below, never tho
   base:   b64, quoted, clock, wire
   shared: keys (without keys/signing.rs, keys/pkcs8.rs), provider
   vendor: verify, replay, keys/cache.rs, keys/source.rs, data_client, http (the vendor's HTTP
-          transport), session, registry (many portals)
+          transport), session, registry (many portals), axum (the extractors)
   portal: config, menu, render, viewer, issue, html, keys/signing.rs, keys/pkcs8.rs
   service: data_endpoint (the portal's client-data endpoint, built on both sides)
 and vendor and portal never use each other. Unit tests (`#[cfg(test)] mod tests`, and the
@@ -21,6 +21,7 @@ LAYER = {
     "keys": "shared", "provider": "shared",
     "verify": "vendor", "replay": "vendor", "keys/cache": "vendor", "keys/source": "vendor",
     "data_client": "vendor", "http": "vendor", "session": "vendor", "registry": "vendor",
+    "axum": "vendor",
     "config": "portal", "menu": "portal", "render": "portal", "viewer": "portal",
     "issue": "portal", "html": "portal", "keys/signing": "portal", "keys/pkcs8": "portal",
     "data_endpoint": "service",

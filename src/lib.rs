@@ -111,6 +111,11 @@ are unavailable. A vendor serving many portals verifies through a [`PortalRegist
            portals), [`replay`] (single use), [`data_client`] (discovery and client data);"
 )]
 #![cfg_attr(
+    feature = "axum",
+    doc = "- axum (feature `axum`): [`axum`](crate::axum) (extractors for a verified launch and \
+           a vendor session, rejections that answer as HTTP);"
+)]
+#![cfg_attr(
     feature = "portal",
     doc = "- portal (feature `portal`): [`config`] (plugin configuration, bilingual errors), \
            [`menu`], [`render`] (iframe markup), [`viewer`], [`issue`] (minting);"
@@ -132,6 +137,7 @@ are unavailable. A vendor serving many portals verifies through a [`PortalRegist
 //! | `redis-tls` | no | `rediss://` URLs through rustls on ring (both Redis guards) |
 //! | `redis-async` | no | `AsyncRedisReplayGuard`: the Redis guard for async services, on the application's tokio runtime |
 //! | `http` | no | `PortalHttp`: the vendor's async transport for discovery, the JWKS and client data, over reqwest with rustls on ring (no redirects, bounded bodies, timeouts) |
+//! | `axum` | no | `axum::Launch` and `axum::Session`: extractors for a verified launch and a vendor session, whose rejections answer with the status, `WWW-Authenticate` and a JSON code (axum without default features: no hyper, no tokio) |
 //! | `cli` | no | the `cvplugin` command-line tool (with `http`) |
 //!
 //! A vendor builds with `default-features = false, features = ["vendor"]` and compiles none of
@@ -155,6 +161,8 @@ pub mod provider;
 mod quoted;
 pub mod wire;
 
+#[cfg(feature = "axum")]
+pub mod axum;
 #[cfg(feature = "vendor")]
 pub mod data_client;
 #[cfg(feature = "http")]

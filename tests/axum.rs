@@ -1,0 +1,416 @@
+//! The axum extractors (issue 13) on a real `Router`, driven with `tower::ServiceExt::oneshot`:
+//! each failure answers with its status, challenge and code, and no body carries the token.
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::FromRef;
+use axum::http::{Request, Response, StatusCode};
+use axum::routing::get;
+use common::{PLUGIN, b64, claims, clock, forge, issuer_id, plugin, viewer};
+use cv_portal_plugin::axum::{Launch, Session};
+use cv_portal_plugin::keys::KeySource;
+use cv_portal_plugin::{
+    Algorithm, FixedClock, InMemoryReplayGuard, Issuer, IssuerId, Portal, PortalRegistry, Role,
+    SessionError, SessionKey, Sessions, SigningKey, VendorOrigin, session_challenge,
+};
+use tower::ServiceExt as _;
+
+const OWN: &str = "https://erp.example.com";
+/// A portal registered without keys: its tokens cannot be checked (503).
+const KEYLESS: &str = "https://portal.sem-chaves.com.br";
+
+#[derive(Clone)]
+struct App {
+    registry: Arc<PortalRegistry>,
+    sessions: Arc<Sessions>,
+}
+
+impl FromRef<App> for Arc<PortalRegistry> {
+    fn from_ref(app: &App) -> Self {
+        Arc::clone(&app.registry)
+    }
+}
+
+impl FromRef<App> for Arc<Sessions> {
+    fn from_ref(app: &App) -> Self {
+        Arc::clone(&app.sessions)
+    }
+}
+
+async fn launch(Launch(launch): Launch) -> String {
+    format!("launch of {}", launch.claims().subject().as_str())
+}
+
+async fn boletos(Session(session): Session) -> String {
+    format!("session of {}", session.subject().as_str())
+}
+
+struct Vendor {
+    clock: Arc<FixedClock>,
+    issuer: Issuer,
+    app: App,
+}
+
+impl Vendor {
+    fn new() -> Vendor {
+        let clock = clock();
+        let issuer = issuer(issuer_id());
+        let registry = PortalRegistry::new(Arc::new(InMemoryReplayGuard::new()));
+        let keys = Arc::new(KeySource::new());
+        keys.set(issuer.jwks().clone());
+        registry
+            .insert(
+                Portal::new(issuer_id(), keys)
+                    .plugin(PLUGIN.parse().unwrap())
+                    .clock(clock.clone()),
+            )
+            .unwrap();
+        let keyless = IssuerId::new(KEYLESS).unwrap();
+        registry
+            .insert(
+                Portal::new(keyless, Arc::new(KeySource::new()))
+                    .plugin(PLUGIN.parse().unwrap())
+                    .clock(clock.clone()),
+            )
+            .unwrap();
+        let key = SessionKey::from_bytes("k1", &[7; 32]).unwrap();
+        let sessions = Sessions::builder(issuer_id(), PLUGIN.parse().unwrap(), key)
+            .clock(clock.clone())
+            .vendor_origin(VendorOrigin::parse(OWN).unwrap())
+            .build()
+            .unwrap();
+        Vendor {
+            clock,
+            issuer,
+            app: App {
+                registry: Arc::new(registry),
+                sessions: Arc::new(sessions),
+            },
+        }
+    }
+
+    fn router(&self) -> Router {
+        Router::new()
+            .route("/launch", get(launch).post(launch))
+            .route("/boletos", get(boletos).post(boletos))
+            .with_state(self.app.clone())
+    }
+
+    fn mint(&self) -> String {
+        mint(&self.issuer, PLUGIN)
+    }
+
+    /// A session started from a verified launch.
+    fn session(&self) -> String {
+        let claims = self
+            .app
+            .registry
+            .verify(&self.mint())
+            .unwrap()
+            .into_claims();
+        self.app
+            .sessions
+            .start(&claims)
+            .unwrap()
+            .as_str()
+            .to_owned()
+    }
+
+    fn send(&self, request: Request<Body>) -> Answer {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let response = self.router().oneshot(request).await.unwrap();
+            Answer::read(response).await
+        })
+    }
+
+    fn get_launch(&self, token: &str) -> Answer {
+        self.send(
+            Request::get(format!("/launch?token={token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+    }
+}
+
+fn issuer(id: IssuerId) -> Issuer {
+    Issuer::builder(id, SigningKey::generate(Algorithm::EdDSA).unwrap())
+        .clock(clock())
+        .build()
+        .unwrap()
+}
+
+fn mint(issuer: &Issuer, plugin_id: &str) -> String {
+    issuer
+        .mint(&plugin(plugin_id), &viewer(Role::Cliente))
+        .unwrap()
+        .into_token()
+}
+
+fn form(token: &str) -> Request<Body> {
+    Request::post("/launch")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(Body::from(format!("empresa=7&token={token}")))
+        .unwrap()
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    async fn read(response: Response<Body>) -> Answer {
+        let (parts, body) = response.into_parts();
+        let body = to_bytes(body, 1 << 20).await.unwrap();
+        Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body: String::from_utf8(body.to_vec()).unwrap(),
+        }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|value| value.to_str().unwrap())
+    }
+
+    /// The JSON body's `error`.
+    fn code(&self) -> String {
+        let json: serde_json::Value = serde_json::from_str(&self.body).unwrap();
+        assert!(json["error_description"].is_string(), "{}", self.body);
+        json["error"].as_str().unwrap().to_owned()
+    }
+
+    /// A refusal: the status, the code, JSON, no caching, and not a trace of `token`.
+    fn assert_refused(&self, status: u16, code: &str, token: &str) {
+        assert_eq!(self.status.as_u16(), status, "{}", self.body);
+        assert_eq!(self.code(), code);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/json; charset=utf-8")
+        );
+        assert_eq!(self.header("cache-control"), Some("no-store"));
+        assert!(
+            !token.is_empty() && !self.body.contains(token),
+            "{}",
+            self.body
+        );
+        for part in token.split('.').filter(|part| part.len() > 8) {
+            assert!(!self.body.contains(part), "{}", self.body);
+        }
+    }
+
+    /// A launch refusal of status 401 and its challenge.
+    fn assert_launch_401(&self, code: &str, token: &str) {
+        self.assert_refused(401, code, token);
+        assert_eq!(
+            self.header("www-authenticate").unwrap(),
+            format!(
+                r#"Bearer realm="cv-plugin", error="invalid_token", error_description="{code}""#
+            )
+        );
+        assert_eq!(self.header("retry-after"), None);
+    }
+}
+
+#[test]
+fn a_valid_launch_by_query_then_by_form_answers_200_with_the_person() {
+    let vendor = Vendor::new();
+    let answer = vendor.get_launch(&vendor.mint());
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body, "launch of 48213");
+
+    let answer = vendor.send(form(&vendor.mint()));
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body, "launch of 48213");
+}
+
+#[test]
+fn the_same_token_again_is_replayed_by_query_and_by_form() {
+    let vendor = Vendor::new();
+    let token = vendor.mint();
+    assert_eq!(vendor.get_launch(&token).status, StatusCode::OK);
+    vendor
+        .get_launch(&token)
+        .assert_launch_401("replayed", &token);
+    vendor
+        .send(form(&token))
+        .assert_launch_401("replayed", &token);
+
+    let token = vendor.mint();
+    assert_eq!(vendor.send(form(&token)).status, StatusCode::OK);
+    vendor
+        .get_launch(&token)
+        .assert_launch_401("replayed", &token);
+}
+
+#[test]
+fn each_refused_launch_answers_its_status_and_code() {
+    let vendor = Vendor::new();
+
+    let foreign = issuer(IssuerId::new("https://portal.outra.com.br").unwrap());
+    let unknown_issuer = mint(&foreign, PLUGIN);
+    vendor
+        .get_launch(&unknown_issuer)
+        .assert_launch_401("unknown_issuer", &unknown_issuer);
+
+    let wrong_plugin = mint(&vendor.issuer, "boletos");
+    vendor
+        .get_launch(&wrong_plugin)
+        .assert_launch_401("wrong_audience", &wrong_plugin);
+
+    let header = format!(
+        r#"{{"alg":"EdDSA","typ":"cv-plugin-launch+jwt","kid":"{}"}}"#,
+        vendor.issuer.kid()
+    );
+    let other_key = SigningKey::generate(Algorithm::EdDSA).unwrap();
+    let bad_signature = forge(&other_key, &header, &claims(1));
+    vendor
+        .send(form(&bad_signature))
+        .assert_launch_401("bad_signature", &bad_signature);
+
+    let expired = vendor.mint();
+    vendor.clock.advance(3600);
+    vendor
+        .get_launch(&expired)
+        .assert_launch_401("expired", &expired);
+}
+
+#[test]
+fn a_missing_or_repeated_token_is_malformed() {
+    let vendor = Vendor::new();
+    let answer = vendor.send(Request::get("/launch").body(Body::empty()).unwrap());
+    answer.assert_launch_401("malformed", "no-token-at-all");
+
+    let token = vendor.mint();
+    let twice = vendor.send(
+        Request::get(format!("/launch?token={token}&token={token}"))
+            .body(Body::empty())
+            .unwrap(),
+    );
+    twice.assert_launch_401("malformed", &token);
+    // Refused before verification: the token was not consumed.
+    assert_eq!(vendor.get_launch(&token).status, StatusCode::OK);
+
+    // A POST that is not a form is read from the query only.
+    let json = vendor.send(
+        Request::post("/launch")
+            .header("Content-Type", "application/json")
+            .body(Body::from(format!(r#"{{"token":"{token}"}}"#)))
+            .unwrap(),
+    );
+    json.assert_launch_401("malformed", &token);
+}
+
+#[test]
+fn keys_unavailable_answers_503_with_retry_after_and_no_challenge() {
+    let vendor = Vendor::new();
+    let keyless = Issuer::builder(
+        IssuerId::new(KEYLESS).unwrap(),
+        SigningKey::generate(Algorithm::EdDSA).unwrap(),
+    )
+    .clock(clock())
+    .build()
+    .unwrap();
+    let token = mint(&keyless, PLUGIN);
+    let answer = vendor.get_launch(&token);
+    answer.assert_refused(503, "keys_unavailable", &token);
+    assert_eq!(answer.header("retry-after"), Some("5"));
+    assert_eq!(answer.header("www-authenticate"), None);
+}
+
+#[test]
+fn a_bearer_session_is_accepted() {
+    let vendor = Vendor::new();
+    let session = vendor.session();
+    let answer = vendor.send(
+        Request::get("/boletos")
+            .header("Authorization", format!("Bearer {session}"))
+            .body(Body::empty())
+            .unwrap(),
+    );
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body, "session of 48213");
+}
+
+#[test]
+fn a_missing_session_answers_401_with_exactly_the_session_challenge() {
+    let vendor = Vendor::new();
+    let answer = vendor.send(Request::get("/boletos").body(Body::empty()).unwrap());
+    answer.assert_refused(401, "credential_missing", "no-session-at-all");
+    let (name, value) = session_challenge(&SessionError::CredentialMissing);
+    assert_eq!(answer.header(name), Some(value.as_str()));
+}
+
+#[test]
+fn a_refused_bearer_session_answers_401_with_its_challenge_and_never_the_token() {
+    let vendor = Vendor::new();
+    let session = vendor.session();
+    let tampered = format!("{session}{}", b64(b"x"));
+    let answer = vendor.send(
+        Request::get("/boletos")
+            .header("Authorization", format!("Bearer {tampered}"))
+            .body(Body::empty())
+            .unwrap(),
+    );
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
+    let code = answer.code();
+    assert!(code.starts_with("session_"), "{code}");
+    answer.assert_refused(401, &code, &tampered);
+    assert!(
+        answer
+            .header("www-authenticate")
+            .unwrap()
+            .ends_with(&format!(r#"error_description="{code}""#))
+    );
+
+    // Two Authorization headers are refused before either is read.
+    let twice = vendor.send(
+        Request::get("/boletos")
+            .header("Authorization", format!("Bearer {session}"))
+            .header("Authorization", format!("Bearer {session}"))
+            .body(Body::empty())
+            .unwrap(),
+    );
+    twice.assert_refused(401, "credential_malformed", &session);
+}
+
+#[test]
+fn a_cookie_post_from_another_origin_is_403_and_from_our_own_is_accepted() {
+    let vendor = Vendor::new();
+    let session = vendor.session();
+    let cookie = format!("tema=escuro; __Host-cv-plugin-session={session}");
+    let post = |origin: &str| {
+        vendor.send(
+            Request::post("/boletos")
+                .header("Cookie", &cookie)
+                .header("Origin", origin)
+                .body(Body::empty())
+                .unwrap(),
+        )
+    };
+    let answer = post("https://evil.example");
+    answer.assert_refused(403, "credential_origin_mismatch", &session);
+    assert_eq!(answer.header("www-authenticate"), None);
+    assert_eq!(answer.header("retry-after"), None);
+
+    let answer = post(OWN);
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+
+    // A GET needs no Origin; a split Cookie header (HTTP/2) still finds the session.
+    let answer = vendor.send(
+        Request::get("/boletos")
+            .header("Cookie", "tema=escuro")
+            .header("Cookie", format!("__Host-cv-plugin-session={session}"))
+            .body(Body::empty())
+            .unwrap(),
+    );
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+}
