@@ -1,0 +1,318 @@
+//! Many portals and key storms (issue 13): [`PortalRegistry::verify`] throughput with 1 and 100
+//! portals registered, and the latency of known-`kid` verifies while a storm of unknown `kid`s
+//! hits the same portal. BENCHMARKS.md, "Many portals and key storms (issue 13)", records the
+//! results and the method.
+//!
+//! `cargo bench --bench registry` runs both parts. No network and no refresh driver: keys are
+//! pushed with [`KeySource::set`], so the refetch an unknown `kid` asks for stays outstanding, as
+//! it would while a driver's fetch is in flight, and the point shown is that `verify` never waits.
+//!
+//! `registry callgrind <portals> <verifies>` (the bench binary, run directly) verifies on one
+//! thread only, for instruction counts under `valgrind --tool=callgrind`.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use cv_portal_plugin::config::{Dimension, Icon, PluginConfig, VisibleTo};
+use cv_portal_plugin::{
+    Algorithm, InMemoryReplayGuard, Issuer, IssuerId, KeySource, Portal, PortalRegistry, Role,
+    SigningKey, SubjectId, Viewer,
+};
+
+const PLUGIN: &str = "financeiro";
+/// Tokens per portal-count configuration: cycled by the verifying threads.
+const TOKENS: usize = 100;
+/// Interleaved rounds of the throughput comparison, and verifies per thread per round.
+const ROUNDS: usize = 10;
+const VERIFIES_PER_THREAD: usize = 10_000;
+/// Storm rounds (each: a quiet phase and a storm phase) and known-kid verifies timed per phase.
+const STORM_ROUNDS: usize = 4;
+const KNOWN_PER_PHASE: usize = 10_000;
+const STORM_TOKENS: usize = 1_000;
+
+fn issuer_id(n: usize) -> IssuerId {
+    IssuerId::new(&format!("https://portal-{n:03}.construtora.com.br")).expect("issuer id")
+}
+
+/// The hosted plugin, with the longest token lifetime so that tokens minted at set-up stay valid
+/// on the system clock for the whole run.
+fn plugin() -> PluginConfig {
+    PluginConfig::builder()
+        .id(PLUGIN)
+        .name("Financeiro UAU")
+        .link("https://erp.example.com/portal/financeiro?empresa=7")
+        .icon(Icon::Alerta)
+        .title("Financeiro")
+        .show_in_client_portal(true)
+        .iframe_size(Dimension::Percent(100), Dimension::Pixels(800))
+        .visible_to(VisibleTo::Cliente)
+        .token_lifetime(Duration::from_secs(3600))
+        .build()
+        .expect("the bench plugin is valid")
+}
+
+fn viewer() -> Viewer {
+    Viewer::new(SubjectId::new("48213").expect("subject"), Role::Cliente)
+}
+
+/// `count` portals, each with its own Ed25519 key pushed into its own key source.
+fn issuers(count: usize) -> Vec<Issuer> {
+    (0..count)
+        .map(|n| {
+            let key = SigningKey::generate(Algorithm::EdDSA).expect("key");
+            Issuer::new(issuer_id(n), key)
+        })
+        .collect()
+}
+
+/// A registry of the portals of `issuers`, hosting `financeiro` each; single use off or on.
+fn registry(issuers: &[Issuer], single_use: bool) -> (PortalRegistry, Vec<Arc<KeySource>>) {
+    let registry = if single_use {
+        PortalRegistry::new(Arc::new(InMemoryReplayGuard::new()))
+    } else {
+        PortalRegistry::dangerous_without_replay_guard()
+    };
+    let mut sources = Vec::new();
+    for issuer in issuers {
+        let source = Arc::new(KeySource::new());
+        source.set(issuer.jwks().clone());
+        registry
+            .insert(
+                Portal::new(issuer.issuer_id().clone(), Arc::clone(&source))
+                    .plugin(PLUGIN.parse().expect("plugin id")),
+            )
+            .expect("portal");
+        sources.push(source);
+    }
+    (registry, sources)
+}
+
+fn mint(issuer: &Issuer, plugin: &PluginConfig, viewer: &Viewer) -> String {
+    issuer.mint(plugin, viewer).expect("mint").into_token()
+}
+
+/// Two threads verify `VERIFIES_PER_THREAD` tokens each, cycling through `tokens` from different
+/// offsets; returns verifies per second of wall time (both threads together).
+fn throughput(registry: &PortalRegistry, tokens: &[String]) -> f64 {
+    let barrier = Barrier::new(2);
+    let start = Instant::now();
+    thread::scope(|scope| {
+        for t in 0..2 {
+            let barrier = &barrier;
+            scope.spawn(move || {
+                barrier.wait();
+                for i in 0..VERIFIES_PER_THREAD {
+                    let token = &tokens[(i + t * tokens.len() / 2) % tokens.len()];
+                    assert!(registry.verify(black_box(token)).is_ok());
+                }
+            });
+        }
+    });
+    (2 * VERIFIES_PER_THREAD) as f64 / start.elapsed().as_secs_f64()
+}
+
+fn range(values: &[f64]) -> (f64, f64, f64) {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    (sorted[0], sorted[sorted.len() / 2], sorted[sorted.len() - 1])
+}
+
+fn many_portals() {
+    let plugin = plugin();
+    let viewer = viewer();
+    let hundred = issuers(100);
+    let (one_registry, _) = registry(&hundred[..1], false);
+    let (hundred_registry, _) = registry(&hundred, false);
+    // 1 portal: 100 tokens of portal 0. 100 portals: one token of each portal.
+    let one_tokens: Vec<String> = (0..TOKENS)
+        .map(|_| mint(&hundred[0], &plugin, &viewer))
+        .collect();
+    let hundred_tokens: Vec<String> = hundred
+        .iter()
+        .map(|issuer| mint(issuer, &plugin, &viewer))
+        .collect();
+    assert_eq!(hundred_registry.len(), 100);
+
+    // Warm-up, then rounds alternating which configuration goes first.
+    throughput(&one_registry, &one_tokens);
+    throughput(&hundred_registry, &hundred_tokens);
+    let (mut ones, mut hundreds, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    println!("throughput, 2 threads, {VERIFIES_PER_THREAD} verifies each per run (verifies/s)");
+    for round in 0..ROUNDS {
+        let (one, many) = if round % 2 == 0 {
+            let one = throughput(&one_registry, &one_tokens);
+            (one, throughput(&hundred_registry, &hundred_tokens))
+        } else {
+            let many = throughput(&hundred_registry, &hundred_tokens);
+            (throughput(&one_registry, &one_tokens), many)
+        };
+        println!(
+            "  round {round}: 1 portal {one:9.0}   100 portals {many:9.0}   ratio {:.3}",
+            many / one
+        );
+        ones.push(one);
+        hundreds.push(many);
+        ratios.push(many / one);
+    }
+    let (lo, med, hi) = range(&ones);
+    println!("  1 portal:    min {lo:.0}  median {med:.0}  max {hi:.0}");
+    let (lo, med, hi) = range(&hundreds);
+    println!("  100 portals: min {lo:.0}  median {med:.0}  max {hi:.0}");
+    let (lo, med, hi) = range(&ratios);
+    println!("  ratio 100/1: min {lo:.3}  median {med:.3}  max {hi:.3}");
+}
+
+/// Nearest-rank percentile of sorted latencies.
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+/// Verifies each of `known` once, timing each call; returns the sorted latencies.
+fn timed_verifies(registry: &PortalRegistry, known: &[String]) -> Vec<Duration> {
+    let mut latencies = Vec::with_capacity(known.len());
+    for token in known {
+        let start = Instant::now();
+        let verified = registry.verify(black_box(token));
+        latencies.push(start.elapsed());
+        assert!(verified.is_ok(), "a known kid verifies");
+    }
+    latencies.sort();
+    latencies
+}
+
+fn storm() {
+    let plugin = plugin();
+    let viewer = viewer();
+    let portal = issuers(1).remove(0);
+    // Single use on (in-memory guard), as a vendor runs it: every known-kid token is fresh.
+    let (registry, sources) = registry(std::slice::from_ref(&portal), true);
+    let source = &sources[0];
+    // 1,000 tokens of the same portal (same `iss`), each signed by a key of its own, so each names
+    // a `kid` the portal never published.
+    let storm: Vec<String> = (0..STORM_TOKENS)
+        .map(|_| {
+            let stranger = Issuer::new(
+                portal.issuer_id().clone(),
+                SigningKey::generate(Algorithm::EdDSA).expect("key"),
+            );
+            mint(&stranger, &plugin, &viewer)
+        })
+        .collect();
+    assert_eq!(
+        registry.verify(&storm[0]).map(|_| ()).unwrap_err().code(),
+        "unknown_kid"
+    );
+
+    println!(
+        "storm: known-kid verify latency on one thread, {KNOWN_PER_PHASE} verifies per phase (µs)"
+    );
+    let mut quiet_p99 = Vec::new();
+    let mut storm_p99 = Vec::new();
+    let mut storm_total = 0u64;
+    for round in 0..STORM_ROUNDS {
+        // Fresh tokens for both phases (single use), minted before timing.
+        let quiet_tokens: Vec<String> = (0..KNOWN_PER_PHASE)
+            .map(|_| mint(&portal, &plugin, &viewer))
+            .collect();
+        let storm_tokens: Vec<String> = (0..KNOWN_PER_PHASE)
+            .map(|_| mint(&portal, &plugin, &viewer))
+            .collect();
+
+        let quiet = timed_verifies(&registry, &quiet_tokens);
+
+        let stop = AtomicBool::new(false);
+        let storm_verifies = AtomicU64::new(0);
+        let started = Barrier::new(2);
+        let during = thread::scope(|scope| {
+            let (registry, storm, stop, storm_verifies, started) =
+                (&registry, &storm, &stop, &storm_verifies, &started);
+            scope.spawn(move || {
+                let mut n = 0u64;
+                started.wait();
+                'storm: loop {
+                    for token in storm {
+                        if stop.load(Ordering::Relaxed) {
+                            break 'storm;
+                        }
+                        let refused = registry.verify(black_box(token)).is_err();
+                        assert!(refused, "an unknown kid is refused");
+                        n += 1;
+                    }
+                }
+                storm_verifies.store(n, Ordering::Relaxed);
+            });
+            started.wait();
+            // Let the storm get going before timing.
+            thread::sleep(Duration::from_millis(20));
+            let latencies = timed_verifies(registry, &storm_tokens);
+            stop.store(true, Ordering::Relaxed);
+            latencies
+        });
+        let storm_count = storm_verifies.load(Ordering::Relaxed);
+        storm_total += storm_count;
+
+        for (label, lat) in [("quiet", &quiet), ("storm", &during)] {
+            println!(
+                "  round {round} {label}: p50 {:6.1}  p99 {:6.1}  p99.9 {:7.1}  max {:8.1}",
+                micros(percentile(lat, 50.0)),
+                micros(percentile(lat, 99.0)),
+                micros(percentile(lat, 99.9)),
+                micros(*lat.last().expect("latencies")),
+            );
+        }
+        println!(
+            "  round {round}: {storm_count} unknown-kid verifies during the storm phase; \
+             refetch requests so far: {}",
+            source.refetch_requests()
+        );
+        quiet_p99.push(micros(percentile(&quiet, 99.0)));
+        storm_p99.push(micros(percentile(&during, 99.0)));
+    }
+    let (lo, med, hi) = range(&quiet_p99);
+    println!("  p99 quiet: min {lo:.1}  median {med:.1}  max {hi:.1} µs");
+    let (lo, med, hi) = range(&storm_p99);
+    println!("  p99 storm: min {lo:.1}  median {med:.1}  max {hi:.1} µs");
+    println!(
+        "  {storm_total} unknown-kid verifies in all, {} refetch request(s)",
+        source.refetch_requests()
+    );
+}
+
+/// `callgrind <portals> <verifies>`: one thread verifies `verifies` times against a registry of
+/// `portals` portals (tokens spread over them), nothing else timed or printed.
+fn callgrind(portals: usize, verifies: usize) {
+    let plugin = plugin();
+    let viewer = viewer();
+    let issuers = issuers(portals);
+    let (registry, _) = registry(&issuers, false);
+    let tokens: Vec<String> = (0..TOKENS)
+        .map(|n| mint(&issuers[n % portals], &plugin, &viewer))
+        .collect();
+    for i in 0..verifies {
+        assert!(registry.verify(black_box(&tokens[i % tokens.len()])).is_ok());
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("callgrind") {
+        let number = |i: usize| -> usize {
+            args.get(i)
+                .and_then(|s| s.parse().ok())
+                .expect("callgrind <portals> <verifies>")
+        };
+        callgrind(number(1), number(2));
+        return;
+    }
+    // `cargo bench` passes `--bench` (and maybe a filter): run everything.
+    many_portals();
+    storm();
+}
