@@ -26,10 +26,10 @@ const PLUGIN: &str = "financeiro";
 /// Tokens per portal-count configuration: cycled by the verifying threads.
 const TOKENS: usize = 100;
 /// Interleaved rounds of the throughput comparison, and verifies per thread per round.
-const ROUNDS: usize = 10;
-const VERIFIES_PER_THREAD: usize = 10_000;
+const ROUNDS: usize = 20;
+const VERIFIES_PER_THREAD: usize = 5_000;
 /// Storm rounds (each: a quiet phase and a storm phase) and known-kid verifies timed per phase.
-const STORM_ROUNDS: usize = 4;
+const STORM_ROUNDS: usize = 5;
 const KNOWN_PER_PHASE: usize = 10_000;
 const STORM_TOKENS: usize = 1_000;
 
@@ -175,17 +175,91 @@ fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
 
-/// Verifies each of `known` once, timing each call; returns the sorted latencies.
-fn timed_verifies(registry: &PortalRegistry, known: &[String]) -> Vec<Duration> {
-    let mut latencies = Vec::with_capacity(known.len());
-    for token in known {
-        let start = Instant::now();
-        let verified = registry.verify(black_box(token));
-        latencies.push(start.elapsed());
-        assert!(verified.is_ok(), "a known kid verifies");
+/// This thread's (voluntary, involuntary) context switches so far, from
+/// `/proc/thread-self/status` (Linux). A verify that waited on a lock would sleep in the kernel:
+/// a voluntary switch. Being preempted by other work on a busy machine is an involuntary one.
+fn context_switches() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/thread-self/status").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        line[name.len()..].trim().parse().ok()
+    };
+    Some((
+        field("voluntary_ctxt_switches:")?,
+        field("nonvoluntary_ctxt_switches:")?,
+    ))
+}
+
+/// What one phase of the storm bench measured on the known-kid thread.
+struct Phase {
+    latencies: Vec<Duration>,
+    /// Voluntary and involuntary context switches of the known-kid thread while it verified.
+    switches: Option<(u64, u64)>,
+    /// Unknown-kid verifies the other thread made meanwhile.
+    storm_verifies: u64,
+}
+
+/// Times one verify of each of `known` on this thread while, unless `hammered` is `None`, another
+/// thread loops over `storm` verifying against `hammered` (every verify refused).
+fn phase(
+    registry: &PortalRegistry,
+    known: &[String],
+    hammered: Option<&PortalRegistry>,
+    storm: &[String],
+) -> Phase {
+    let stop = AtomicBool::new(false);
+    let storm_verifies = AtomicU64::new(0);
+    let started = Barrier::new(2);
+    thread::scope(|scope| {
+        if let Some(hammered) = hammered {
+            let (stop, storm_verifies, started) = (&stop, &storm_verifies, &started);
+            scope.spawn(move || {
+                let mut n = 0u64;
+                started.wait();
+                'storm: loop {
+                    for token in storm {
+                        if stop.load(Ordering::Relaxed) {
+                            break 'storm;
+                        }
+                        let refused = hammered.verify(black_box(token)).is_err();
+                        assert!(refused, "an unknown kid is refused");
+                        n += 1;
+                    }
+                }
+                storm_verifies.store(n, Ordering::Relaxed);
+            });
+            started.wait();
+            // Let the storm get going before timing.
+            thread::sleep(Duration::from_millis(20));
+        }
+        let before = context_switches();
+        let mut latencies = Vec::with_capacity(known.len());
+        for token in known {
+            let start = Instant::now();
+            let verified = registry.verify(black_box(token));
+            latencies.push(start.elapsed());
+            assert!(verified.is_ok(), "a known kid verifies");
+        }
+        let after = context_switches();
+        stop.store(true, Ordering::Relaxed);
+        latencies.sort();
+        let switches = before
+            .zip(after)
+            .map(|((v0, i0), (v1, i1))| (v1 - v0, i1 - i0));
+        Phase {
+            latencies,
+            switches,
+            storm_verifies: 0,
+        }
+    })
+    .with_storm(storm_verifies.load(Ordering::Relaxed))
+}
+
+impl Phase {
+    fn with_storm(mut self, storm_verifies: u64) -> Phase {
+        self.storm_verifies = storm_verifies;
+        self
     }
-    latencies.sort();
-    latencies
 }
 
 fn storm() {
@@ -195,6 +269,10 @@ fn storm() {
     // Single use on (in-memory guard), as a vendor runs it: every known-kid token is fresh.
     let (registry, sources) = registry(std::slice::from_ref(&portal), true);
     let source = &sources[0];
+    // The control: the same portal and keys in a second registry with a key source of its own,
+    // hammered by the same storm, so the known-kid thread has the same CPU competition but shares
+    // no lock, key source or replay guard with it.
+    let (control, control_sources) = self::registry(std::slice::from_ref(&portal), true);
     // 1,000 tokens of the same portal (same `iss`), each signed by a key of its own, so each names
     // a `kid` the portal never published.
     let storm: Vec<String> = (0..STORM_TOKENS)
@@ -212,77 +290,64 @@ fn storm() {
     );
 
     println!(
-        "storm: known-kid verify latency on one thread, {KNOWN_PER_PHASE} verifies per phase (µs)"
+        "storm: known-kid verify latency on one thread, {KNOWN_PER_PHASE} verifies per phase (µs); \
+         switches = the known-kid thread's voluntary/involuntary context switches"
     );
-    let mut quiet_p99 = Vec::new();
-    let mut storm_p99 = Vec::new();
+    let labels = ["quiet", "control", "storm"];
+    let mut p99s: [Vec<f64>; 3] = Default::default();
+    let mut p50s: [Vec<f64>; 3] = Default::default();
+    let mut voluntary = [0u64; 3];
     let mut storm_total = 0u64;
     for round in 0..STORM_ROUNDS {
-        // Fresh tokens for both phases (single use), minted before timing.
-        let quiet_tokens: Vec<String> = (0..KNOWN_PER_PHASE)
-            .map(|_| mint(&portal, &plugin, &viewer))
-            .collect();
-        let storm_tokens: Vec<String> = (0..KNOWN_PER_PHASE)
-            .map(|_| mint(&portal, &plugin, &viewer))
-            .collect();
-
-        let quiet = timed_verifies(&registry, &quiet_tokens);
-
-        let stop = AtomicBool::new(false);
-        let storm_verifies = AtomicU64::new(0);
-        let started = Barrier::new(2);
-        let during = thread::scope(|scope| {
-            let (registry, storm, stop, storm_verifies, started) =
-                (&registry, &storm, &stop, &storm_verifies, &started);
-            scope.spawn(move || {
-                let mut n = 0u64;
-                started.wait();
-                'storm: loop {
-                    for token in storm {
-                        if stop.load(Ordering::Relaxed) {
-                            break 'storm;
-                        }
-                        let refused = registry.verify(black_box(token)).is_err();
-                        assert!(refused, "an unknown kid is refused");
-                        n += 1;
-                    }
-                }
-                storm_verifies.store(n, Ordering::Relaxed);
-            });
-            started.wait();
-            // Let the storm get going before timing.
-            thread::sleep(Duration::from_millis(20));
-            let latencies = timed_verifies(registry, &storm_tokens);
-            stop.store(true, Ordering::Relaxed);
-            latencies
-        });
-        let storm_count = storm_verifies.load(Ordering::Relaxed);
-        storm_total += storm_count;
-
-        for (label, lat) in [("quiet", &quiet), ("storm", &during)] {
+        // Rotate the order of the three phases from round to round.
+        for k in 0..3 {
+            let which = (k + round) % 3;
+            // Fresh tokens (single use), minted before timing.
+            let known: Vec<String> = (0..KNOWN_PER_PHASE)
+                .map(|_| mint(&portal, &plugin, &viewer))
+                .collect();
+            let hammered = match which {
+                0 => None,
+                1 => Some(&control),
+                _ => Some(&registry),
+            };
+            let result = phase(&registry, &known, hammered, &storm);
+            let lat = &result.latencies;
+            let switches = result
+                .switches
+                .map_or("n/a".to_string(), |(v, i)| format!("{v}/{i}"));
             println!(
-                "  round {round} {label}: p50 {:6.1}  p99 {:6.1}  p99.9 {:7.1}  max {:8.1}",
+                "  round {round} {:7}: p50 {:6.1}  p99 {:7.1}  p99.9 {:7.1}  max {:8.1}  \
+                 switches {switches:>9}  unknown-kid verifies meanwhile {}",
+                labels[which],
                 micros(percentile(lat, 50.0)),
                 micros(percentile(lat, 99.0)),
                 micros(percentile(lat, 99.9)),
                 micros(*lat.last().expect("latencies")),
+                result.storm_verifies,
             );
+            p50s[which].push(micros(percentile(lat, 50.0)));
+            p99s[which].push(micros(percentile(lat, 99.0)));
+            voluntary[which] += result.switches.map_or(0, |(v, _)| v);
+            if which == 2 {
+                storm_total += result.storm_verifies;
+            }
         }
-        println!(
-            "  round {round}: {storm_count} unknown-kid verifies during the storm phase; \
-             refetch requests so far: {}",
-            source.refetch_requests()
-        );
-        quiet_p99.push(micros(percentile(&quiet, 99.0)));
-        storm_p99.push(micros(percentile(&during, 99.0)));
     }
-    let (lo, med, hi) = range(&quiet_p99);
-    println!("  p99 quiet: min {lo:.1}  median {med:.1}  max {hi:.1} µs");
-    let (lo, med, hi) = range(&storm_p99);
-    println!("  p99 storm: min {lo:.1}  median {med:.1}  max {hi:.1} µs");
+    for which in 0..3 {
+        let (lo, med, hi) = range(&p50s[which]);
+        let (lo99, med99, hi99) = range(&p99s[which]);
+        println!(
+            "  {:7}: p50 {lo:.1}–{hi:.1} (median {med:.1})  p99 {lo99:.1}–{hi99:.1} (median {med99:.1})  \
+             voluntary switches {}",
+            labels[which], voluntary[which]
+        );
+    }
     println!(
-        "  {storm_total} unknown-kid verifies in all, {} refetch request(s)",
-        source.refetch_requests()
+        "  {storm_total} unknown-kid verifies against the registry in all, {} refetch request(s) \
+         (control registry's source: {})",
+        source.refetch_requests(),
+        control_sources[0].refetch_requests()
     );
 }
 
