@@ -7,8 +7,8 @@
 //! pushed with [`KeySource::set`], so the refetch an unknown `kid` asks for stays outstanding, as
 //! it would while a driver's fetch is in flight, and the point shown is that `verify` never waits.
 //!
-//! `registry callgrind <portals> <verifies>` (the bench binary, run directly) verifies on one
-//! thread only, for instruction counts under `valgrind --tool=callgrind`.
+//! `registry callgrind <verifies>` (the bench binary, run directly) verifies on one thread only,
+//! against 1 and then 100 portals, for instruction counts under `valgrind --tool=callgrind`.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -351,16 +351,37 @@ fn storm() {
     );
 }
 
-/// `callgrind <portals> <verifies>`: one thread verifies `verifies` times against a registry of
-/// `portals` portals (tokens spread over them), nothing else timed or printed.
-fn callgrind(portals: usize, verifies: usize) {
+/// `callgrind <verifies>`: on one thread, the same 100 tokens of portal 0 verified `verifies`
+/// times against a registry of 1 portal, then against one of 100 (portal 0 among them), each in a
+/// function of its own whose inclusive instruction count `callgrind_annotate --inclusive=yes`
+/// reports. Same tokens, same keys, same process: the difference is the registry's size alone.
+fn callgrind(verifies: usize) {
     let plugin = plugin();
     let viewer = viewer();
-    let issuers = issuers(portals);
-    let (registry, _) = registry(&issuers, false);
+    let issuers = issuers(100);
+    let (one, _) = registry(&issuers[..1], false);
+    let (hundred, _) = registry(&issuers, false);
     let tokens: Vec<String> = (0..TOKENS)
-        .map(|n| mint(&issuers[n % portals], &plugin, &viewer))
+        .map(|_| mint(&issuers[0], &plugin, &viewer))
         .collect();
+    verify_on_one_portal(&one, &tokens, verifies);
+    verify_on_hundred_portals(&hundred, &tokens, verifies);
+}
+
+// The two differ by a constant so that the compiler cannot merge them into one symbol.
+#[inline(never)]
+fn verify_on_one_portal(registry: &PortalRegistry, tokens: &[String], verifies: usize) {
+    verify_cycling(registry, tokens, verifies, black_box(1));
+}
+
+#[inline(never)]
+fn verify_on_hundred_portals(registry: &PortalRegistry, tokens: &[String], verifies: usize) {
+    verify_cycling(registry, tokens, verifies, black_box(100));
+}
+
+#[inline(never)]
+fn verify_cycling(registry: &PortalRegistry, tokens: &[String], verifies: usize, portals: usize) {
+    assert!(registry.len() == portals);
     for i in 0..verifies {
         assert!(registry.verify(black_box(&tokens[i % tokens.len()])).is_ok());
     }
@@ -369,12 +390,8 @@ fn callgrind(portals: usize, verifies: usize) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("callgrind") {
-        let number = |i: usize| -> usize {
-            args.get(i)
-                .and_then(|s| s.parse().ok())
-                .expect("callgrind <portals> <verifies>")
-        };
-        callgrind(number(1), number(2));
+        let verifies = args.get(1).and_then(|s| s.parse().ok());
+        callgrind(verifies.expect("callgrind <verifies>"));
         return;
     }
     // `cargo bench` passes `--bench` (and maybe a filter): run everything.
