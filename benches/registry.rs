@@ -190,8 +190,17 @@ fn context_switches() -> Option<(u64, u64)> {
     ))
 }
 
+/// Nanoseconds this thread has run on a CPU so far, from `/proc/thread-self/schedstat` (Linux):
+/// unlike wall time, it does not grow while the thread is preempted or asleep.
+fn cpu_time() -> Option<u64> {
+    let schedstat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    schedstat.split_whitespace().next()?.parse().ok()
+}
+
 /// What one phase of the storm bench measured on the known-kid thread.
 struct Phase {
+    /// The known-kid thread's CPU time per verify (µs).
+    cpu_per_verify: Option<f64>,
     latencies: Vec<Duration>,
     /// Voluntary and involuntary context switches of the known-kid thread while it verified.
     switches: Option<(u64, u64)>,
@@ -233,6 +242,7 @@ fn phase(
             thread::sleep(Duration::from_millis(20));
         }
         let before = context_switches();
+        let cpu_before = cpu_time();
         let mut latencies = Vec::with_capacity(known.len());
         for token in known {
             let start = Instant::now();
@@ -240,13 +250,18 @@ fn phase(
             latencies.push(start.elapsed());
             assert!(verified.is_ok(), "a known kid verifies");
         }
+        let cpu_after = cpu_time();
         let after = context_switches();
         stop.store(true, Ordering::Relaxed);
+        let cpu_per_verify = cpu_before
+            .zip(cpu_after)
+            .map(|(b, a)| (a - b) as f64 / 1e3 / known.len() as f64);
         latencies.sort();
         let switches = before
             .zip(after)
             .map(|((v0, i0), (v1, i1))| (v1 - v0, i1 - i0));
         Phase {
+            cpu_per_verify,
             latencies,
             switches,
             storm_verifies: 0,
@@ -296,6 +311,7 @@ fn storm() {
     let labels = ["quiet", "control", "storm"];
     let mut p99s: [Vec<f64>; 3] = Default::default();
     let mut p50s: [Vec<f64>; 3] = Default::default();
+    let mut cpus: [Vec<f64>; 3] = Default::default();
     let mut voluntary = [0u64; 3];
     let mut storm_total = 0u64;
     for round in 0..STORM_ROUNDS {
@@ -318,16 +334,18 @@ fn storm() {
                 .map_or("n/a".to_string(), |(v, i)| format!("{v}/{i}"));
             println!(
                 "  round {round} {:7}: p50 {:6.1}  p99 {:7.1}  p99.9 {:7.1}  max {:8.1}  \
-                 switches {switches:>9}  unknown-kid verifies meanwhile {}",
+                 cpu/verify {:5.1}  switches {switches:>9}  unknown-kid verifies meanwhile {}",
                 labels[which],
                 micros(percentile(lat, 50.0)),
                 micros(percentile(lat, 99.0)),
                 micros(percentile(lat, 99.9)),
                 micros(*lat.last().expect("latencies")),
+                result.cpu_per_verify.unwrap_or(f64::NAN),
                 result.storm_verifies,
             );
             p50s[which].push(micros(percentile(lat, 50.0)));
             p99s[which].push(micros(percentile(lat, 99.0)));
+            cpus[which].extend(result.cpu_per_verify);
             voluntary[which] += result.switches.map_or(0, |(v, _)| v);
             if which == 2 {
                 storm_total += result.storm_verifies;
@@ -337,9 +355,15 @@ fn storm() {
     for which in 0..3 {
         let (lo, med, hi) = range(&p50s[which]);
         let (lo99, med99, hi99) = range(&p99s[which]);
+        let cpu = if cpus[which].is_empty() {
+            "n/a".to_string()
+        } else {
+            let (lo, med, hi) = range(&cpus[which]);
+            format!("{lo:.1}–{hi:.1} (median {med:.1})")
+        };
         println!(
             "  {:7}: p50 {lo:.1}–{hi:.1} (median {med:.1})  p99 {lo99:.1}–{hi99:.1} (median {med99:.1})  \
-             voluntary switches {}",
+             cpu/verify {cpu}  voluntary switches {}",
             labels[which], voluntary[which]
         );
     }
