@@ -117,7 +117,11 @@ fn throughput(registry: &PortalRegistry, tokens: &[String]) -> f64 {
 fn range(values: &[f64]) -> (f64, f64, f64) {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
-    (sorted[0], sorted[sorted.len() / 2], sorted[sorted.len() - 1])
+    (
+        sorted[0],
+        sorted[sorted.len() / 2],
+        sorted[sorted.len() - 1],
+    )
 }
 
 fn many_portals() {
@@ -407,7 +411,11 @@ fn verify_on_hundred_portals(registry: &PortalRegistry, tokens: &[String], verif
 fn verify_cycling(registry: &PortalRegistry, tokens: &[String], verifies: usize, portals: usize) {
     assert!(registry.len() == portals);
     for i in 0..verifies {
-        assert!(registry.verify(black_box(&tokens[i % tokens.len()])).is_ok());
+        assert!(
+            registry
+                .verify(black_box(&tokens[i % tokens.len()]))
+                .is_ok()
+        );
     }
 }
 
