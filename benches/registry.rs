@@ -34,7 +34,7 @@ const KNOWN_PER_PHASE: usize = 10_000;
 const STORM_TOKENS: usize = 1_000;
 
 fn issuer_id(n: usize) -> IssuerId {
-    IssuerId::new(&format!("https://portal-{n:03}.construtora.com.br")).expect("issuer id")
+    IssuerId::new(format!("https://portal-{n:03}.construtora.com.br")).expect("issuer id")
 }
 
 /// The hosted plugin, with the longest token lifetime so that tokens minted at set-up stay valid
