@@ -28,7 +28,8 @@ const TOKENS: usize = 100;
 /// Interleaved rounds of the throughput comparison, and verifies per thread per round.
 const ROUNDS: usize = 20;
 const VERIFIES_PER_THREAD: usize = 5_000;
-/// Storm rounds (each: a quiet phase and a storm phase) and known-kid verifies timed per phase.
+/// Storm rounds (each: a quiet, a control and a storm phase, in rotated order) and known-kid
+/// verifies timed per phase.
 const STORM_ROUNDS: usize = 5;
 const KNOWN_PER_PHASE: usize = 10_000;
 const STORM_TOKENS: usize = 1_000;
