@@ -165,6 +165,8 @@ pub mod wire;
 pub mod axum;
 #[cfg(feature = "vendor")]
 pub mod data_client;
+#[cfg(test)]
+mod error_codes;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(feature = "vendor")]

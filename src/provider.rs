@@ -105,7 +105,7 @@ impl ProviderAlreadyInstalled {
     }
 
     /// A value for tests that list every code of the crate.
-    #[cfg(all(test, feature = "portal"))]
+    #[cfg(test)]
     pub(crate) fn for_code_tests() -> Self {
         ProviderAlreadyInstalled { this_crates: false }
     }

@@ -513,57 +513,6 @@ mod tests {
         assert_eq!(codes, ClientDataError::ALL_CODES);
     }
 
-    /// The data client's codes, with every other list of the crate: one style, no code meaning
-    /// two things. (The wire codes the portal answers with, `client_not_found` and the like, are
-    /// the portal handler's; the vendor reads them as [`ServerCode`]s.)
-    #[test]
-    fn codes_are_snake_case_and_unique_across_the_crate() {
-        #[cfg_attr(not(feature = "portal"), allow(unused_mut))]
-        let mut lists: Vec<(&str, Vec<&str>)> = vec![
-            ("DataClientError", DataClientError::ALL_CODES.to_vec()),
-            ("ClientDataError", ClientDataError::ALL_CODES.to_vec()),
-            ("WireError", crate::wire::WireError::ALL_CODES.to_vec()),
-            ("KeyError", crate::keys::KeyError::ALL_CODES.to_vec()),
-            (
-                "VerifyError",
-                crate::verify::VerifyError::ALL_CODES.to_vec(),
-            ),
-            (
-                "VerifierConfigError",
-                crate::verify::VerifierConfigError::ALL_CODES.to_vec(),
-            ),
-            (
-                "SessionError",
-                crate::session::SessionError::ALL_CODES.to_vec(),
-            ),
-            (
-                "SessionConfigError",
-                crate::session::SessionConfigError::ALL_CODES.to_vec(),
-            ),
-            (
-                "OriginError",
-                crate::session::OriginError::ALL_CODES.to_vec(),
-            ),
-        ];
-        #[cfg(feature = "portal")]
-        lists.extend([
-            ("IssueError", crate::issue::IssueError::ALL_CODES.to_vec()),
-            (
-                "ConfigErrorKind",
-                crate::config::ConfigErrorKind::ALL_CODES.to_vec(),
-            ),
-        ]);
-        let mut owners = std::collections::HashMap::new();
-        for (owner, codes) in lists {
-            for code in codes {
-                assert!(ServerCode::new(code).is_some(), "{code} is not snake_case");
-                if let Some(other) = owners.insert(code, owner) {
-                    panic!("{code} is a code of both {other} and {owner}");
-                }
-            }
-        }
-    }
-
     #[test]
     fn faults_follow_the_status_classes() {
         let faults: Vec<DataFault> = every_client_data_error()

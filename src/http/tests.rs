@@ -463,61 +463,6 @@ fn debug_shows_settings_not_secrets() {
     assert!(format!("{http:?}").starts_with("PortalHttp { connect_timeout: 2s"));
 }
 
-/// The transport's codes ([`HttpError::ALL_CODES`] and the [`FetchError`] classes it reports)
-/// are snake_case and mean one thing across the crate.
-#[test]
-fn codes_are_unique_across_the_crate() {
-    let fetch = [
-        FetchError::HttpStatus(500),
-        FetchError::ConnectionRefused,
-        FetchError::HostNotFound,
-        FetchError::Tls,
-        FetchError::Timeout,
-        FetchError::TooLarge,
-        FetchError::Transport,
-    ]
-    .map(|e| e.kind());
-    #[cfg_attr(not(feature = "portal"), allow(unused_mut))]
-    let mut lists: Vec<(&str, Vec<&str>)> = vec![
-        ("HttpError", HttpError::ALL_CODES.to_vec()),
-        ("FetchError", fetch.to_vec()),
-        ("DataClientError", DataClientError::ALL_CODES.to_vec()),
-        ("ClientDataError", ClientDataError::ALL_CODES.to_vec()),
-        ("WireError", crate::wire::WireError::ALL_CODES.to_vec()),
-        ("KeyError", crate::keys::KeyError::ALL_CODES.to_vec()),
-        (
-            "VerifyError",
-            crate::verify::VerifyError::ALL_CODES.to_vec(),
-        ),
-        (
-            "VerifierConfigError",
-            crate::verify::VerifierConfigError::ALL_CODES.to_vec(),
-        ),
-    ];
-    #[cfg(feature = "portal")]
-    lists.extend([
-        ("IssueError", crate::issue::IssueError::ALL_CODES.to_vec()),
-        (
-            "ConfigErrorKind",
-            crate::config::ConfigErrorKind::ALL_CODES.to_vec(),
-        ),
-    ]);
-    let mut owners = HashMap::new();
-    for (owner, codes) in lists {
-        for code in codes {
-            assert!(ServerCode::new(code).is_some(), "{code} is not snake_case");
-            if let Some(other) = owners.insert(code, owner) {
-                panic!("{code} is a code of both {other} and {owner}");
-            }
-        }
-    }
-    let setup = HttpError::Setup {
-        detail: Quoted::ascii("x"),
-    };
-    let root = HttpError::RootCertificate { problem: "x" };
-    assert_eq!([root.code(), setup.code()], HttpError::ALL_CODES);
-}
-
 #[test]
 fn fetch_keys_reads_max_age_for_the_key_source() {
     let kid = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";

@@ -335,31 +335,6 @@ fn all_codes_lists_exactly_the_codes_of_the_variants() {
     assert_eq!(codes, KeyError::ALL_CODES);
 }
 
-#[test]
-fn key_codes_are_snake_case_and_unique_across_the_crate() {
-    let mut owners = std::collections::HashMap::new();
-    let mut lists: Vec<(&str, &[&str])> = vec![
-        ("KeyError", KeyError::ALL_CODES),
-        ("WireError", crate::wire::WireError::ALL_CODES),
-    ];
-    #[cfg(feature = "vendor")]
-    lists.push(("VerifyError", crate::verify::VerifyError::ALL_CODES));
-    #[cfg(feature = "portal")]
-    lists.push(("IssueError", crate::issue::IssueError::ALL_CODES));
-    for (owner, codes) in lists {
-        for code in codes {
-            assert!(
-                code.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
-                "{code}"
-            );
-            if let Some(other) = owners.insert(*code, owner) {
-                panic!("{code} is a code of both {other} and {owner}");
-            }
-        }
-    }
-}
-
 #[cfg(feature = "vendor")]
 #[test]
 fn fetch_failure_kinds_never_collide_with_document_codes() {
