@@ -8,8 +8,9 @@ Layers, bottom to top (a module may use its own layer and those below, never tho
           transport), session, registry (many portals), axum (the extractors)
   portal: config, menu, render, viewer, issue, html, keys/signing.rs, keys/pkcs8.rs
   service: data_endpoint (the portal's client-data endpoint, built on both sides)
-and vendor and portal never use each other. Unit tests (`#[cfg(test)] mod tests`, and the
-files `tests.rs` and `tests/` that such a declaration names) may use anything. Reads `crate::<module>` paths in src/ (not src/bin).
+and vendor and portal never use each other. Unit tests (`#[cfg(test)] mod tests`, the
+files `tests.rs` and `tests/` that such a declaration names, and test-only modules of lib.rs such
+as `error_codes.rs`) may use anything. Reads `crate::<module>` paths in src/ (not src/bin).
 """
 import pathlib
 import re
@@ -38,6 +39,10 @@ ALLOWED = {
 def is_unit_test_file(rel: str) -> bool:
     """`x/tests.rs` or a file under `x/tests/`, declared by `#[cfg(test)] mod tests;` in x."""
     parts = rel.split("/")
+    if len(parts) == 1 and parts[0].endswith(".rs"):
+        # A test-only module of the crate root, e.g. `#[cfg(test)] mod error_codes;` in lib.rs.
+        name = re.escape(parts[0][:-3])
+        return re.search(r"#\[cfg\(test\)\]\s*mod " + name + ";", (SRC / "lib.rs").read_text()) is not None
     if parts[-1] == "tests.rs":
         parent = parts[:-1]
     elif "tests" in parts[:-1]:
