@@ -15,7 +15,7 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::keys::KeySource;
 use crate::quoted::Quoted;
-use crate::replay::ReplayGuard;
+use crate::replay::{AsyncReplayGuard, ReplayGuard};
 use crate::verify::{Fault, UntrustedToken, Verifier, VerifierConfigError, VerifyError};
 use crate::wire::{IssuerId, LaunchClaims, PluginId};
 
@@ -344,6 +344,36 @@ impl PortalRegistry {
     /// hosted for the portal fails with `wrong_audience` (once the token's signature and claims
     /// have passed). Never waits on the network: keys come from the portal's [`KeySource`].
     pub fn verify(&self, token: &str) -> Result<VerifiedLaunch, RegistryError> {
+        let (token, issuer, entry, plugin) = self.route(token)?;
+        let verified = entry.verifiers[&plugin].verify_untrusted(token);
+        finish(issuer, verified)
+    }
+
+    /// [`verify`](Self::verify) for async services: the same routing and checks, with single use
+    /// recorded in `guard` without blocking a runtime thread (an `AsyncRedisReplayGuard`, or a
+    /// [`NonBlockingReplayGuard`](crate::replay::NonBlockingReplayGuard) over the registry's
+    /// in-memory guard). The registry's own guard is not consulted on this path: give both paths
+    /// the same store (the same `Arc`, or the same Redis server, database and prefix), so a token
+    /// is single use whichever path sees it.
+    pub async fn verify_async(
+        &self,
+        token: &str,
+        guard: &dyn AsyncReplayGuard,
+    ) -> Result<VerifiedLaunch, RegistryError> {
+        let (token, issuer, entry, plugin) = self.route(token)?;
+        let verified = entry.verifiers[&plugin]
+            .verify_untrusted_async(token, guard)
+            .await;
+        finish(issuer, verified)
+    }
+
+    /// Parses `token` and picks its portal (by the unverified `iss`) and the verifier of its
+    /// plugin (by the unverified `aud`; a plugin the portal does not host is checked by the
+    /// portal's first verifier, so a forgery still fails on its signature first).
+    fn route<'t>(
+        &self,
+        token: &'t str,
+    ) -> Result<(UntrustedToken<'t>, IssuerId, Arc<Entry>, PluginId), RegistryError> {
         let token = UntrustedToken::parse(token).map_err(RegistryError::Unrouted)?;
         let issuer = token.unverified_issuer().map_err(RegistryError::Unrouted)?;
         let entry = self
@@ -351,23 +381,12 @@ impl PortalRegistry {
             .ok_or_else(|| RegistryError::UnknownIssuer {
                 found: Quoted::ascii(issuer.as_str()),
             })?;
-        let hosted = token
+        let plugin = token
             .unverified_audience()
             .ok()
-            .and_then(|aud| entry.verifiers.keys().find(|p| p.as_str() == aud).cloned());
-        let plugin = hosted.as_ref().unwrap_or(&entry.fallback);
-        let verifier = &entry.verifiers[plugin];
-        match verifier.verify_untrusted(token) {
-            Ok(claims) => Ok(VerifiedLaunch { claims }),
-            Err(VerifyError::WrongAudience { found, .. }) => Err(RegistryError::NotHosted {
-                portal: issuer,
-                found,
-            }),
-            Err(error) => Err(RegistryError::Verify {
-                portal: issuer,
-                error,
-            }),
-        }
+            .and_then(|aud| entry.verifiers.keys().find(|p| p.as_str() == aud).cloned())
+            .unwrap_or_else(|| entry.fallback.clone());
+        Ok((token, issuer, entry, plugin))
     }
 
     fn get(&self, issuer: &IssuerId) -> Option<Arc<Entry>> {
@@ -410,6 +429,24 @@ impl PortalRegistry {
             verifiers,
             fallback,
         })
+    }
+}
+
+/// The registry's answer for a verification of `issuer`'s token.
+fn finish(
+    issuer: IssuerId,
+    verified: Result<LaunchClaims, VerifyError>,
+) -> Result<VerifiedLaunch, RegistryError> {
+    match verified {
+        Ok(claims) => Ok(VerifiedLaunch { claims }),
+        Err(VerifyError::WrongAudience { found, .. }) => Err(RegistryError::NotHosted {
+            portal: issuer,
+            found,
+        }),
+        Err(error) => Err(RegistryError::Verify {
+            portal: issuer,
+            error,
+        }),
     }
 }
 

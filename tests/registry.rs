@@ -565,3 +565,56 @@ fn portals_come_and_go_while_threads_verify() {
         B
     );
 }
+
+#[test]
+fn verify_async_routes_checks_and_shares_single_use_with_the_sync_path() {
+    use cv_portal_plugin::replay::NonBlockingReplayGuard;
+    let a = issuer(A, SigningKey::generate(Algorithm::EdDSA).unwrap());
+    let b = issuer(B, SigningKey::generate(Algorithm::EdDSA).unwrap());
+    let store: Arc<dyn cv_portal_plugin::ReplayGuard> = Arc::new(InMemoryReplayGuard::new());
+    let registry = PortalRegistry::new(Arc::clone(&store));
+    for (name, keys) in [(A, a.jwks().clone()), (B, b.jwks().clone())] {
+        let source = Arc::new(KeySource::new());
+        source.set(keys);
+        registry
+            .insert(
+                Portal::new(id(name), source)
+                    .plugin("financeiro".parse().unwrap())
+                    .clock(clock()),
+            )
+            .unwrap();
+    }
+    let guard = NonBlockingReplayGuard::new(Arc::clone(&store));
+    let token = mint(&b, "financeiro");
+    let verified = block_on(registry.verify_async(&token, &guard)).unwrap();
+    assert_eq!(verified.portal().as_str(), B);
+    // The same store: the sync path and the async path see one single use.
+    assert_eq!(registry.verify(&token).unwrap_err().code(), "replayed");
+    let again = block_on(registry.verify_async(&token, &guard)).unwrap_err();
+    assert_eq!(
+        (again.code(), again.portal().map(|p| p.as_str())),
+        ("replayed", Some(B))
+    );
+    // Routing and refusals are the sync path's.
+    let unknown = block_on(registry.verify_async(
+        &mint(
+            &issuer(
+                "https://portal.gama.com.br",
+                SigningKey::generate(Algorithm::EdDSA).unwrap(),
+            ),
+            "financeiro",
+        ),
+        &guard,
+    ));
+    assert_eq!(unknown.unwrap_err().code(), "unknown_issuer");
+    let other_plugin = block_on(registry.verify_async(&mint(&a, "obras"), &guard)).unwrap_err();
+    assert_eq!(other_plugin.code(), "wrong_audience");
+    let sync_first = mint(&a, "financeiro");
+    registry.verify(&sync_first).unwrap();
+    assert_eq!(
+        block_on(registry.verify_async(&sync_first, &guard))
+            .unwrap_err()
+            .code(),
+        "replayed"
+    );
+}
