@@ -1073,3 +1073,21 @@ fn an_https_portal_may_not_point_the_vendor_into_its_own_network() {
         .replace("\"https://portal.example\"", "\"https://10.0.0.5\"");
     assert!(cv_portal_plugin::data_client::read_discovery(&internal, 200, body.as_bytes()).is_ok());
 }
+
+#[test]
+fn a_json_array_is_neither_data_nor_an_error_body() {
+    use cv_portal_plugin::data_client::read_client_data;
+    // serde reads a struct from an array too; the contract's bodies are objects.
+    let data = read_client_data(200, None, br#"["48213","cliente","financeiro"]"#).unwrap_err();
+    assert_eq!(data.code(), "data_answer_invalid");
+    let refusal = read_client_data(401, None, br#"["replayed"]"#).unwrap_err();
+    assert_eq!(
+        (refusal.code(), refusal.server_code()),
+        ("data_token_refused", None)
+    );
+    let not_found = read_client_data(404, None, br#"  ["client_not_found"]"#).unwrap_err();
+    assert_eq!(not_found.code(), "data_endpoint_not_found");
+    // The object forms still read, JSON whitespace first included.
+    let refusal = read_client_data(401, None, b" \n{\"error\":\"replayed\"}").unwrap_err();
+    assert_eq!(refusal.server_code(), Some("replayed"));
+}

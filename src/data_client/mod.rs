@@ -293,6 +293,13 @@ fn check_b64token(token: &str) -> Result<(), DataClientError> {
 }
 
 /// Only the `error` member of an error answer; anything else in the body is ignored.
+/// Whether `text` is a JSON object (after JSON whitespace): serde would also read a struct from
+/// an array, which the contract never sends.
+fn is_json_object(text: &str) -> bool {
+    text.trim_start_matches([' ', '\t', '\n', '\r'])
+        .starts_with('{')
+}
+
 #[derive(Deserialize)]
 struct ErrorBody {
     error: String,
@@ -334,10 +341,17 @@ pub fn read_client_data(
                 max: MAX_BODY_LEN,
             });
         }
-        std::str::from_utf8(body).map_err(|_| ClientDataError::InvalidData {
+        let text = std::str::from_utf8(body).map_err(|_| ClientDataError::InvalidData {
             problem: JsonProblem::NotUtf8,
         })?;
-        return serde_json::from_slice(body).map_err(|e| ClientDataError::InvalidData {
+        // serde reads a struct from a JSON array too (`["48213","cliente",…]`): the contract's
+        // answer is an object, and nothing else is read as data.
+        if !is_json_object(text) {
+            return Err(ClientDataError::InvalidData {
+                problem: JsonProblem::WrongShape,
+            });
+        }
+        return serde_json::from_str(text).map_err(|e| ClientDataError::InvalidData {
             problem: JsonProblem::of(&e),
         });
     }
@@ -347,6 +361,7 @@ pub fn read_client_data(
     let body_code = (!oversized)
         .then(|| std::str::from_utf8(body).ok())
         .flatten()
+        .filter(|text| is_json_object(text))
         .and_then(|text| serde_json::from_str::<ErrorBody>(text).ok())
         .and_then(|b| ServerCode::new(&b.error));
     if status == 404 {
