@@ -25,8 +25,8 @@ use cv_portal_plugin::menu::menu_for;
 use cv_portal_plugin::render::IframeAttributes;
 use cv_portal_plugin::wire::{ClientData, ClientDataField, TaxDocument, Unit};
 use cv_portal_plugin::{
-    Algorithm, ClientDataEndpoint, FixedClock, Issuer, IssuerId, KeySet, LaunchClaims, Role,
-    SigningKey, SubjectId, Url, Verifier, VerifyError, Viewer,
+    Algorithm, ClientDataEndpoint, FixedClock, InMemoryReplayGuard, Issuer, IssuerId, KeySet,
+    LaunchClaims, Role, SigningKey, SubjectId, Url, Verifier, VerifyError, Viewer,
 };
 
 /// The example's pinned clock: 2025-11-28T12:00:00Z. Production uses the system clock (the
@@ -238,6 +238,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     let verifier = Verifier::builder(issuer_id.clone(), financeiro.id().clone())
         .key_set(jwks)
         .clock(clock.clone())
+        // Single use is a decision: one store for the whole process (RedisReplayGuard when the
+        // vendor runs several instances), shared by every verifier.
+        .replay_guard(Arc::new(InMemoryReplayGuard::new()))
         .build()?;
     let verified = verifier.verify(launch.token())?;
     println!(

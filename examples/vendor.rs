@@ -29,10 +29,10 @@ use cv_portal_plugin::data_endpoint::render_discovery;
 use cv_portal_plugin::session::PAGE_SCRIPT;
 use cv_portal_plugin::wire::{ClientData, ClientDataField, TaxDocument, Unit};
 use cv_portal_plugin::{
-    Algorithm, ClientDataEndpoint, CredentialRequest, FetchError, FixedClock, Issuer, IssuerId,
-    KeyCache, KeySet, PluginId, PortalOrigin, Role, SessionClaims, SessionError, SessionKey,
-    Sessions, SigningKey, SubjectId, Url, VendorOrigin, Verifier, VerifierBuilder, Viewer,
-    bounce_page, page_headers, session_challenge,
+    Algorithm, ClientDataEndpoint, CredentialRequest, FetchError, FixedClock, InMemoryReplayGuard,
+    Issuer, IssuerId, KeyCache, KeySet, PluginId, PortalOrigin, Role, SessionClaims, SessionError,
+    SessionKey, Sessions, SigningKey, SubjectId, Url, VendorOrigin, Verifier, VerifierBuilder,
+    Viewer, bounce_page, page_headers, session_challenge,
 };
 
 /// The portal's issuer id and this vendor's plugin id, as agreed when the plugin was registered.
@@ -384,14 +384,17 @@ fn script_headers() -> [(&'static str, &'static str); 2] {
 
 /// The launch verifier, with one Redis shared by every instance when `CV_REDIS_URL` is set and
 /// the `redis` feature is on (`cargo run --example vendor --features redis`): that one line is
-/// the whole switch. Without it, single use is in memory, per process.
+/// the whole switch. Without it, single use is in memory, one store for this process.
 fn launch_verifier(builder: VerifierBuilder) -> Result<Verifier, Box<dyn Error>> {
     #[cfg(feature = "redis")]
-    let builder = match std::env::var("CV_REDIS_URL") {
-        Ok(url) => builder.replay_guard(Arc::new(RedisReplayGuard::connect(&url)?)),
-        Err(_) => builder,
-    };
-    Ok(builder.build()?)
+    if let Ok(url) = std::env::var("CV_REDIS_URL") {
+        return Ok(builder
+            .replay_guard(Arc::new(RedisReplayGuard::connect(&url)?))
+            .build()?);
+    }
+    Ok(builder
+        .replay_guard(Arc::new(InMemoryReplayGuard::new()))
+        .build()?)
 }
 
 /// `JWKS_FILE TOKEN`: verify a real launch token against a saved JWKS, with the system clock.

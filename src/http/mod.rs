@@ -22,15 +22,22 @@
 //!
 //! ```no_run
 //! use cv_portal_plugin::http::PortalHttp;
-//! use cv_portal_plugin::{ClientDataRequest, IssuerId, Verifier};
+//! use std::sync::Arc;
+//! use cv_portal_plugin::{ClientDataRequest, IssuerId, ReplayGuard, Verifier};
 //!
-//! async fn open_plugin(token: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! async fn open_plugin(
+//!     token: &str,
+//!     single_use: Arc<dyn ReplayGuard>, // one store per process, or Redis: never per request
+//! ) -> Result<(), Box<dyn std::error::Error>> {
 //!     // Configured: the portal's issuer id and this plugin's id. Everything else is discovered.
 //!     let issuer = IssuerId::new("https://portal.construtora.com.br")?;
 //!     let http = PortalHttp::builder().build()?;
 //!     let discovery = http.discovery(&issuer).await?;
 //!     let keys = http.key_set(&discovery).await?;
-//!     let verifier = Verifier::builder(issuer, "financeiro".parse()?).key_set(keys).build()?;
+//!     let verifier = Verifier::builder(issuer, "financeiro".parse()?)
+//!         .key_set(keys)
+//!         .replay_guard(single_use)
+//!         .build()?;
 //!     let claims = verifier.verify(token)?;
 //!     // The token redeems once: this is the only request that may carry it.
 //!     let request = ClientDataRequest::for_launch(&discovery, &claims, token)?;
