@@ -30,7 +30,10 @@
 //! }
 //!
 //! // GET /launch?token=… or a form POST with a `token` field. Single use is enforced by the
-//! // registry's replay guard: the same token a second time is refused (401 `replayed`).
+//! // registry's replay guard: the same token a second time is refused (401 `replayed`). Build
+//! // the registry with `PortalRegistry::new_async(Arc::new(AsyncRedisReplayGuard::connect(url)
+//! // .await?))` (feature `redis-async`) to await Redis, or `PortalRegistry::new` with one
+//! // in-memory guard for a single instance.
 //! async fn launch(Launch(launch): Launch) -> String {
 //!     format!("olá, {}", launch.claims().subject().as_str())
 //! }
