@@ -222,8 +222,9 @@ impl PortalHttp {
     /// The fetch of a [`KeySource`](crate::keys::KeySource)'s driver for the portal `issuer` (one
     /// the vendor is configured for): its discovery document, then its JWKS with the `max-age`
     /// of the answer. A failure is reported in the key source's vocabulary: an
-    /// [`HttpError`]'s transport class, or the JWKS's [`KeyError`](crate::KeyError); a refused
-    /// discovery document reads as `http_status` (its status) or `transport_failure`.
+    /// [`HttpError`]'s transport class, or the JWKS's [`KeyError`](crate::KeyError); a discovery
+    /// document answered with another status reads as `http_status`, and one that was read but
+    /// refused (another issuer's, not https, unsupported) as `invalid_discovery` with its code.
     pub async fn fetch_keys(&self, issuer: &IssuerId) -> Result<FetchedKeys, KeysFailure> {
         let fetched = async {
             let discovery = self.discovery(issuer).await?;
@@ -238,6 +239,9 @@ impl PortalHttp {
             HttpError::DataClient(DataClientError::DiscoveryTooLarge { .. }) => {
                 KeysFailure::Fetch(FetchError::TooLarge)
             }
+            HttpError::DataClient(refused) => KeysFailure::InvalidDiscovery {
+                code: refused.code(),
+            },
             _ => KeysFailure::Fetch(FetchError::Transport),
         })
     }
