@@ -365,10 +365,7 @@ async fn get_launch(addr: SocketAddr, token: &str) -> Result<Answer, BoxError> {
     .await
 }
 
-async fn post_launch(
-    addr: SocketAddr,
-    token: &str,
-) -> Result<Answer, BoxError> {
+async fn post_launch(addr: SocketAddr, token: &str) -> Result<Answer, BoxError> {
     let body = format!("token={token}");
     send(
         addr,
