@@ -75,10 +75,11 @@ type Discovery struct {
 	Algorithms         []string `json:"token_signing_alg_values_supported"`
 }
 
+var printableASCII = regexp.MustCompile(`^[\x21-\x7e]+$`)
 var loopback = regexp.MustCompile(`^(localhost|127(\.\d{1,3}){3}|\[::1\])$`)
 
 func checkURL(u, role string) error {
-	if !regexp.MustCompile(`^[\x21-\x7e]{1,2048}$`).MatchString(u) {
+	if len(u) == 0 || len(u) > 2048 || !printableASCII.MatchString(u) {
 		return dataErr("data_url_invalid", role)
 	}
 	parts, err := url.Parse(u)
@@ -385,4 +386,3 @@ func validUnits(value interface{}) bool {
 	}
 	return true
 }
-

@@ -65,8 +65,8 @@ func refuse(code, detail string) error { return &LaunchTokenError{Code: code, De
 // Claims are the eight claims of §4, read from the verified token.
 type Claims struct {
 	Iss, Aud, Sub, Role, Jti string
-	Iat, Nbf, Exp           int64
-	All                     map[string]interface{} // every claim, unknown ones included
+	Iat, Nbf, Exp            int64
+	All                      map[string]interface{} // every claim, unknown ones included
 }
 
 // Verifier checks launch tokens of one portal for one plugin.
