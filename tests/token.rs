@@ -1079,6 +1079,7 @@ fn vendor(plugin: &str, keys: &KeySet, clock: Arc<cv_portal_plugin::FixedClock>)
     Verifier::builder(issuer_id(), plugin.parse().unwrap())
         .key_set(keys.clone())
         .clock(clock)
+        .replay_guard(Arc::new(InMemoryReplayGuard::new()))
         .build()
         .unwrap()
 }
