@@ -205,7 +205,9 @@ pub fn plugin(
             ("src", Some(document)) => ("srcdoc", document.clone()),
             _ => (name, value),
         };
-        iframe.push_str(&format!(" {name}=\"{}\"", escape(&value)));
+        // One line: a `srcdoc` document's line breaks written as character references.
+        let value = escape(&value).replace('\n', "&#10;");
+        iframe.push_str(&format!(" {name}=\"{value}\""));
     }
     iframe.push_str("></iframe>");
     let main = format!(

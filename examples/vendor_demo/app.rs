@@ -548,12 +548,12 @@ async fn api_ticket(
     let resource = format!("/boletos/{id}/pdf");
     match sessions.ticket(&claims, &resource) {
         Ok(ticket) => {
-            let mut url = form_urlencoded::Serializer::new(format!("{resource}?"));
-            url.append_pair("ticket", &ticket);
+            let ticket: String = form_urlencoded::byte_serialize(ticket.as_bytes()).collect();
+            let url = format!("{resource}?ticket={ticket}");
             json(
                 StatusCode::OK,
                 serde_json::json!({
-                    "url": url.finish(),
+                    "url": url,
                     "filename": format!("boleto-{id}.pdf"),
                 })
                 .to_string(),
