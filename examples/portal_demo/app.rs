@@ -173,7 +173,10 @@ fn html_with(
         HeaderName::from_static("x-content-type-options"),
         HeaderValue::from_static("nosniff"),
     );
-    if let Ok(csp) = HeaderValue::try_from(pages::content_security_policy(portal, inline_script.as_deref())) {
+    if let Ok(csp) = HeaderValue::try_from(pages::content_security_policy(
+        portal,
+        inline_script.as_deref(),
+    )) {
         headers.insert(HeaderName::from_static("content-security-policy"), csp);
     }
     response
@@ -230,10 +233,10 @@ async fn login(State(portal): State<Arc<Portal>>, Query(query): Query<LoginQuery
 }
 
 async fn logout(State(portal): State<Arc<Portal>>, headers: HeaderMap) -> Response {
-    if let Some(id) = cookie(&headers, LOGIN_COOKIE) {
-        if let Ok(mut logins) = portal.logins.lock() {
-            logins.remove(&id);
-        }
+    if let Some(id) = cookie(&headers, LOGIN_COOKIE)
+        && let Ok(mut logins) = portal.logins.lock()
+    {
+        logins.remove(&id);
     }
     let secure = if portal.secure { "; Secure" } else { "" };
     redirect_home(Some(format!(
@@ -274,7 +277,12 @@ async fn plugin_page(
         );
     };
     let Some(viewer) = person.viewer() else {
-        return error_page(&portal, StatusCode::INTERNAL_SERVER_ERROR, "Erro", "Pessoa inválida.");
+        return error_page(
+            &portal,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Erro",
+            "Pessoa inválida.",
+        );
     };
     match portal.issuer.mint(plugin, &viewer) {
         Ok(launch) => match pages::plugin(&portal, person, plugin, &launch, &csrf) {
@@ -417,7 +425,10 @@ async fn portal_script() -> Response {
 async fn stylesheet() -> Response {
     let mut response = pages::STYLESHEET.into_response();
     let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }

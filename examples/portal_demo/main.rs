@@ -82,15 +82,15 @@ async fn run(args: Args) -> Result<(), String> {
         .unwrap_or("http://127.0.0.1:8080")
         .trim_end_matches('/')
         .to_owned();
-    let public = url::Url::parse(&public_url)
-        .map_err(|e| format!("--public-url {public_url:?}: {e}"))?;
+    let public =
+        url::Url::parse(&public_url).map_err(|e| format!("--public-url {public_url:?}: {e}"))?;
     if public.path() != "/" || public.query().is_some() || public.fragment().is_some() {
         return Err(format!(
             "--public-url {public_url:?}: an origin only (scheme, host, port), no path"
         ));
     }
-    let issuer_id =
-        IssuerId::new(public_url.clone()).map_err(|e| format!("--public-url {public_url:?}: {e}"))?;
+    let issuer_id = IssuerId::new(public_url.clone())
+        .map_err(|e| format!("--public-url {public_url:?}: {e}"))?;
     let plugins = match args.value("plugins") {
         Some(file) => plugins::load_plugins(Path::new(file))?,
         None => plugins::default_plugins(

@@ -198,7 +198,11 @@ pub fn plugin(
         "<iframe id=\"plugin-frame\" name=\"plugin-frame\" data-cv-plugin=\"{}\" data-cv-plugin-origin=\"{}\" data-delivery=\"{}\"",
         escape(plugin.id().as_str()),
         escape(&origin),
-        if srcdoc.is_some() { "form_post" } else { "query" },
+        if srcdoc.is_some() {
+            "form_post"
+        } else {
+            "query"
+        },
     );
     for (name, value) in attributes.attributes() {
         let (name, value) = match (name, &srcdoc) {

@@ -29,10 +29,14 @@ pub fn default_plugins(vendor: &str) -> Result<Vec<PluginConfig>, String> {
         base("financeiro", "Financeiro", Icon::Boleto)
             .show_in_client_portal(true)
             .client_data([ClientDataField::Name]),
-        base("financeiro-post", "Financeiro (form POST)", Icon::Financeiro)
-            .show_in_client_portal(true)
-            .delivery(Delivery::FormPost)
-            .client_data([ClientDataField::Name, ClientDataField::Units]),
+        base(
+            "financeiro-post",
+            "Financeiro (form POST)",
+            Icon::Financeiro,
+        )
+        .show_in_client_portal(true)
+        .delivery(Delivery::FormPost)
+        .client_data([ClientDataField::Name, ClientDataField::Units]),
         base("condominio", "Condomínio", Icon::Predio)
             .show_in_client_portal(true)
             .visible_to(VisibleTo::Sindico)

@@ -195,8 +195,7 @@ fn session_error_page(vendor: &Vendor, error: &SessionError) -> Response {
     let mut response = page(vendor, status, pages::error(error.code()), false);
     if status == StatusCode::UNAUTHORIZED {
         let (name, value) = session_challenge(error);
-        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value))
-        {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
             response.headers_mut().insert(name, value);
         }
     }
@@ -268,9 +267,10 @@ impl FromRequest<App> for LaunchRequest {
         };
         let form = parts.method == Method::POST
             && header("content-type").is_some_and(|v| {
-                v.split(';')
-                    .next()
-                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+                v.split(';').next().is_some_and(|m| {
+                    m.trim()
+                        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+                })
             });
         let (fields, body) = if form {
             match to_bytes(body, MAX_FORM_LEN).await {
@@ -320,7 +320,10 @@ async fn handle_launch(vendor: &Vendor, launch: LaunchRequest) -> Response {
         LaunchRequest::Launch(verified, token) => open_launch(vendor, &verified, &token).await,
         LaunchRequest::Refused(rejection) => {
             if let Some(error) = rejection.error() {
-                eprintln!("vendor_demo: launch refused: error[{}]: {error}", error.code());
+                eprintln!(
+                    "vendor_demo: launch refused: error[{}]: {error}",
+                    error.code()
+                );
             }
             error_page(vendor, rejection.status(), rejection.code())
         }
@@ -328,7 +331,13 @@ async fn handle_launch(vendor: &Vendor, launch: LaunchRequest) -> Response {
             session,
             origin,
             fetch_site,
-        } => bounced(vendor, &session, origin.as_deref(), fetch_site.as_deref(), None),
+        } => bounced(
+            vendor,
+            &session,
+            origin.as_deref(),
+            fetch_site.as_deref(),
+            None,
+        ),
         LaunchRequest::Nothing => bounce_answer(vendor),
     }
 }
@@ -535,10 +544,7 @@ async fn api_boletos(State(app): State<App>, AnySession(claims, _): AnySession) 
 }
 
 /// `POST /api/boletos/ID/ticket`: a one-time download ticket for the boleto's PDF.
-async fn api_ticket(
-    Path(id): Path<String>,
-    AnySession(claims, sessions): AnySession,
-) -> Response {
+async fn api_ticket(Path(id): Path<String>, AnySession(claims, sessions): AnySession) -> Response {
     let refuse = |status: StatusCode, code: &str| {
         json(status, serde_json::json!({ "error": code }).to_string())
     };
@@ -588,7 +594,9 @@ async fn pdf(
         return error_page(vendor, StatusCode::NOT_FOUND, "not_found");
     };
     let customer = vendor.customer(claims.plugin().as_str(), subject);
-    let name = customer.name.unwrap_or_else(|| format!("cliente {subject}"));
+    let name = customer
+        .name
+        .unwrap_or_else(|| format!("cliente {subject}"));
     let mut response = boletos::pdf(&boleto, &name).into_response();
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/pdf"));

@@ -122,10 +122,9 @@ async fn run(args: Args) -> Result<(), String> {
         }
     }
     let idle = match args.value("session-lifetime") {
-        Some(secs) => Some(Duration::from_secs(
-            secs.parse()
-                .map_err(|_| format!("--session-lifetime {secs:?}: not a number of seconds"))?,
-        )),
+        Some(secs) => Some(Duration::from_secs(secs.parse().map_err(|_| {
+            format!("--session-lifetime {secs:?}: not a number of seconds")
+        })?)),
         None => None,
     };
     let test_hooks = args.flag("test-hooks");

@@ -78,7 +78,8 @@ pub const VENDOR_SCRIPT: &str = r#""use strict";
 "#;
 
 /// The vendor's stylesheet (`/assets/vendor.css`).
-pub const STYLESHEET: &str = "body{font-family:system-ui,sans-serif;margin:1rem 1.5rem;color:#1f2a1f}
+pub const STYLESHEET: &str =
+    "body{font-family:system-ui,sans-serif;margin:1rem 1.5rem;color:#1f2a1f}
 h1{font-size:1.4rem}
 table{border-collapse:collapse;width:100%}
 th,td{border-bottom:1px solid #d5dcd5;padding:.45rem;text-align:left}
@@ -194,8 +195,8 @@ pub fn message(code: &str) -> &'static str {
         code if code.starts_with("session_") || code.starts_with("credential_") => {
             "Sua sessão terminou ou é inválida. Abra o plugin novamente pelo portal."
         }
-        "connection_refused" | "timeout" | "tls_failure" | "host_not_found" | "transport_failure"
-        | "portal_unavailable" | "lookup_unavailable" => {
+        "connection_refused" | "timeout" | "tls_failure" | "host_not_found"
+        | "transport_failure" | "portal_unavailable" | "lookup_unavailable" => {
             "O portal não respondeu. Tente de novo em instantes."
         }
         _ => "Não foi possível abrir o plugin.",
