@@ -139,7 +139,7 @@ pub fn home(portal: &Portal, person: Option<&Person>) -> String {
             surface_label(person.role)
         ));
         for entry in &entries {
-            let size = entry.config().iframe_size();
+            let frame = IframeAttributes::for_plugin(entry.config());
             main.push_str(&format!(
                 "<li><a class=\"plugin-link\" data-plugin=\"{id}\" href=\"/plugins/{id}\">\
                  <span class=\"icon\" data-icon=\"{icon}\" aria-hidden=\"true\">{symbol}</span> {title}</a> \
@@ -148,8 +148,8 @@ pub fn home(portal: &Portal, person: Option<&Person>) -> String {
                 icon = entry.icon().as_str(),
                 symbol = icon_symbol(entry.icon()),
                 title = escape(entry.title()),
-                width = escape(&size.width().html_attribute_value()),
-                height = escape(&size.height().html_attribute_value()),
+                width = escape(&frame.width().html_attribute_value()),
+                height = escape(&frame.height().html_attribute_value()),
             ));
         }
         if entries.is_empty() {

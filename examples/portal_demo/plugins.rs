@@ -9,10 +9,11 @@ pub const DEFAULT_VENDOR_URL: &str = "http://127.0.0.1:8081";
 
 /// The built-in set, linking to `{vendor}/launch`:
 ///
-/// - `financeiro`: Cliente only, client portal, query delivery, granted `name`;
+/// - `financeiro`: Cliente only, client portal, query delivery, granted `name` (the portal
+///   prints the crate's `personal_data_granted` warning for it: the demo of that advice);
 /// - `financeiro-post`: the same with form-POST delivery, granted `name` and `units`;
-/// - `condominio`: Síndico only;
-/// - `relatorios`: the manager panel only (a gestor sees it).
+/// - `condominio`: Síndico only, no client data;
+/// - `relatorios`: the manager panel only (a gestor sees it), no client data.
 pub fn default_plugins(vendor: &str) -> Result<Vec<PluginConfig>, String> {
     let link = format!("{}/launch", vendor.trim_end_matches('/'));
     let base = |id: &str, title: &str, icon: Icon| {
@@ -40,12 +41,10 @@ pub fn default_plugins(vendor: &str) -> Result<Vec<PluginConfig>, String> {
         base("condominio", "Condomínio", Icon::Predio)
             .show_in_client_portal(true)
             .visible_to(VisibleTo::Sindico)
-            .iframe_size(Dimension::Percent(100), Dimension::Pixels(600))
-            .client_data([ClientDataField::Name]),
+            .iframe_size(Dimension::Percent(100), Dimension::Pixels(600)),
         base("relatorios", "Relatórios", Icon::Grafico)
             .show_in_manager_panel(true)
-            .iframe_size(Dimension::Pixels(960), Dimension::Pixels(640))
-            .client_data([ClientDataField::Name]),
+            .iframe_size(Dimension::Pixels(960), Dimension::Pixels(640)),
     ];
     plugins
         .iter()
