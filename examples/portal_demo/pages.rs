@@ -50,6 +50,7 @@ main{padding:1rem 1.5rem}
 .plugin-link{display:inline-flex;gap:.4rem;align-items:center;padding:.4rem .7rem;border-radius:.4rem;background:#fff;border:1px solid #c6d0da;text-decoration:none;color:#0b4f6c}
 .size{color:#5b6b7a;font-size:.85em}
 iframe{border:1px solid #c6d0da;background:#fff;max-width:100%}
+.icon{font-size:.7rem;text-transform:uppercase;letter-spacing:.04em;background:#0b4f6c;color:#fff;border-radius:.3rem;padding:.1rem .35rem;vertical-align:middle}
 ";
 
 /// The portal's `Content-Security-Policy`: scripts and styles from the portal only (plus the
@@ -104,24 +105,13 @@ fn surface_label(role: Role) -> &'static str {
     }
 }
 
-/// A symbol for each menu icon.
-fn icon_symbol(icon: Icon) -> &'static str {
-    match icon.as_str() {
-        "boleto" => "🧾",
-        "financeiro" => "💰",
-        "predio" => "🏢",
-        "grafico" => "📊",
-        "documento" => "📄",
-        "calendario" => "📅",
-        "casa" => "🏠",
-        "chave" => "🔑",
-        "mensagem" => "💬",
-        "pessoa" => "👤",
-        "ferramenta" => "🔧",
-        "configuracao" => "⚙️",
-        "informacao" => "ℹ️",
-        _ => "⚠️",
-    }
+/// A menu icon as a small badge with its pt-BR label (headless browsers often lack emoji fonts).
+fn icon_badge(icon: Icon) -> String {
+    format!(
+        "<span class=\"icon\" data-icon=\"{}\" aria-hidden=\"true\">{}</span>",
+        icon.as_str(),
+        escape(icon.label_pt_br())
+    )
 }
 
 /// The home page: the demo people with their login links; when someone is logged in, their
@@ -142,11 +132,10 @@ pub fn home(portal: &Portal, person: Option<&Person>) -> String {
             let frame = IframeAttributes::for_plugin(entry.config());
             main.push_str(&format!(
                 "<li><a class=\"plugin-link\" data-plugin=\"{id}\" href=\"/plugins/{id}\">\
-                 <span class=\"icon\" data-icon=\"{icon}\" aria-hidden=\"true\">{symbol}</span> {title}</a> \
+                 {icon} {title}</a> \
                  <span class=\"size\">iframe {width} × {height}</span></li>\n",
                 id = escape(entry.id().as_str()),
-                icon = entry.icon().as_str(),
-                symbol = icon_symbol(entry.icon()),
+                icon = icon_badge(entry.icon()),
                 title = escape(entry.title()),
                 width = escape(&frame.width().html_attribute_value()),
                 height = escape(&frame.height().html_attribute_value()),
@@ -218,7 +207,7 @@ pub fn plugin(
         "<p><a href=\"/\">← {surface}</a></p>\n<h1 id=\"plugin-title\">{icon} {title}</h1>\n{iframe}\n\
          <script src=\"/assets/cv-plugin-portal.js\"></script>\n<script src=\"/assets/portal.js\"></script>",
         surface = surface_label(person.role),
-        icon = icon_symbol(plugin.icon()),
+        icon = icon_badge(plugin.icon()),
         title = escape(plugin.title()),
     );
     let _ = portal;

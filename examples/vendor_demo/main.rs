@@ -195,11 +195,15 @@ async fn run(args: Args) -> Result<(), String> {
     // One session key for every plugin (a token of one plugin then fails another's sessions
     // as `session_wrong_audience`, not as a bad signature).
     let key = SessionKey::generate().map_err(|e| format!("session key: {e}"))?;
+    let tickets: Arc<InMemoryReplayGuard> = Arc::new(InMemoryReplayGuard::new());
     let mut sessions = Vec::new();
     for plugin in &plugins {
         let mut builder = Sessions::builder(issuer.clone(), plugin.clone(), key.clone())
             .clock(clock.clone())
-            .vendor_origin(vendor_origin.clone());
+            .vendor_origin(vendor_origin.clone())
+            // Download tickets are single use: one in-memory guard (several instances would
+            // share a Redis one).
+            .ticket_guard(tickets.clone());
         if let Some(idle) = idle {
             builder = builder.idle_lifetime(idle);
         }
