@@ -91,13 +91,7 @@ impl Vendor {
         for (_, sessions) in &self.sessions {
             match attempt(sessions) {
                 Ok(value) => return Ok((value, Arc::clone(sessions))),
-                Err(error) => {
-                    let telling = error.code() != "session_wrong_audience"
-                        && error.code() != "ticket_wrong_audience";
-                    if refusal.is_none() || telling && !refusal_is_telling(refusal.as_ref()) {
-                        refusal = Some(error);
-                    }
-                }
+                Err(error) => keep_telling(&mut refusal, error),
             }
         }
         Err(refusal.unwrap_or(SessionError::CredentialMissing))
@@ -112,10 +106,18 @@ impl Vendor {
     }
 }
 
-fn refusal_is_telling(error: Option<&SessionError>) -> bool {
-    error.is_some_and(|e| {
-        e.code() != "session_wrong_audience" && e.code() != "ticket_wrong_audience"
-    })
+/// Keeps in `refusal` the first refusal that says something about the credential itself: a
+/// session or ticket of another hosted plugin reads `*_wrong_audience` at every other plugin's
+/// sessions, which is never the answer when its own plugin's sessions said why.
+fn keep_telling(refusal: &mut Option<SessionError>, error: SessionError) {
+    let telling =
+        |e: &SessionError| !matches!(e.code(), "session_wrong_audience" | "ticket_wrong_audience");
+    if refusal
+        .as_ref()
+        .is_none_or(|kept| !telling(kept) && telling(&error))
+    {
+        *refusal = Some(error);
+    }
 }
 
 /// Every route of the vendor.
@@ -502,12 +504,7 @@ impl FromRequestParts<App> for AnySession {
         for (_, sessions) in &app.vendor.sessions {
             match Session::from_request_parts(parts, sessions).await {
                 Ok(Session(claims)) => return Ok(AnySession(claims, Arc::clone(sessions))),
-                Err(SessionRejection(error)) => {
-                    let telling = error.code() != "session_wrong_audience";
-                    if refusal.is_none() || telling && !refusal_is_telling(refusal.as_ref()) {
-                        refusal = Some(error);
-                    }
-                }
+                Err(SessionRejection(error)) => keep_telling(&mut refusal, error),
             }
         }
         Err(SessionRejection(
