@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Every build with TLS (features `http`, `redis-tls`, `cli`) uses rustls on ring, never aws-lc-rs,
+# Every build with TLS (features `http`, `redis-tls`, `redis-async`, `cli`) uses rustls on ring, never aws-lc-rs,
 # OpenSSL or native-tls; and the crate never fills rustls' process-wide default provider.
 # Run from the repository root.
 set -euo pipefail
 
 crates() { cargo tree -e normal --prefix none "$@" | sed 's/ .*//' | sort -u; }
-for features in "--features http" "--no-default-features --features vendor,http" "--features cli" "--all-features"; do
+
+# check "FEATURES" REQUIRED...: the graph of FEATURES holds every REQUIRED crate (so the check
+# proves something) and no other TLS or crypto backend.
+check() {
+    local features=$1 tree required forbidden
+    shift
     # shellcheck disable=SC2086
     tree=$(crates $features)
-    for required in ring rustls reqwest; do
+    for required in "$@"; do
         if ! grep -qx "$required" <<<"$tree"; then
             echo "tls-backend: $features has no $required: the check below would prove nothing" >&2
             exit 1
@@ -21,6 +26,15 @@ for features in "--features http" "--no-default-features --features vendor,http"
         fi
     done
     echo "tls-backend: $features: $(wc -l <<<"$tree") crates, ring and rustls, no aws-lc-rs, OpenSSL or native-tls"
+}
+
+for features in "--features http" "--no-default-features --features vendor,http" "--features cli" "--all-features"; do
+    check "$features" ring rustls reqwest
+done
+# The Redis guards' builds: rustls (compiled in by redis-async's tokio-rustls path, and by
+# redis-tls) on ring, never another backend.
+for features in "--no-default-features --features vendor,redis-tls" "--no-default-features --features vendor,redis-async" "--no-default-features --features vendor,redis-async,redis-tls"; do
+    check "$features" ring rustls redis
 done
 
 # Installing a default would make the crate decide for the whole process (see provider.rs).

@@ -33,3 +33,17 @@ if [ -n "$portal_files" ]; then
     exit 1
 fi
 echo "vendor-only: $(grep -c '\.rs:' "$deps") source files, no portal module; none of the portal's own dependencies ($(tr '\n' ' ' <<<"$portal_only"))"
+
+# 3. The default build and the build with no features compile no HTTP stack, no async runtime
+#    and no Redis: those come only with the features that ask for them.
+for build in "" "--no-default-features"; do
+    # shellcheck disable=SC2086
+    tree=$(crates $build)
+    for forbidden in tokio hyper h2 reqwest rustls redis axum mio; do
+        if grep -qx "$forbidden" <<<"$tree"; then
+            echo "the build with ${build:-default features} depends on $forbidden" >&2
+            exit 1
+        fi
+    done
+    echo "${build:-default features}: $(wc -l <<<"$tree") crates, no HTTP stack, async runtime or Redis"
+done

@@ -71,6 +71,9 @@ fn session(c: &mut Criterion) {
     let viewer = Viewer::new(SubjectId::new("48213").expect("subject"), Role::Cliente);
     let verifier = Verifier::builder(issuer_id(), PLUGIN.parse().expect("plugin id"))
         .key_set(issuer.jwks().clone())
+        .replay_guard(std::sync::Arc::new(
+            cv_portal_plugin::InMemoryReplayGuard::new(),
+        ))
         .build()
         .expect("verifier");
     let launch = verifier
@@ -124,7 +127,9 @@ fn launch(c: &mut Criterion) {
         let builder = Verifier::builder(issuer_id(), PLUGIN.parse().expect("plugin id"))
             .key_set(issuer.jwks().clone());
         let builder = if single_use {
-            builder
+            builder.replay_guard(std::sync::Arc::new(
+                cv_portal_plugin::InMemoryReplayGuard::new(),
+            ))
         } else {
             builder.dangerous_disable_replay_guard()
         };

@@ -13,8 +13,13 @@
 //! Run with `cargo run --example quickstart`. HTTP is left out: where the vendor would send a
 //! request, the example hands it to the portal's handler and prints what would travel.
 
+#[path = "support/iso8601.rs"]
+mod iso8601;
+
 use std::error::Error;
 use std::sync::Arc;
+
+use iso8601::iso8601;
 
 use cv_portal_plugin::config::{Delivery, Dimension, Icon, PluginConfig, VisibleTo};
 use cv_portal_plugin::data_client::{
@@ -25,8 +30,8 @@ use cv_portal_plugin::menu::menu_for;
 use cv_portal_plugin::render::IframeAttributes;
 use cv_portal_plugin::wire::{ClientData, ClientDataField, TaxDocument, Unit};
 use cv_portal_plugin::{
-    Algorithm, ClientDataEndpoint, FixedClock, Issuer, IssuerId, KeySet, LaunchClaims, Role,
-    SigningKey, SubjectId, Url, Verifier, VerifyError, Viewer,
+    Algorithm, ClientDataEndpoint, FixedClock, InMemoryReplayGuard, Issuer, IssuerId, KeySet,
+    LaunchClaims, Role, SigningKey, SubjectId, Url, Verifier, VerifyError, Viewer,
 };
 
 /// The example's pinned clock: 2025-11-28T12:00:00Z. Production uses the system clock (the
@@ -238,6 +243,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     let verifier = Verifier::builder(issuer_id.clone(), financeiro.id().clone())
         .key_set(jwks)
         .clock(clock.clone())
+        // Single use is a decision: one store for the whole process (RedisReplayGuard when the
+        // vendor runs several instances), shared by every verifier.
+        .replay_guard(Arc::new(InMemoryReplayGuard::new()))
         .build()?;
     let verified = verifier.verify(launch.token())?;
     println!(
@@ -435,27 +443,6 @@ fn section(title: &str) {
 
 fn yes_no(flag: bool) -> &'static str {
     if flag { "yes" } else { "no" }
-}
-
-/// Unix seconds as ISO 8601 in UTC (`2025-11-28T12:00:00Z`), by the days-to-civil algorithm
-/// (proleptic Gregorian calendar), so the example needs no date crate.
-fn iso8601(unix: i64) -> String {
-    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
 }
 
 /// A plugin on `https://erp.construtora.com.br/<id>`; `flags` is

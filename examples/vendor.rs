@@ -1,551 +1,398 @@
-//! The program an ERP vendor copies: the whole vendor side of a plugin, in one process, with the
-//! portal played in-process and every message that would travel over HTTP printed.
+//! An ERP vendor's async service for two portals at once (axum on tokio): the shape of a real
+//! deployment, in one file.
 //!
-//! 1. Configuration: who the portal is, which plugin this is, the vendor's session key.
-//! 2. Keys: the portal's JWKS, read once.
-//! 3. The launch: the portal mints a launch token; the vendor verifies it, once.
-//! 4. The person's data: the vendor asks the portal's client-data endpoint, once.
-//! 5. The vendor's session and the launch answer: 200 with the page and its headers.
-//! 6. The next request: `Authorization: Bearer <session>`.
-//! 7. A download (the boleto PDF): a one-minute ticket, redeemed once.
-//! 8. Sixteen minutes later: the session has expired; the request gets the 401 signal, and a
-//!    reload of the frame gets the bounce page.
-//! 9. The refresh: the page asks the portal for a fresh launch token and exchanges it.
-//! 10. The retried request succeeds; a logout revokes the session.
+//! Two construction companies ("alfa" and "beta") each run their own CV portal, so each has its
+//! own issuer id and its own keys. The vendor hosts the "financeiro" plugin for both:
 //!
-//! Run it with `cargo run --example vendor`. It exits non-zero if any outcome differs from the
-//! one shown (CI runs it). Pass `JWKS_FILE TOKEN` instead to verify a real launch token against
-//! a saved JWKS (system clock, single use in memory, or Redis with the `redis` feature and
-//! `CV_REDIS_URL`).
+//! - **One registry** ([`PortalRegistry`]) routes every launch token to the portal its `iss`
+//!   names; a portal that is not registered is refused (`unknown_issuer`) with no key lookup and
+//!   no fetch.
+//! - **Keys off the request path**: each portal has a [`KeySource`], loaded at start-up (the
+//!   service does not start if a portal's keys cannot be read) and refreshed in the background
+//!   by [`KeySource::run_refresh`] on the tokio runtime. A verification never waits on the
+//!   network; an unknown `kid` only asks the background task for a refetch.
+//! - **Single use is a decision**: one store for the whole service, awaited from the handlers
+//!   ([`PortalRegistry::new_async`]). In memory here; with `--features redis-async` and
+//!   `CV_REDIS_URL` set, an `AsyncRedisReplayGuard` shared by every instance.
+//! - **axum**: the [`Launch`] extractor verifies the token (query or form POST) and answers every
+//!   refusal as HTTP (401 with `WWW-Authenticate` and the code, or 503 with `Retry-After`). The
+//!   launch answer carries the page headers of the portal the launch came from
+//!   (`frame-ancestors` names that portal only).
+//!
+//! The portals are played in-process: each one's published JWKS is a value the background
+//! refresh reads, where a real vendor would call `PortalHttp::fetch_keys` (feature `http`).
+//!
+//! Run it with `cargo run --example vendor --features axum`. It serves on a loopback port and
+//! plays a series of requests against itself over TCP, printing each answer; it exits non-zero
+//! if any answer differs from the one expected (CI runs it). `--serve` keeps it serving
+//! afterwards and prints fresh launch URLs to open with curl.
 
 use std::error::Error;
-use std::sync::Arc;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
-#[cfg(feature = "redis")]
-use cv_portal_plugin::RedisReplayGuard;
-use cv_portal_plugin::config::{Delivery, Dimension, Icon, PluginConfig, VisibleTo};
-use cv_portal_plugin::data_client::{ClientDataRequest, read_client_data_for, read_discovery};
-use cv_portal_plugin::data_endpoint::render_discovery;
-use cv_portal_plugin::session::PAGE_SCRIPT;
-use cv_portal_plugin::wire::{ClientData, ClientDataField, TaxDocument, Unit};
+use axum::Router;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use cv_portal_plugin::axum::Launch;
+use cv_portal_plugin::keys::{FetchedKeys, KeySource, KeysFailure};
+use cv_portal_plugin::replay::{AsyncReplayGuard, NonBlockingReplayGuard};
 use cv_portal_plugin::{
-    Algorithm, ClientDataEndpoint, CredentialRequest, FetchError, FixedClock, Issuer, IssuerId,
-    KeyCache, KeySet, PluginId, PortalOrigin, Role, SessionClaims, SessionError, SessionKey,
-    Sessions, SigningKey, SubjectId, Url, VendorOrigin, Verifier, VerifierBuilder, Viewer,
-    bounce_page, page_headers, session_challenge,
+    Algorithm, Dimension, Icon, InMemoryReplayGuard, Issuer, IssuerId, KeySet, PluginConfig,
+    Portal, PortalOrigin, PortalRegistry, Role, SigningKey, SubjectId, Viewer, VisibleTo,
+    page_headers,
 };
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
-/// The portal's issuer id and this vendor's plugin id, as agreed when the plugin was registered.
-const ISSUER: &str = "https://portal.construtora.com.br";
+const ALFA: &str = "https://portal.alfa.com.br";
+const BETA: &str = "https://portal.beta.com.br";
 const PLUGIN: &str = "financeiro";
-/// The vendor's own origin and its exchange endpoint (same origin as the plugin page).
-const VENDOR: &str = "https://erp.example.com";
-const EXCHANGE_PATH: &str = "/cv/exchange";
-/// Where the vendor serves [`PAGE_SCRIPT`].
-const SCRIPT_PATH: &str = "/assets/cv-plugin-page.js";
-/// The example's pinned clock: 2025-11-28T12:00:00Z, so that step 8 can move time forward.
-const NOW: i64 = 1_764_331_200;
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
-        [] => whole_flow(),
-        [jwks_file, token] => verify_real_token(jwks_file, token),
-        _ => Err("usage: vendor [JWKS_FILE TOKEN]".into()),
-    }
-}
+type BoxError = Box<dyn Error + Send + Sync>;
 
-fn whole_flow() -> Result<(), Box<dyn Error>> {
-    let clock = Arc::new(FixedClock::new(NOW));
-    let portal = DemoPortal::new(clock.clone())?;
-
-    // ------------------------------------------------------------------------------------------
-    section("1. Configuration");
-
-    let issuer = IssuerId::new(ISSUER)?;
-    let plugin: PluginId = PLUGIN.parse()?;
-    // The portal pages that may frame the plugin: the CSP frame-ancestors of every page.
-    let portal_origins = [PortalOrigin::from_issuer(&issuer)?];
-    // One key for every instance of the vendor, from its secret store; `generate` stands in.
-    // Rotation: the new key here, the old one in `previous_keys` for one idle lifetime.
-    let session_key = SessionKey::generate()?;
-    let session_kid = session_key.kid().to_owned();
-    let sessions = Sessions::builder(issuer.clone(), plugin.clone(), session_key)
-        .vendor_origin(VendorOrigin::parse(VENDOR)?)
-        .clock(clock.clone())
+fn main() -> Result<(), BoxError> {
+    let serve = match std::env::args().nth(1).as_deref() {
+        None => false,
+        Some("--serve") => true,
+        Some(_) => return Err("usage: vendor [--serve]".into()),
+    };
+    // Two worker threads, as on the 2-core machines vendors run this on.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
         .build()?;
-    println!("  issuer (the portal)       {issuer}");
-    println!("  plugin id (aud)           {plugin}");
-    println!("  portal origins (framing)  {}", portal_origins[0]);
-    println!("  vendor origin             {VENDOR}");
-    println!("  exchange endpoint         {VENDOR}{EXCHANGE_PATH}");
-    println!("  session key kid           {session_kid} (HS256, held by the vendor only)");
-    println!(
-        "  sessions                  {} s idle, at most {} s from the launch",
-        sessions.idle_lifetime().as_secs(),
-        sessions.absolute_lifetime().as_secs()
-    );
-
-    // ------------------------------------------------------------------------------------------
-    section("2. Keys: the portal's JWKS");
-
-    // In production `KeyCache` fetches the JWKS URL of the discovery document and refetches on
-    // an unknown kid; here the portal's published text is read once.
-    let jwks = portal.issuer.jwks().to_jwks_json();
-    println!("  GET {ISSUER}/.well-known/cv-plugin/jwks.json");
-    println!("  {jwks}");
-    let verifier = launch_verifier(
-        Verifier::builder(issuer.clone(), plugin.clone())
-            .key_set(KeySet::from_jwks_json(&jwks)?)
-            .clock(clock.clone()),
-    )?;
-    let discovery = read_discovery(&issuer, 200, portal.discovery_json.as_bytes())?;
-
-    // ------------------------------------------------------------------------------------------
-    section("3. The launch: Maria, a cliente, opens Financeiro");
-
-    let launch = portal.launch("48213")?;
-    println!("  The portal's iframe POSTs the launch token to the plugin link:");
-    println!("    POST {VENDOR}/portal/financeiro");
-    println!("    token={}", redacted(launch.token()));
-    let launch_claims = verifier.verify(launch.token())?;
-    println!(
-        "  verified: sub {}, role {}, aud {}, jti {} (now used up)",
-        launch_claims.subject(),
-        launch_claims.role(),
-        launch_claims.plugin(),
-        launch_claims.token_id()
-    );
-    refused(
-        "the same launch token again (a reload)",
-        verifier.verify(launch.token()).map(|_| ()),
-        |e| (e.code(), e.fault().http_status()),
-        ("replayed", 401),
-    )?;
-
-    // ------------------------------------------------------------------------------------------
-    section("4. Maria's data from the portal's client-data endpoint");
-
-    let request = ClientDataRequest::for_launch(&discovery, &launch_claims, launch.token())?;
-    println!("  {} {}", request.method(), request.url());
-    println!("  Authorization: Bearer <the launch token>");
-    let answer = portal
-        .endpoint
-        .handle(Some(request.headers()[0].1), cv_database);
-    println!("  -> {} {}", answer.status, answer.body);
-    let data = read_client_data_for(
-        &launch_claims,
-        answer.status,
-        answer.header("WWW-Authenticate"),
-        answer.body.as_bytes(),
-    )?;
-    let name = data.name.clone().unwrap_or_default();
-    expect("the data names Maria", name == "Maria Souza")?;
-
-    // ------------------------------------------------------------------------------------------
-    section("5. The vendor's session, and the launch answer (200, no redirect)");
-
-    let session = sessions.start(&launch_claims)?;
-    println!(
-        "  session token: {} ({} bytes, expires in {} s)",
-        redacted(session.as_str()),
-        session.as_str().len(),
-        session.expires_in()
-    );
-    let page = plugin_page(&portal_origins[0], session.as_str(), &name)?;
-    println!("\n  HTTP/1.1 200 OK");
-    println!("  Content-Type: text/html; charset=utf-8");
-    let headers = page_headers(&portal_origins);
-    for (header, value) in &headers {
-        println!("  {header}: {value}");
-    }
-    println!(
-        "  ({} bytes of HTML: the session goes to CvPluginPage.start in memory, never in a URL)",
-        page.len()
-    );
-    expect(
-        "the page frames only under the portal",
-        headers[0].1 == format!("frame-ancestors {ISSUER}"),
-    )?;
-    expect(
-        "the page holds the session and not the launch token",
-        page.contains(session.as_str()) && !page.contains(launch.token()),
-    )?;
-    println!("\n  The page loads the script from the vendor's origin:");
-    println!("  GET {SCRIPT_PATH} -> 200");
-    for (header, value) in script_headers() {
-        println!("  {header}: {value}");
-    }
-    println!(
-        "  ({} bytes: cv_portal_plugin::session::PAGE_SCRIPT)",
-        PAGE_SCRIPT.len()
-    );
-
-    // ------------------------------------------------------------------------------------------
-    section("6. The next request: the page's fetch adds the bearer");
-
-    let bearer = format!("Bearer {}", session.as_str());
-    println!("  GET /api/boletos");
-    println!("  Authorization: Bearer {}", redacted(session.as_str()));
-    let claims = api_request(&sessions, "GET", Some(&bearer), 200)?;
-    expect(
-        "the session is Maria's",
-        claims.subject().as_str() == "48213",
-    )?;
-
-    // ------------------------------------------------------------------------------------------
-    section("7. The boleto PDF: a link cannot carry a header, so a one-minute ticket");
-
-    let resource = "/boletos/37-120.pdf";
-    let ticket = sessions.ticket(&claims, resource)?;
-    println!("  link: {resource}?ticket={}", redacted(&ticket));
-    let redeemed = sessions.redeem_ticket(&ticket, resource)?;
-    println!(
-        "  GET {resource}?ticket=… -> 200 application/pdf (for sub {})",
-        redeemed.subject()
-    );
-    refused(
-        "the same ticket again",
-        sessions.redeem_ticket(&ticket, resource).map(|_| ()),
-        |e| (e.code(), e.http_status()),
-        ("ticket_replayed", 401),
-    )?;
-
-    // ------------------------------------------------------------------------------------------
-    section("8. Sixteen minutes without a request: the session has expired");
-
-    clock.advance(16 * 60);
-    println!("  The pinned clock reads {}.", iso8601(NOW + 16 * 60));
-    println!("  GET /api/boletos (the same bearer)");
-    let expired = api_request(&sessions, "GET", Some(&bearer), 401);
-    expect("the request is refused", expired.is_err())?;
-    println!("  (the page script sees this realm, refreshes the session and retries once)");
-
-    println!("\n  A reload of the frame has no session in memory: the bounce page.");
-    let bounce = bounce_page(&portal_origins[0], EXCHANGE_PATH)?;
-    println!("  GET /portal/financeiro (no Authorization) -> 200");
-    println!("  Content-Type: text/html; charset=utf-8");
-    for (header, value) in &headers {
-        println!("  {header}: {value}");
-    }
-    println!(
-        "  ({} bytes: the page script inline, then CvPluginPage.bounce, which refreshes as below",
-        bounce.len()
-    );
-    println!("  and POSTs session=<token> back to the same address)");
-
-    // ------------------------------------------------------------------------------------------
-    section("9. The refresh: a fresh launch token from the portal, exchanged at the vendor");
-
-    println!("  page -> portal (postMessage, targetOrigin {ISSUER}):");
-    println!(
-        r#"    {{"type":"cv-plugin:launch-token-request","version":1,"id":"<22 random characters>"}}"#
-    );
-    // The portal's listener checks the frame and its origin, and its server mints a launch for
-    // the person still logged in (a logged-out person gets no answer: the portal's revocation).
-    let fresh = portal.launch("48213")?;
-    println!("  portal -> page (targetOrigin {VENDOR}):");
-    println!(
-        r#"    {{"type":"cv-plugin:launch-token-response","version":1,"id":"<the same>","token":"{}"}}"#,
-        redacted(fresh.token())
-    );
-    println!("\n  POST {EXCHANGE_PATH}");
-    println!("  Content-Type: application/x-www-form-urlencoded");
-    println!("  token={}", redacted(fresh.token()));
-    let (status, body) = exchange(&verifier, &sessions, fresh.token());
-    println!("  -> {status}");
-    println!("  Content-Type: application/json");
-    println!("  Cache-Control: no-store");
-    let renewed = serde_json::from_str::<serde_json::Value>(&body)?;
-    let new_session = renewed["session"].as_str().unwrap_or_default().to_owned();
-    println!(
-        r#"  {{"session":"{}","expires_in":{}}}"#,
-        redacted(&new_session),
-        renewed["expires_in"]
-    );
-    expect(
-        "the exchange answers a new session",
-        status == 200 && renewed["expires_in"] == 900,
-    )?;
-    let (status, body) = exchange(&verifier, &sessions, fresh.token());
-    println!("  the same launch token exchanged again -> {status} {body}");
-    expect("a second exchange is refused", status == 401)?;
-
-    // ------------------------------------------------------------------------------------------
-    section("10. The retried request, then logout");
-
-    let bearer = format!("Bearer {new_session}");
-    println!("  GET /api/boletos (retry, the new bearer)");
-    let claims = api_request(&sessions, "GET", Some(&bearer), 200)?;
-    expect(
-        "the new session is a new sid for the same person",
-        claims.subject().as_str() == "48213" && claims.session_id() != redeemed.session_id(),
-    )?;
-
-    println!("\n  POST /logout: the vendor revokes the session");
-    sessions.revoke(&claims)?;
-    println!("  GET /api/boletos (the revoked bearer)");
-    let revoked = api_request(&sessions, "GET", Some(&bearer), 401);
-    expect("the revoked session is refused", revoked.is_err())?;
-
-    println!("\nall outcomes as expected");
-    Ok(())
+    runtime.block_on(run(serve))
 }
 
-/// An API endpoint of the vendor: authenticate the request (bearer first, then the optional
-/// cookie), answer 200, or the refusal's status with the challenge the page script reads.
-/// An error unless the status is `expected`.
-fn api_request(
-    sessions: &Sessions,
-    method: &str,
-    authorization: Option<&str>,
-    expected: u16,
-) -> Result<SessionClaims, Box<dyn Error>> {
-    let request = CredentialRequest::new(method).authorization(authorization);
-    let (status, result) = match sessions.authenticate(&request) {
-        Ok(claims) => {
-            println!(
-                "  -> 200 (sub {}, role {})",
-                claims.subject(),
-                claims.role()
-            );
-            (200, Ok(claims))
-        }
-        Err(error) => {
-            let status = error.http_status();
-            println!("  -> {status} error[{}]: {error}", error.code());
-            if status == 401 {
-                let (header, value) = session_challenge(&error);
-                println!("  {header}: {value}");
-            }
-            (status, Err(error))
-        }
-    };
-    if status != expected {
-        return Err(format!("{method} answered {status}, not {expected}").into());
-    }
-    Ok(result.map_err(|e: SessionError| e.to_string())?)
+/// A portal played in-process: it mints tokens and publishes a JWKS that it can change.
+struct PlayedPortal {
+    issuer: RwLock<Issuer>,
+    published: RwLock<KeySet>,
 }
 
-/// The exchange endpoint: verify the launch token like a launch (single use included), start a
-/// session, answer its JSON. A refusal answers 401 with `{"error":"<code>"}` (or 503).
-fn exchange(verifier: &Verifier, sessions: &Sessions, token: &str) -> (u16, String) {
-    let claims = match verifier.verify(token) {
-        Ok(claims) => claims,
-        Err(error) => {
-            let status = error.fault().http_status();
-            return (status, format!(r#"{{"error":"{}"}}"#, error.code()));
-        }
-    };
-    match sessions.start(&claims) {
-        Ok(session) => (200, session.exchange_json()),
-        Err(error) => (
-            error.http_status(),
-            format!(r#"{{"error":"{}"}}"#, error.code()),
-        ),
-    }
-}
-
-/// The plugin page of the launch answer: the session handed to `CvPluginPage.start` in memory.
-/// Every value written into the script is an origin, a constant path or a base64url token:
-/// none can hold `<`, `>` or `&`. Escape those (as `\u003c`…) before embedding anything else.
-fn plugin_page(portal: &PortalOrigin, session: &str, name: &str) -> Result<String, Box<dyn Error>> {
-    let options = serde_json::json!({
-        "portalOrigin": portal.as_str(),
-        "exchangeUrl": EXCHANGE_PATH,
-        "session": session,
-    })
-    .to_string();
-    expect(
-        "the options need no escaping",
-        !options.contains(['<', '>', '&']),
-    )?;
-    let name = name
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
-    Ok(format!(
-        "<!DOCTYPE html>\n<html lang=\"pt-BR\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <title>Financeiro</title>\n</head>\n<body>\n<h1>Olá, {name}</h1>\n<div id=\"boletos\"></div>\n\
-         <script src=\"{SCRIPT_PATH}\"></script>\n<script>\n\
-         const cv = CvPluginPage.start({options});\n\
-         cv.fetch(\"/api/boletos\").then((r) => r.json()).then(showBoletos);\n\
-         </script>\n</body>\n</html>\n"
-    ))
-}
-
-/// The headers of the page script's own answer.
-fn script_headers() -> [(&'static str, &'static str); 2] {
-    [
-        ("Content-Type", "text/javascript; charset=utf-8"),
-        ("Cache-Control", "public, max-age=86400"),
-    ]
-}
-
-/// The launch verifier, with one Redis shared by every instance when `CV_REDIS_URL` is set and
-/// the `redis` feature is on (`cargo run --example vendor --features redis`): that one line is
-/// the whole switch. Without it, single use is in memory, per process.
-fn launch_verifier(builder: VerifierBuilder) -> Result<Verifier, Box<dyn Error>> {
-    #[cfg(feature = "redis")]
-    let builder = match std::env::var("CV_REDIS_URL") {
-        Ok(url) => builder.replay_guard(Arc::new(RedisReplayGuard::connect(&url)?)),
-        Err(_) => builder,
-    };
-    Ok(builder.build()?)
-}
-
-/// `JWKS_FILE TOKEN`: verify a real launch token against a saved JWKS, with the system clock.
-fn verify_real_token(jwks_file: &str, token: &str) -> Result<(), Box<dyn Error>> {
-    let jwks = std::fs::read_to_string(jwks_file)?;
-    // In production the closure GETs the portal's JWKS URL with your HTTP client.
-    let keys = Arc::new(KeyCache::builder(move || Ok::<_, FetchError>(jwks.clone())).build());
-    let verifier = launch_verifier(
-        Verifier::builder(IssuerId::new(ISSUER)?, PLUGIN.parse()?).key_cache(keys),
-    )?;
-    match verifier.verify(token) {
-        Ok(claims) => {
-            println!("verified launch token");
-            println!("  person (sub): {}", claims.subject());
-            println!("  role:         {}", claims.role());
-            println!("  plugin (aud): {}", claims.plugin());
-            println!("  expires at:   {} (Unix time)", claims.expires_at());
-            Ok(())
-        }
-        Err(error) => {
-            // Log the stable code; 401 for a bad token, 503 when keys or the store are down.
-            Err(format!(
-                "error[{}]: {error} (HTTP {})",
-                error.code(),
-                error.fault().http_status()
-            )
-            .into())
-        }
-    }
-}
-
-/// The portal, played in-process: its signing key, the Financeiro plugin, the client-data
-/// endpoint and its discovery document.
-struct DemoPortal {
-    issuer: Issuer,
-    plugin: PluginConfig,
-    endpoint: ClientDataEndpoint,
-    discovery_json: String,
-}
-
-impl DemoPortal {
-    fn new(clock: Arc<FixedClock>) -> Result<DemoPortal, Box<dyn Error>> {
-        let issuer_id = IssuerId::new(ISSUER)?;
-        let issuer = Issuer::builder(issuer_id.clone(), SigningKey::generate(Algorithm::EdDSA)?)
-            .clock(clock.clone())
-            .build()?;
-        let plugin = PluginConfig::builder()
-            .id(PLUGIN)
-            .name("Financeiro (ERP)")
-            .link(format!("{VENDOR}/portal/financeiro"))
-            .icon(Icon::Boleto)
-            .title("Financeiro")
-            .show_in_client_portal(true)
-            .iframe_size(Dimension::Percent(100), Dimension::Pixels(800))
-            .visible_to(VisibleTo::Cliente)
-            .client_data([ClientDataField::Name, ClientDataField::Units])
-            // The launch token goes in a form POST, out of URLs and logs.
-            .delivery(Delivery::FormPost)
-            .build()?;
-        let endpoint = ClientDataEndpoint::builder(issuer_id.clone(), issuer.jwks().clone())
-            .plugins([plugin.clone()])
-            .clock(clock)
-            .build();
-        let discovery_json = render_discovery(
-            &issuer_id,
-            &Url::parse(&format!("{ISSUER}/.well-known/cv-plugin/jwks.json"))?,
-            &Url::parse(&format!("{ISSUER}/api/cv-plugin/client-data"))?,
-            [Algorithm::EdDSA],
-        );
-        Ok(DemoPortal {
-            issuer,
-            plugin,
-            endpoint,
-            discovery_json,
-        })
+impl PlayedPortal {
+    fn new(id: &str) -> Result<Arc<PlayedPortal>, BoxError> {
+        let issuer = Issuer::new(IssuerId::new(id)?, SigningKey::generate(Algorithm::EdDSA)?);
+        let published = RwLock::new(issuer.jwks().clone());
+        Ok(Arc::new(PlayedPortal {
+            issuer: RwLock::new(issuer),
+            published,
+        }))
     }
 
-    /// A launch token for a cliente, as the portal mints one on a click (or on a refresh).
-    fn launch(&self, sub: &str) -> Result<cv_portal_plugin::LaunchToken, Box<dyn Error>> {
+    fn id(&self) -> IssuerId {
+        self.issuer.read().unwrap().issuer_id().clone()
+    }
+
+    /// A launch token for person `sub` (a cliente) opening the financeiro plugin.
+    fn mint(&self, sub: &str) -> Result<String, BoxError> {
         let viewer = Viewer::new(SubjectId::new(sub)?, Role::Cliente);
-        Ok(self.issuer.mint(&self.plugin, &viewer)?)
+        let launch = self.issuer.read().unwrap().mint(&financeiro()?, &viewer)?;
+        Ok(launch.into_token())
+    }
+
+    /// The portal rotates to a new key and publishes only that one (the old one leaked).
+    fn rotate(&self) -> Result<(), BoxError> {
+        let next = Issuer::new(self.id(), SigningKey::generate(Algorithm::EdDSA)?);
+        *self.published.write().unwrap() = next.jwks().clone();
+        *self.issuer.write().unwrap() = next;
+        Ok(())
+    }
+
+    /// What the vendor's background refresh gets: in production `PortalHttp::fetch_keys`, an
+    /// HTTPS GET of the JWKS with its `Cache-Control: max-age`.
+    async fn fetch_keys(&self) -> Result<FetchedKeys, KeysFailure> {
+        let keys = self.published.read().unwrap().clone();
+        Ok((keys, Some(Duration::from_secs(300))))
     }
 }
 
-/// The portal's own lookup of a person's data (Maria only).
-fn cv_database(sub: &SubjectId, role: Role) -> Option<ClientData> {
-    (sub.as_str() == "48213").then(|| ClientData {
-        sub: sub.clone(),
-        role,
-        plugin: PLUGIN.parse().expect("a plugin id"),
-        name: Some("Maria Souza".into()),
-        email: Some("maria.souza@example.com".into()),
-        document: TaxDocument::parse("529.982.247-25").ok(),
-        phone: None,
-        units: Some(vec![Unit {
-            empreendimento: "Residencial Ipê".into(),
-            bloco: Some("B".into()),
-            unidade: "1204".into(),
-            contract_id: Some("C-2024-0042".into()),
-        }]),
-    })
+fn financeiro() -> Result<PluginConfig, BoxError> {
+    Ok(PluginConfig::builder()
+        .id(PLUGIN)
+        .name("Financeiro (ERP)")
+        .link("https://erp.example.com/cv/launch")
+        .icon(Icon::Alerta)
+        .title("Financeiro")
+        .show_in_client_portal(true)
+        .iframe_size(Dimension::Percent(100), Dimension::Pixels(800))
+        .visible_to(VisibleTo::Cliente)
+        .build()?)
 }
 
-/// Prints a refusal; an error unless it is refused with the `expected` (code, status).
-fn refused<E: Error>(
-    what: &str,
-    result: Result<(), E>,
-    code_and_status: impl Fn(&E) -> (&'static str, u16),
-    expected: (&str, u16),
-) -> Result<(), Box<dyn Error>> {
-    let Err(error) = result else {
-        return Err(format!("{what}: accepted").into());
+/// Single use for the whole service: Redis when configured (every instance shares it), memory
+/// otherwise (one instance). Either way, one store, chosen once.
+async fn single_use() -> Result<Arc<dyn AsyncReplayGuard>, BoxError> {
+    #[cfg(feature = "redis-async")]
+    if let Ok(url) = std::env::var("CV_REDIS_URL") {
+        let guard = cv_portal_plugin::AsyncRedisReplayGuard::connect(url).await?;
+        println!("  single use: Redis (AsyncRedisReplayGuard), shared by every instance");
+        return Ok(Arc::new(guard));
+    }
+    println!("  single use: in memory, one store for this process");
+    Ok(Arc::new(NonBlockingReplayGuard::new(Arc::new(
+        InMemoryReplayGuard::new(),
+    ))))
+}
+
+async fn run(serve: bool) -> Result<(), BoxError> {
+    section("Start-up");
+    let portals = [PlayedPortal::new(ALFA)?, PlayedPortal::new(BETA)?];
+    let registry = Arc::new(PortalRegistry::new_async(single_use().await?));
+    for portal in &portals {
+        let keys = Arc::new(
+            KeySource::builder()
+                .min_refetch_interval(Duration::from_secs(1))
+                .build(),
+        );
+        // Load the keys before serving: a wrong JWKS URL fails the deployment, not a person.
+        keys.refresh_with(portal.fetch_keys()).await?;
+        // Then keep them fresh in the background, off the request path.
+        let played = Arc::clone(portal);
+        tokio::spawn(Arc::clone(&keys).run_refresh(
+            move || {
+                let played = Arc::clone(&played);
+                async move { played.fetch_keys().await }
+            },
+            tokio::time::sleep,
+            std::future::pending(),
+        ));
+        registry.insert(Portal::new(portal.id(), keys).plugin(PLUGIN.parse()?))?;
+        println!("  portal {} registered, keys loaded", portal.id());
+    }
+
+    let app = Router::new()
+        .route("/cv/launch", get(launch).post(launch))
+        .with_state(Arc::clone(&registry));
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    println!("  serving http://{addr}/cv/launch");
+
+    let mut failures = Vec::new();
+    let mut expect = |what: &str, got: &Answer, status: u16, has: &str| {
+        let ok = got.status == status && got.text.contains(has);
+        println!(
+            "  {} {what}: {} {}",
+            if ok { "ok  " } else { "FAIL" },
+            got.status,
+            got.summary()
+        );
+        if !ok {
+            failures.push(format!(
+                "{what}: expected {status} with {has:?}, got {got:?}"
+            ));
+        }
     };
-    let (code, status) = code_and_status(&error);
-    println!("  {what}: {status} error[{code}]: {error}");
-    if (code, status) != expected {
-        return Err(format!("{what}: {code} ({status}), not {expected:?}").into());
+
+    section("Launches from both portals, each answered with its own framing rule");
+    let [alfa, beta] = &portals;
+    let from_alfa = alfa.mint("48213")?;
+    let answer = get_launch(addr, &from_alfa).await?;
+    expect(
+        "alfa, person 48213",
+        &answer,
+        200,
+        "48213 (https://portal.alfa.com.br)",
+    );
+    expect(
+        "  framed by alfa only",
+        &answer,
+        200,
+        "frame-ancestors https://portal.alfa.com.br\r\n",
+    );
+    let answer = post_launch(addr, &beta.mint("7701")?).await?;
+    expect(
+        "beta, person 7701 (form POST)",
+        &answer,
+        200,
+        "7701 (https://portal.beta.com.br)",
+    );
+    expect(
+        "  framed by beta only",
+        &answer,
+        200,
+        "frame-ancestors https://portal.beta.com.br\r\n",
+    );
+
+    section("Refusals");
+    let answer = get_launch(addr, &from_alfa).await?;
+    expect("the same alfa token again", &answer, 401, "replayed");
+    let gama = PlayedPortal::new("https://portal.gama.com.br")?;
+    let answer = get_launch(addr, &gama.mint("1")?).await?;
+    expect(
+        "a portal not registered (no fetch)",
+        &answer,
+        401,
+        "unknown_issuer",
+    );
+    // beta's key signing a token that claims to come from alfa: alfa's keys do not know it.
+    let forged = Issuer::new(alfa.id(), SigningKey::generate(Algorithm::EdDSA)?);
+    let token = forged.mint(
+        &financeiro()?,
+        &Viewer::new(SubjectId::new("48213")?, Role::Cliente),
+    )?;
+    let answer = get_launch(addr, token.token()).await?;
+    expect(
+        "alfa's iss, someone else's key",
+        &answer,
+        401,
+        "unknown_kid",
+    );
+
+    section("Fifty concurrent presentations of one token: exactly one is accepted");
+    let token = Arc::new(beta.mint("7701")?);
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let token = Arc::clone(&token);
+            tokio::spawn(async move { get_launch(addr, &token).await.map(|a| a.status) })
+        })
+        .collect();
+    let mut accepted = 0;
+    for task in tasks {
+        accepted += usize::from(task.await?? == 200);
+    }
+    let answer = Answer::note(
+        if accepted == 1 { 200 } else { 500 },
+        format!("{accepted} accepted"),
+    );
+    expect("50 tasks, one token", &answer, 200, "1 accepted");
+
+    section("alfa's key leaked: alfa rotates, the vendor drops the old key at once");
+    let old_kid = alfa.issuer.read().unwrap().kid().to_owned();
+    let before = alfa.mint("48213")?;
+    alfa.rotate()?;
+    // The portal's announcement (or the vendor's incident response): no waiting for max-age.
+    registry
+        .key_source(&alfa.id())
+        .ok_or("alfa")?
+        .invalidate(&old_kid);
+    let answer = get_launch(addr, &before).await?;
+    expect(
+        "a token signed with the leaked key",
+        &answer,
+        401,
+        "unknown_kid",
+    );
+    // A token with the new kid: the first one asks the background task for a refetch (the
+    // handler does not wait for it); once fetched, the new key verifies.
+    let started = Instant::now();
+    let mut answer = get_launch(addr, &alfa.mint("48213")?).await?;
+    while answer.status != 200 && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        answer = get_launch(addr, &alfa.mint("48213")?).await?;
+    }
+    expect(
+        "the rotated key, after the background refetch",
+        &answer,
+        200,
+        "48213",
+    );
+    println!(
+        "  (the new key verified {} ms after it was first seen)",
+        started.elapsed().as_millis()
+    );
+
+    section("beta leaves: removed at run time, its tokens are refused from then on");
+    let pending = beta.mint("7701")?;
+    registry.remove(&beta.id());
+    let answer = get_launch(addr, &pending).await?;
+    expect("a beta token after removal", &answer, 401, "unknown_issuer");
+
+    if !failures.is_empty() {
+        return Err(format!("unexpected answers:\n  {}", failures.join("\n  ")).into());
+    }
+    println!("\nevery answer was the expected one");
+    if serve {
+        section("Serving (Ctrl-C to stop); open a launch with:");
+        println!(
+            "  curl -i 'http://{addr}/cv/launch?token={}'",
+            alfa.mint("48213")?
+        );
+        tokio::signal::ctrl_c().await?;
     }
     Ok(())
 }
 
-fn expect(what: &str, holds: bool) -> Result<(), Box<dyn Error>> {
-    if holds {
-        Ok(())
-    } else {
-        Err(format!("unexpected outcome: {what} does not hold").into())
+/// The launch: verified by the registry (route by `iss`, every check, single use awaited), then
+/// the plugin page of that person, framed only by the portal the launch came from.
+async fn launch(Launch(launch): Launch) -> Response {
+    let portal = launch.portal();
+    let Ok(origin) = PortalOrigin::from_issuer(portal) else {
+        // Every registered issuer id here is an https origin; anything else is a misconfiguration.
+        return (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "bad portal origin",
+        )
+            .into_response();
+    };
+    let body = format!(
+        "Financeiro: boletos of person {} ({portal})",
+        launch.claims().subject().as_str()
+    );
+    (page_headers(&[origin]), body).into_response()
+}
+
+/// What the self-check reads of an answer.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    /// The head and body, as text.
+    text: String,
+}
+
+impl Answer {
+    fn note(status: u16, text: String) -> Answer {
+        Answer { status, text }
+    }
+
+    /// The body, or the error code of a refusal.
+    fn summary(&self) -> &str {
+        let body = self.text.rsplit("\r\n\r\n").next().unwrap_or("");
+        if body.is_empty() { &self.text } else { body }
     }
 }
 
-/// A token shortened for printing: its first 16 characters. Never log whole tokens.
-fn redacted(token: &str) -> String {
-    format!("{}…", &token[..token.len().min(16)])
+async fn get_launch(addr: SocketAddr, token: &str) -> Result<Answer, BoxError> {
+    send(
+        addr,
+        format!(
+            "GET /cv/launch?token={token} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        ),
+    )
+    .await
+}
+
+async fn post_launch(addr: SocketAddr, token: &str) -> Result<Answer, BoxError> {
+    let body = format!("token={token}");
+    send(
+        addr,
+        format!(
+            "POST /cv/launch HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await
+}
+
+/// One HTTP/1.1 request over a fresh connection (the service is axum's real server).
+async fn send(addr: SocketAddr, request: String) -> Result<Answer, BoxError> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.write_all(request.as_bytes()).await?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    let text = String::from_utf8(raw)?;
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or("no status line")?;
+    Ok(Answer { status, text })
 }
 
 fn section(title: &str) {
-    println!("\n== {title}\n");
-}
-
-/// Unix seconds as ISO 8601 in UTC, by the days-to-civil algorithm (no date crate needed).
-fn iso8601(unix: i64) -> String {
-    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    println!("\n== {title}");
 }

@@ -30,7 +30,10 @@
 //! }
 //!
 //! // GET /launch?token=… or a form POST with a `token` field. Single use is enforced by the
-//! // registry's replay guard: the same token a second time is refused (401 `replayed`).
+//! // registry's replay guard: the same token a second time is refused (401 `replayed`). Build
+//! // the registry with `PortalRegistry::new_async(Arc::new(AsyncRedisReplayGuard::connect(url)
+//! // .await?))` (feature `redis-async`) to await Redis, or `PortalRegistry::new` with one
+//! // in-memory guard for a single instance.
 //! async fn launch(Launch(launch): Launch) -> String {
 //!     format!("olá, {}", launch.claims().subject().as_str())
 //! }
@@ -139,8 +142,11 @@ pub const MAX_FORM_LEN: usize = 64 * 1024;
 /// other request from the `token` query parameter. Single use holds: the registry's replay guard consumes the token, so the same
 /// request a second time is refused (`replayed`).
 ///
-/// The verification is [`PortalRegistry::verify`]: it never waits on the network, but a blocking
-/// replay guard (`RedisReplayGuard`) does wait on its store, on the runtime's thread.
+/// The verification is [`PortalRegistry::verify_async`]: it never waits on the network for keys,
+/// and single use is awaited on the registry's async guard ([`PortalRegistry::new_async`] with
+/// an `AsyncRedisReplayGuard`), or asked in place of a blocking one ([`PortalRegistry::new`],
+/// meant for an in-memory guard; a blocking `RedisReplayGuard` there would hold a runtime thread
+/// for its round trip).
 ///
 /// A missing or repeated `token` is refused as `malformed` (401). Reads the body, so it must be
 /// the handler's last extractor.
@@ -245,7 +251,8 @@ where
         };
         let token = token_field(&fields).map_err(LaunchRejection::Refused)?;
         registry
-            .verify(&token)
+            .verify_async(&token)
+            .await
             .map(Launch)
             .map_err(LaunchRejection::Refused)
     }

@@ -55,6 +55,7 @@ fn every_code_list() -> Vec<(&'static str, Vec<&'static str>)> {
             FetchError::Transport,
         ]
         .map(|e| KeysFailure::Fetch(e).kind());
+        let discovery = KeysFailure::InvalidDiscovery { code: "" }.kind();
         lists.extend([
             ("VerifyError", VerifyError::ALL_CODES.to_vec()),
             (
@@ -62,6 +63,7 @@ fn every_code_list() -> Vec<(&'static str, Vec<&'static str>)> {
                 VerifierConfigError::ALL_CODES.to_vec(),
             ),
             ("FetchError", fetch.to_vec()),
+            ("KeysFailure", vec![discovery]),
             (
                 "DataClientError",
                 crate::data_client::DataClientError::ALL_CODES.to_vec(),

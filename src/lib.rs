@@ -57,9 +57,10 @@ are unavailable. A vendor serving many portals verifies through a [`PortalRegist
 //!
 #![cfg_attr(all(feature = "portal", feature = "vendor"), doc = "```")]
 #![cfg_attr(not(all(feature = "portal", feature = "vendor")), doc = "```ignore")]
+//! use std::sync::Arc;
 //! use cv_portal_plugin::{
-//!     Algorithm, Dimension, Icon, Issuer, IssuerId, KeySet, PluginConfig, Role, SigningKey,
-//!     SubjectId, Verifier, Viewer, VisibleTo, menu_for,
+//!     Algorithm, Dimension, Icon, InMemoryReplayGuard, Issuer, IssuerId, KeySet, PluginConfig,
+//!     Role, SigningKey, SubjectId, Verifier, Viewer, VisibleTo, menu_for,
 //! };
 //!
 //! // The platform: a validated plugin configuration ("Gestão de Plugins").
@@ -87,9 +88,12 @@ are unavailable. A vendor serving many portals verifies through a [`PortalRegist
 //! assert!(launch.launch_url().as_str().contains("empresa=7&token=ey"));
 //! let jwks = issuer.jwks().to_jwks_json(); // published for vendors
 //!
-//! // The vendor verifies it, once.
+//! // The vendor verifies it, once: single use is one store shared by the whole process
+//! // (a `RedisReplayGuard` when the vendor runs several instances).
+//! let single_use = Arc::new(InMemoryReplayGuard::new());
 //! let verifier = Verifier::builder(issuer.issuer_id().clone(), "financeiro".parse()?)
 //!     .key_set(KeySet::from_jwks_json(&jwks)?)
+//!     .replay_guard(single_use)
 //!     .build()?;
 //! let claims = verifier.verify(launch.token())?;
 //! assert_eq!(claims.subject().as_str(), "48213");

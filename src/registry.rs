@@ -269,24 +269,49 @@ impl PortalConfigError {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct PortalRegistry {
-    replay: Option<Arc<dyn ReplayGuard>>,
+    replay: RegistryReplay,
     portals: RwLock<HashMap<IssuerId, Arc<Entry>>>,
 }
 
+/// The single use a [`PortalRegistry`] was built with.
+enum RegistryReplay {
+    /// A blocking guard: asked by `verify`, and in place by `verify_async`.
+    Blocking(Arc<dyn ReplayGuard>),
+    /// An async guard: awaited by `verify_async`; `verify` refuses (no guard to ask).
+    Async(Arc<dyn AsyncReplayGuard>),
+    /// None.
+    Disabled,
+}
+
 impl PortalRegistry {
-    /// An empty registry whose portals share `replay` for single use.
+    /// An empty registry whose portals share the blocking guard `replay` for single use.
+    ///
+    /// Both [`verify`](Self::verify) and [`verify_async`](Self::verify_async) ask it; the async
+    /// path asks it in place, which suits a guard that answers from memory
+    /// ([`InMemoryReplayGuard`](crate::InMemoryReplayGuard)). For a store on the network in an
+    /// async service use [`new_async`](Self::new_async), so no runtime thread waits on it.
     pub fn new(replay: Arc<dyn ReplayGuard>) -> PortalRegistry {
-        PortalRegistry {
-            replay: Some(replay),
-            portals: RwLock::new(HashMap::new()),
-        }
+        PortalRegistry::with(RegistryReplay::Blocking(replay))
+    }
+
+    /// An empty registry for async services whose portals share the async guard `replay` (an
+    /// `AsyncRedisReplayGuard`, feature `redis-async`), awaited by
+    /// [`verify_async`](Self::verify_async). The blocking [`verify`](Self::verify) then has no
+    /// guard to ask and refuses every token that passes the other checks with
+    /// `replay_store_unavailable` (cause `async_only`, 503), never skipping single use.
+    pub fn new_async(replay: Arc<dyn AsyncReplayGuard>) -> PortalRegistry {
+        PortalRegistry::with(RegistryReplay::Async(replay))
     }
 
     /// An empty registry without single use: the same token verifies until it expires. Only for
     /// benchmarks, or vendors that enforce single use elsewhere.
     pub fn dangerous_without_replay_guard() -> PortalRegistry {
+        PortalRegistry::with(RegistryReplay::Disabled)
+    }
+
+    fn with(replay: RegistryReplay) -> PortalRegistry {
         PortalRegistry {
-            replay: None,
+            replay,
             portals: RwLock::new(HashMap::new()),
         }
     }
@@ -349,21 +374,62 @@ impl PortalRegistry {
         finish(issuer, verified)
     }
 
-    /// [`verify`](Self::verify) for async services: the same routing and checks, with single use
-    /// recorded in `guard` without blocking a runtime thread (an `AsyncRedisReplayGuard`, or a
-    /// [`NonBlockingReplayGuard`](crate::replay::NonBlockingReplayGuard) over the registry's
-    /// in-memory guard). The registry's own guard is not consulted on this path: give both paths
-    /// the same store (the same `Arc`, or the same Redis server, database and prefix), so a token
-    /// is single use whichever path sees it.
-    pub async fn verify_async(
-        &self,
-        token: &str,
-        guard: &dyn AsyncReplayGuard,
-    ) -> Result<VerifiedLaunch, RegistryError> {
+    /// [`verify`](Self::verify) for async services: the same routing and checks, then single use
+    /// through the registry's guard without blocking a runtime thread: the async guard of
+    /// [`new_async`](Self::new_async) is awaited; the blocking guard of [`new`](Self::new) is
+    /// asked in place (meant for an in-memory one).
+    ///
+    /// ```
+    /// # #[cfg(feature = "portal")] {
+    /// use std::sync::Arc;
+    /// use cv_portal_plugin::keys::KeySource;
+    /// use cv_portal_plugin::replay::NonBlockingReplayGuard;
+    /// use cv_portal_plugin::{
+    ///     Algorithm, InMemoryReplayGuard, Issuer, IssuerId, Portal, PortalRegistry, SigningKey,
+    ///     Viewer,
+    /// };
+    /// # fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    /// #     let mut future = std::pin::pin!(future);
+    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #     loop {
+    /// #         if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) { return out; }
+    /// #     }
+    /// # }
+    /// # let plugin = cv_portal_plugin::PluginConfig::builder().id("financeiro").name("Financeiro")
+    /// #     .link("https://erp.example.com/f").icon(cv_portal_plugin::Icon::Alerta).title("F")
+    /// #     .show_in_client_portal(true)
+    /// #     .iframe_size(cv_portal_plugin::Dimension::Percent(100), cv_portal_plugin::Dimension::Pixels(800))
+    /// #     .visible_to(cv_portal_plugin::VisibleTo::Cliente).build().unwrap();
+    /// # let viewer = Viewer::new(cv_portal_plugin::SubjectId::new("48213").unwrap(), cv_portal_plugin::Role::Cliente);
+    /// let issuer = Issuer::new(IssuerId::new("https://portal.alfa.com.br")?, SigningKey::generate(Algorithm::EdDSA)?);
+    /// // In production: `AsyncRedisReplayGuard::connect(url).await?` (feature `redis-async`).
+    /// let guard = NonBlockingReplayGuard::new(Arc::new(InMemoryReplayGuard::new()));
+    /// let registry = PortalRegistry::new_async(Arc::new(guard));
+    /// let keys = Arc::new(KeySource::new());
+    /// keys.set(issuer.jwks().clone());
+    /// registry.insert(Portal::new(issuer.issuer_id().clone(), keys).plugin("financeiro".parse()?))?;
+    ///
+    /// let launch = issuer.mint(&plugin, &viewer)?;
+    /// block_on(async {
+    ///     assert!(registry.verify_async(launch.token()).await.is_ok());
+    ///     let again = registry.verify_async(launch.token()).await.unwrap_err();
+    ///     assert_eq!(again.code(), "replayed");
+    /// });
+    /// // The blocking path has no guard to ask: it refuses rather than skip single use.
+    /// let blocking = registry.verify(issuer.mint(&plugin, &viewer)?.token()).unwrap_err();
+    /// assert_eq!(blocking.code(), "replay_store_unavailable");
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn verify_async(&self, token: &str) -> Result<VerifiedLaunch, RegistryError> {
         let (token, issuer, entry, plugin) = self.route(token)?;
-        let verified = entry.verifiers[&plugin]
-            .verify_untrusted_async(token, guard)
-            .await;
+        let verifier = &entry.verifiers[&plugin];
+        let verified = match &self.replay {
+            RegistryReplay::Async(guard) => verifier.verify_untrusted_async(token, &**guard).await,
+            RegistryReplay::Blocking(_) | RegistryReplay::Disabled => {
+                verifier.verify_untrusted(token)
+            }
+        };
         finish(issuer, verified)
     }
 
@@ -413,8 +479,9 @@ impl PortalRegistry {
                 builder = builder.clock(Arc::clone(clock));
             }
             builder = match &self.replay {
-                Some(guard) => builder.replay_guard(Arc::clone(guard)),
-                None => builder.dangerous_disable_replay_guard(),
+                RegistryReplay::Blocking(guard) => builder.replay_guard(Arc::clone(guard)),
+                RegistryReplay::Async(_) => builder.replay_guard_async_only(),
+                RegistryReplay::Disabled => builder.dangerous_disable_replay_guard(),
             };
             let verifier = builder
                 .build()
@@ -454,7 +521,14 @@ impl fmt::Debug for PortalRegistry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PortalRegistry")
             .field("portals", &self.len())
-            .field("single_use", &self.replay.is_some())
+            .field(
+                "single_use",
+                &match self.replay {
+                    RegistryReplay::Blocking(_) => "blocking",
+                    RegistryReplay::Async(_) => "async",
+                    RegistryReplay::Disabled => "disabled",
+                },
+            )
             .finish_non_exhaustive()
     }
 }

@@ -13,9 +13,11 @@ use axum::routing::get;
 use common::{PLUGIN, b64, claims, clock, forge, issuer_id, plugin, viewer};
 use cv_portal_plugin::axum::{Launch, Session};
 use cv_portal_plugin::keys::KeySource;
+use cv_portal_plugin::replay::{AsyncReplayGuard, ReplayFuture};
 use cv_portal_plugin::{
-    Algorithm, FixedClock, InMemoryReplayGuard, Issuer, IssuerId, Portal, PortalRegistry, Role,
-    SessionError, SessionKey, Sessions, SigningKey, VendorOrigin, session_challenge,
+    Algorithm, FixedClock, InMemoryReplayGuard, Issuer, IssuerId, Portal, PortalRegistry,
+    ReplayEntry, ReplayError, ReplayGuard, Role, SessionError, SessionKey, Sessions, SigningKey,
+    StoreCause, StoreFailure, VendorOrigin, session_challenge,
 };
 use tower::ServiceExt as _;
 
@@ -57,9 +59,13 @@ struct Vendor {
 
 impl Vendor {
     fn new() -> Vendor {
+        Vendor::with_registry(PortalRegistry::new(Arc::new(InMemoryReplayGuard::new())))
+    }
+
+    /// A vendor whose single use is `registry`'s (blocking or async guard).
+    fn with_registry(registry: PortalRegistry) -> Vendor {
         let clock = clock();
         let issuer = issuer(issuer_id());
-        let registry = PortalRegistry::new(Arc::new(InMemoryReplayGuard::new()));
         let keys = Arc::new(KeySource::new());
         keys.set(issuer.jwks().clone());
         registry
@@ -249,6 +255,64 @@ fn the_same_token_again_is_replayed_by_query_and_by_form() {
     vendor
         .get_launch(&token)
         .assert_launch_401("replayed", &token);
+}
+
+/// An async guard whose every answer waits one turn of the runtime first (as a network store
+/// would), over memory; or, when `down`, answers that the store is unavailable.
+struct SlowGuard {
+    inner: InMemoryReplayGuard,
+    awaited: std::sync::atomic::AtomicUsize,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl AsyncReplayGuard for SlowGuard {
+    fn check_and_insert<'a>(&'a self, entry: &'a ReplayEntry<'a>) -> ReplayFuture<'a> {
+        use std::sync::atomic::Ordering;
+        Box::pin(async move {
+            tokio::task::yield_now().await;
+            self.awaited.fetch_add(1, Ordering::SeqCst);
+            if self.down.load(Ordering::SeqCst) {
+                return Err(ReplayError::Unavailable(StoreFailure::new(
+                    "SET",
+                    StoreCause::Timeout,
+                )));
+            }
+            ReplayGuard::check_and_insert(&self.inner, entry)
+        })
+    }
+}
+
+#[test]
+fn launch_awaits_the_async_guard_of_an_async_registry() {
+    use std::sync::atomic::Ordering;
+    let guard = Arc::new(SlowGuard {
+        inner: InMemoryReplayGuard::new(),
+        awaited: Default::default(),
+        down: Default::default(),
+    });
+    let vendor = Vendor::with_registry(PortalRegistry::new_async(
+        Arc::clone(&guard) as Arc<dyn AsyncReplayGuard>
+    ));
+    let token = vendor.mint();
+    let answer = vendor.get_launch(&token);
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body, "launch of 48213");
+    vendor
+        .send(form(&token))
+        .assert_launch_401("replayed", &token);
+    assert_eq!(guard.awaited.load(Ordering::SeqCst), 2);
+
+    // The store is down: 503 with Retry-After, the token not consumed; back up, it verifies once.
+    guard.down.store(true, Ordering::SeqCst);
+    let fresh = vendor.mint();
+    let answer = vendor.get_launch(&fresh);
+    answer.assert_refused(503, "replay_store_unavailable", &fresh);
+    assert_eq!(answer.header("retry-after"), Some("5"));
+    guard.down.store(false, Ordering::SeqCst);
+    assert_eq!(vendor.get_launch(&fresh).status, StatusCode::OK);
+    vendor
+        .get_launch(&fresh)
+        .assert_launch_401("replayed", &fresh);
 }
 
 #[test]

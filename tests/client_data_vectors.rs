@@ -742,6 +742,9 @@ fn verifier(vectors: &Value, plugin: &str) -> Verifier {
     .key_set(KeySet::from_jwks_json(&vectors["jwks"].to_string()).unwrap())
     .clock(Arc::new(FixedClock::new(vectors["now"].as_i64().unwrap())))
     .leeway(Duration::from_secs(vectors["leeway"].as_u64().unwrap()))
+    .replay_guard(std::sync::Arc::new(
+        cv_portal_plugin::InMemoryReplayGuard::new(),
+    ))
     .build()
     .unwrap()
 }

@@ -979,6 +979,9 @@ fn a_verified_launch_redeems_for_its_own_data_only() {
     let launch = portal.mint(&plugin, &maria).unwrap();
     let verifier = Verifier::builder(issuer(ISSUER), "financeiro".parse().unwrap())
         .key_set(KeySet::from_jwks_json(&portal.jwks().to_jwks_json()).unwrap())
+        .replay_guard(std::sync::Arc::new(
+            cv_portal_plugin::InMemoryReplayGuard::new(),
+        ))
         .build()
         .unwrap();
     let claims = verifier.verify(launch.token()).unwrap();

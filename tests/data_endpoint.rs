@@ -945,6 +945,7 @@ fn the_vendor_reads_the_endpoints_real_answers() {
     let vendor = Verifier::builder(issuer.issuer_id().clone(), PLUGIN.parse().unwrap())
         .key_set(issuer.jwks().clone())
         .clock(clock.clone())
+        .replay_guard(Arc::new(InMemoryReplayGuard::new()))
         .build()
         .unwrap();
     let read = |answer: &Answer, claims| {
@@ -1013,6 +1014,7 @@ fn a_vendor_never_sends_one_portals_token_to_another() {
     let claims = Verifier::builder(issuer.issuer_id().clone(), PLUGIN.parse().unwrap())
         .key_set(issuer.jwks().clone())
         .clock(clock)
+        .replay_guard(Arc::new(InMemoryReplayGuard::new()))
         .build()
         .unwrap()
         .verify(&token)

@@ -174,6 +174,9 @@ fn verify_claims_inputs_sign_with_the_test_key_their_flags_name() {
         Verifier::builder(fx.issuer.clone(), fx.plugin.parse().unwrap())
             .key_set(fx.real_keys.clone())
             .clock(fx.clock.clone())
+            .replay_guard(std::sync::Arc::new(
+                cv_portal_plugin::InMemoryReplayGuard::new(),
+            ))
             .build()
             .unwrap()
     };

@@ -42,7 +42,10 @@ fn keys() -> Keys {
 fn verifier_with_max_len(keys: &Keys, max_len: usize) -> Verifier {
     let builder = Verifier::builder(issuer_id(), PLUGIN.parse().unwrap())
         .key_set(keys.published.clone())
-        .clock(clock());
+        .clock(clock())
+        .replay_guard(std::sync::Arc::new(
+            cv_portal_plugin::InMemoryReplayGuard::new(),
+        ));
     if max_len > 4096 {
         builder.dangerous_max_token_len(max_len)
     } else {

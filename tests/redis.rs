@@ -1046,6 +1046,8 @@ fn real_failures_are_classified_by_kind_without_secrets() {
 #[cfg(feature = "redis-tls")]
 mod tls {
     use super::*;
+    #[cfg(feature = "redis-async")]
+    use cv_portal_plugin::replay::AsyncReplayGuard;
 
     /// What the application does at start-up before building a `rediss://` guard: the guard
     /// never fills rustls's process-wide provider slot itself.
@@ -1153,6 +1155,8 @@ mod tls {
                 guard.check_and_insert(&entry(ISSUER, PLUGIN, "tls")),
                 Err(ReplayError::Replayed)
             );
+            #[cfg(feature = "redis-async")]
+            async_guard_over_tls(&url);
             return;
         }
         let bin = server_bin();
@@ -1172,6 +1176,23 @@ mod tls {
             "{failure}"
         );
         assert_no_secret(&format!("{failure} {failure:?}"));
+        #[cfg(feature = "redis-async")]
+        {
+            // The async guard, too, refuses the test CA's certificate and fails closed.
+            let guard = cv_portal_plugin::AsyncRedisReplayGuard::builder(server.url())
+                .build()
+                .unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let failure = unavailable(runtime.block_on(AsyncReplayGuard::check_and_insert(
+                &guard,
+                &entry(ISSUER, PLUGIN, "tls-async"),
+            )));
+            assert_eq!(failure.cause().kind(), "io_error", "{failure}");
+            assert_no_secret(&format!("{failure} {failure:?}"));
+        }
         // Plain RESP to the TLS port: the server gives up on the handshake and hangs up.
         let plain = with_password(&server.url().replacen("rediss:", "redis:", 1), PASSWORD);
         let guard = RedisReplayGuard::builder(plain).build().unwrap();
@@ -1196,6 +1217,28 @@ mod tls {
             "child: {stdout}{}",
             String::from_utf8_lossy(&output.stderr)
         );
+    }
+
+    /// In the child that trusts the test CA: the async guard over `rediss://` shares the store
+    /// the blocking guard wrote (same server, database and prefix).
+    #[cfg(feature = "redis-async")]
+    fn async_guard_over_tls(url: &str) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let guard = cv_portal_plugin::AsyncRedisReplayGuard::connect(url)
+                .await
+                .unwrap();
+            let guard = &guard;
+            let ask = |jti| async move {
+                AsyncReplayGuard::check_and_insert(guard, &entry(ISSUER, PLUGIN, jti)).await
+            };
+            assert_eq!(ask("tls").await, Err(ReplayError::Replayed));
+            assert_eq!(ask("tls-async").await, Ok(()));
+            assert_eq!(ask("tls-async").await, Err(ReplayError::Replayed));
+        });
     }
 
     #[test]

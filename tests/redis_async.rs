@@ -95,6 +95,9 @@ fn portal_and_verifier(clock: Arc<FixedClock>) -> (Issuer, Verifier) {
     let verifier = Verifier::builder(issuer_id(), PLUGIN.parse().unwrap())
         .key_set(issuer.jwks().clone())
         .clock(clock)
+        .replay_guard(std::sync::Arc::new(
+            cv_portal_plugin::InMemoryReplayGuard::new(),
+        ))
         .build()
         .unwrap();
     (issuer, verifier)

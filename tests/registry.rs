@@ -568,11 +568,121 @@ fn portals_come_and_go_while_threads_verify() {
 
 #[test]
 fn verify_async_routes_checks_and_shares_single_use_with_the_sync_path() {
-    use cv_portal_plugin::replay::NonBlockingReplayGuard;
     let a = issuer(A, SigningKey::generate(Algorithm::EdDSA).unwrap());
     let b = issuer(B, SigningKey::generate(Algorithm::EdDSA).unwrap());
     let store: Arc<dyn cv_portal_plugin::ReplayGuard> = Arc::new(InMemoryReplayGuard::new());
-    let registry = PortalRegistry::new(Arc::clone(&store));
+    let registry = two_portal_registry(PortalRegistry::new(Arc::clone(&store)), &a, &b);
+    let token = mint(&b, "financeiro");
+    let verified = block_on(registry.verify_async(&token)).unwrap();
+    assert_eq!(verified.portal().as_str(), B);
+    // The same store: the sync path and the async path see one single use.
+    assert_eq!(registry.verify(&token).unwrap_err().code(), "replayed");
+    let again = block_on(registry.verify_async(&token)).unwrap_err();
+    assert_eq!(
+        (again.code(), again.portal().map(|p| p.as_str())),
+        ("replayed", Some(B))
+    );
+    // Routing and refusals are the sync path's.
+    let unknown = block_on(registry.verify_async(&mint(
+        &issuer(
+            "https://portal.gama.com.br",
+            SigningKey::generate(Algorithm::EdDSA).unwrap(),
+        ),
+        "financeiro",
+    )));
+    assert_eq!(unknown.unwrap_err().code(), "unknown_issuer");
+    let other_plugin = block_on(registry.verify_async(&mint(&a, "obras"))).unwrap_err();
+    assert_eq!(other_plugin.code(), "wrong_audience");
+    let sync_first = mint(&a, "financeiro");
+    registry.verify(&sync_first).unwrap();
+    assert_eq!(
+        block_on(registry.verify_async(&sync_first))
+            .unwrap_err()
+            .code(),
+        "replayed"
+    );
+    // The store saw exactly the two tokens accepted.
+    assert_eq!(
+        store.check_and_insert(&cv_portal_plugin::ReplayEntry::new(
+            B,
+            "financeiro",
+            "never-seen-0001",
+            i64::MAX,
+            0
+        )),
+        Ok(())
+    );
+}
+
+#[test]
+fn an_async_registry_awaits_its_guard_and_its_blocking_path_refuses_instead_of_skipping() {
+    use cv_portal_plugin::replay::{AsyncReplayGuard, ReplayFuture};
+    use std::sync::atomic::AtomicUsize;
+    /// An async guard that counts the entries it was asked about, over memory.
+    struct Counting {
+        inner: InMemoryReplayGuard,
+        asked: AtomicUsize,
+    }
+    impl AsyncReplayGuard for Counting {
+        fn check_and_insert<'a>(
+            &'a self,
+            entry: &'a cv_portal_plugin::ReplayEntry<'a>,
+        ) -> ReplayFuture<'a> {
+            self.asked.fetch_add(1, Ordering::SeqCst);
+            let result = cv_portal_plugin::ReplayGuard::check_and_insert(&self.inner, entry);
+            Box::pin(std::future::ready(result))
+        }
+    }
+    let a = issuer(A, SigningKey::generate(Algorithm::EdDSA).unwrap());
+    let b = issuer(B, SigningKey::generate(Algorithm::EdDSA).unwrap());
+    let guard = Arc::new(Counting {
+        inner: InMemoryReplayGuard::new(),
+        asked: AtomicUsize::new(0),
+    });
+    let registry = two_portal_registry(
+        PortalRegistry::new_async(Arc::clone(&guard) as Arc<dyn AsyncReplayGuard>),
+        &a,
+        &b,
+    );
+    let token = mint(&a, "financeiro");
+    assert_eq!(
+        block_on(registry.verify_async(&token))
+            .unwrap()
+            .portal()
+            .as_str(),
+        A
+    );
+    assert_eq!(
+        block_on(registry.verify_async(&token)).unwrap_err().code(),
+        "replayed"
+    );
+    assert_eq!(guard.asked.load(Ordering::SeqCst), 2);
+    // The blocking path has no guard to ask: a genuine, unused token is refused as an outage
+    // (503, not consumed), never accepted without single use.
+    let fresh = mint(&b, "financeiro");
+    let refused = registry.verify(&fresh).unwrap_err();
+    assert_eq!(
+        (refused.code(), refused.fault().http_status()),
+        ("replay_store_unavailable", 503)
+    );
+    assert!(refused.to_string().contains("async"), "{refused}");
+    assert_eq!(guard.asked.load(Ordering::SeqCst), 2);
+    // Not consumed: the async path still accepts it once.
+    assert!(block_on(registry.verify_async(&fresh)).is_ok());
+    // A forged token never reaches the guard.
+    let forged = mint(
+        &issuer(A, SigningKey::generate(Algorithm::EdDSA).unwrap()),
+        "financeiro",
+    );
+    assert_eq!(
+        block_on(registry.verify_async(&forged)).unwrap_err().code(),
+        "unknown_kid"
+    );
+    assert_eq!(guard.asked.load(Ordering::SeqCst), 3);
+}
+
+/// `registry` with portals A and B (keys of `a` and `b`), each hosting `financeiro`.
+fn two_portal_registry(registry: PortalRegistry, a: &Issuer, b: &Issuer) -> PortalRegistry {
     for (name, keys) in [(A, a.jwks().clone()), (B, b.jwks().clone())] {
         let source = Arc::new(KeySource::new());
         source.set(keys);
@@ -584,37 +694,5 @@ fn verify_async_routes_checks_and_shares_single_use_with_the_sync_path() {
             )
             .unwrap();
     }
-    let guard = NonBlockingReplayGuard::new(Arc::clone(&store));
-    let token = mint(&b, "financeiro");
-    let verified = block_on(registry.verify_async(&token, &guard)).unwrap();
-    assert_eq!(verified.portal().as_str(), B);
-    // The same store: the sync path and the async path see one single use.
-    assert_eq!(registry.verify(&token).unwrap_err().code(), "replayed");
-    let again = block_on(registry.verify_async(&token, &guard)).unwrap_err();
-    assert_eq!(
-        (again.code(), again.portal().map(|p| p.as_str())),
-        ("replayed", Some(B))
-    );
-    // Routing and refusals are the sync path's.
-    let unknown = block_on(registry.verify_async(
-        &mint(
-            &issuer(
-                "https://portal.gama.com.br",
-                SigningKey::generate(Algorithm::EdDSA).unwrap(),
-            ),
-            "financeiro",
-        ),
-        &guard,
-    ));
-    assert_eq!(unknown.unwrap_err().code(), "unknown_issuer");
-    let other_plugin = block_on(registry.verify_async(&mint(&a, "obras"), &guard)).unwrap_err();
-    assert_eq!(other_plugin.code(), "wrong_audience");
-    let sync_first = mint(&a, "financeiro");
-    registry.verify(&sync_first).unwrap();
-    assert_eq!(
-        block_on(registry.verify_async(&sync_first, &guard))
-            .unwrap_err()
-            .code(),
-        "replayed"
-    );
+    registry
 }

@@ -576,8 +576,34 @@ fn errors_never_echo_the_token() {
 #[test]
 fn verifier_configuration_is_validated() {
     let (_, keys, _) = setup(Algorithm::EdDSA);
-    let builder = || Verifier::builder(issuer_id(), PLUGIN.parse().unwrap());
+    let bare = || Verifier::builder(issuer_id(), PLUGIN.parse().unwrap());
+    let builder = || bare().replay_guard(Arc::new(InMemoryReplayGuard::new()));
     assert_eq!(builder().build().unwrap_err().code(), "no_keys");
+    // Single use is a decision: no default guard, and the error says what to write.
+    let undecided = bare().key_set(keys.clone()).build().unwrap_err();
+    assert_eq!(undecided.code(), "no_replay_guard");
+    for words in [
+        ".replay_guard(",
+        "InMemoryReplayGuard",
+        "RedisReplayGuard",
+        ".dangerous_disable_replay_guard()",
+    ] {
+        assert!(undecided.to_string().contains(words), "{undecided}");
+    }
+    assert!(
+        bare()
+            .key_set(keys.clone())
+            .dangerous_disable_replay_guard()
+            .build()
+            .is_ok()
+    );
+    assert!(
+        bare()
+            .key_set(keys.clone())
+            .replay_guard_async_only()
+            .build()
+            .is_ok()
+    );
     assert_eq!(
         builder()
             .key_set(keys.clone())
@@ -712,6 +738,7 @@ fn key_cache_refetches_on_unknown_kid_rate_limited_and_keeps_last_good() {
     let verifier = Verifier::builder(issuer_id(), PLUGIN.parse().unwrap())
         .key_cache(cache.clone())
         .clock(clock.clone())
+        .replay_guard(Arc::new(InMemoryReplayGuard::new()))
         .build()
         .unwrap();
     let t1 = forge(&first, &header(&first), &claims(1));
@@ -761,6 +788,7 @@ fn key_cache_with_no_good_fetch_is_keys_unavailable() {
     let cache = Arc::new(KeyCache::builder(|| Err(cv_portal_plugin::FetchError::Timeout)).build());
     let verifier = Verifier::builder(issuer_id(), PLUGIN.parse().unwrap())
         .key_cache(cache.clone())
+        .replay_guard(Arc::new(InMemoryReplayGuard::new()))
         .build()
         .unwrap();
     let key = SigningKey::generate(Algorithm::EdDSA).unwrap();
@@ -802,6 +830,7 @@ fn key_cache_rate_limit_cannot_be_switched_off() {
     let verifier = Verifier::builder(issuer_id(), PLUGIN.parse().unwrap())
         .key_cache(cache)
         .clock(clock.clone())
+        .replay_guard(Arc::new(InMemoryReplayGuard::new()))
         .build()
         .unwrap();
     for i in 0..100 {

@@ -1465,6 +1465,9 @@ fn verifier_for(vectors: &Value) -> Verifier {
         vectors["leeway"].as_u64().unwrap(),
     ))
     .max_token_len(vectors["max_token_len"].as_u64().unwrap() as usize)
+    .replay_guard(std::sync::Arc::new(
+        cv_portal_plugin::InMemoryReplayGuard::new(),
+    ))
     .build()
     .unwrap()
 }

@@ -176,6 +176,9 @@ pub fn check(data: &[u8]) {
     let verifier = Verifier::builder(fx.issuer.clone(), config.id().clone())
         .key_set(state.issuer.jwks().clone())
         .clock(fx.clock.clone())
+        .replay_guard(std::sync::Arc::new(
+            cv_portal_plugin::InMemoryReplayGuard::new(),
+        ))
         .build()
         .expect("verifier");
     let claims = verifier.verify(token).expect("a minted token verifies");

@@ -50,7 +50,10 @@ pub fn check(data: &[u8]) {
     let builder = Verifier::builder(fx.issuer.clone(), fx.plugin.parse().expect("plugin"))
         .key_set(fx.real_keys.clone())
         .clock(fx.clock.clone())
-        .max_token_len(fx.max_len);
+        .max_token_len(fx.max_len)
+        .replay_guard(std::sync::Arc::new(
+            cv_portal_plugin::InMemoryReplayGuard::new(),
+        ));
     let builder = if leeway > 30 {
         builder.dangerous_extended_leeway(Duration::from_secs(leeway))
     } else {

@@ -35,7 +35,8 @@
 //! #     .link("https://erp.example.com/f").show_in_client_portal(true).visible_to(VisibleTo::Cliente)
 //! #     .iframe_size(Dimension::Percent(100), Dimension::Pixels(800)).build()?;
 //! # let token = portal.mint(&plugin, &Viewer::new(SubjectId::new("48213")?, Role::Cliente))?.into_token();
-//! # let verifier = Verifier::builder(issuer.clone(), plugin.id().clone()).key_set(portal.jwks().clone()).build()?;
+//! # let verifier = Verifier::builder(issuer.clone(), plugin.id().clone()).key_set(portal.jwks().clone())
+//! #     .replay_guard(std::sync::Arc::new(cv_portal_plugin::InMemoryReplayGuard::new())).build()?;
 //! // After verifying a launch token, the vendor redeems it, once, for the person's data:
 //! let claims = verifier.verify(&token)?;
 //! // `for_launch` refuses to send one portal's token to another portal's endpoint.

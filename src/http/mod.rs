@@ -22,15 +22,22 @@
 //!
 //! ```no_run
 //! use cv_portal_plugin::http::PortalHttp;
-//! use cv_portal_plugin::{ClientDataRequest, IssuerId, Verifier};
+//! use std::sync::Arc;
+//! use cv_portal_plugin::{ClientDataRequest, IssuerId, ReplayGuard, Verifier};
 //!
-//! async fn open_plugin(token: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! async fn open_plugin(
+//!     token: &str,
+//!     single_use: Arc<dyn ReplayGuard>, // one store per process, or Redis: never per request
+//! ) -> Result<(), Box<dyn std::error::Error>> {
 //!     // Configured: the portal's issuer id and this plugin's id. Everything else is discovered.
 //!     let issuer = IssuerId::new("https://portal.construtora.com.br")?;
 //!     let http = PortalHttp::builder().build()?;
 //!     let discovery = http.discovery(&issuer).await?;
 //!     let keys = http.key_set(&discovery).await?;
-//!     let verifier = Verifier::builder(issuer, "financeiro".parse()?).key_set(keys).build()?;
+//!     let verifier = Verifier::builder(issuer, "financeiro".parse()?)
+//!         .key_set(keys)
+//!         .replay_guard(single_use)
+//!         .build()?;
 //!     let claims = verifier.verify(token)?;
 //!     // The token redeems once: this is the only request that may carry it.
 //!     let request = ClientDataRequest::for_launch(&discovery, &claims, token)?;
@@ -246,8 +253,9 @@ impl PortalHttp {
     /// The fetch of a [`KeySource`](crate::keys::KeySource)'s driver for the portal `issuer` (one
     /// the vendor is configured for): its discovery document, then its JWKS with the `max-age`
     /// of the answer. A failure is reported in the key source's vocabulary: an
-    /// [`HttpError`]'s transport class, or the JWKS's [`KeyError`](crate::KeyError); a refused
-    /// discovery document reads as `http_status` (its status) or `transport_failure`.
+    /// [`HttpError`]'s transport class, or the JWKS's [`KeyError`](crate::KeyError); a discovery
+    /// document answered with another status reads as `http_status`, and one that was read but
+    /// refused (another issuer's, not https, unsupported) as `invalid_discovery` with its code.
     pub async fn fetch_keys(&self, issuer: &IssuerId) -> Result<FetchedKeys, KeysFailure> {
         let fetched = async {
             let discovery = self.discovery(issuer).await?;
@@ -262,6 +270,9 @@ impl PortalHttp {
             HttpError::DataClient(DataClientError::DiscoveryTooLarge { .. }) => {
                 KeysFailure::Fetch(FetchError::TooLarge)
             }
+            HttpError::DataClient(refused) => KeysFailure::InvalidDiscovery {
+                code: refused.code(),
+            },
             _ => KeysFailure::Fetch(FetchError::Transport),
         })
     }

@@ -507,6 +507,19 @@ fn fetch_keys_reads_max_age_for_the_key_source() {
     let server = Scripted::start(HashMap::new());
     let failure = block_on(http.fetch_keys(&server.issuer())).unwrap_err();
     assert_eq!(failure, KeysFailure::Fetch(FetchError::HttpStatus(404)));
+    // A discovery document of another portal is refused as such, not as a transport failure.
+    let server = Scripted::start(HashMap::from([(
+        "/.well-known/cv-plugin",
+        json(&discovery_json("https://portal.outra.com.br")),
+    )]));
+    let failure = block_on(http.fetch_keys(&server.issuer())).unwrap_err();
+    assert_eq!(
+        failure,
+        KeysFailure::InvalidDiscovery {
+            code: "discovery_issuer_mismatch"
+        }
+    );
+    assert_eq!(failure.kind(), "invalid_discovery");
 }
 
 #[test]

@@ -66,6 +66,14 @@ pub enum KeysFailure {
     /// Its [`KeyError`] quotes at most a bounded excerpt of a `kid`, an `alg` or a member name.
     #[error("the document fetched is not a valid JWKS: {0}")]
     InvalidJwks(KeyError),
+    /// The portal's discovery document, read first to find the JWKS, was refused (not the
+    /// portal's, another issuer's, an unsupported version, a `jwks_uri` that is not https):
+    /// `code` is the reader's error code (`discovery_issuer_mismatch`, `discovery_invalid`, ...).
+    #[error("the portal's discovery document was refused ({code})")]
+    InvalidDiscovery {
+        /// The stable code of the refusal.
+        code: &'static str,
+    },
 }
 
 impl KeysFailure {
@@ -80,12 +88,14 @@ impl KeysFailure {
     /// | `invalid_json` | the answer is not JSON (a proxy's or a login page, say) |
     /// | `private_jwk_as_jwks`, `private_key_in_public_set` | a private key was published: rotate it |
     /// | `no_usable_key`, `empty_key_set` | a JWKS without an Ed25519 or P-256 signature key |
+    /// | `invalid_discovery` | the discovery document read before the JWKS was refused |
     ///
     /// None of them holds a URL or any text of the answer.
     pub fn kind(&self) -> &'static str {
         match self {
             KeysFailure::Fetch(error) => error.kind(),
             KeysFailure::InvalidJwks(error) => error.code(),
+            KeysFailure::InvalidDiscovery { .. } => "invalid_discovery",
         }
     }
 }

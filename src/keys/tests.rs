@@ -662,6 +662,7 @@ fn key_cache_failures_are_distinct_classes_without_echo() {
             "financeiro".parse().unwrap(),
         )
         .key_cache(Arc::clone(&cache))
+        .replay_guard(Arc::new(crate::replay::InMemoryReplayGuard::new()))
         .build()
         .unwrap();
         let error = verifier.verify(&token).unwrap_err();
@@ -1055,6 +1056,7 @@ fn an_unknown_kid_while_the_portal_is_down_is_keys_unavailable_not_the_tokens_fa
     )
     .key_cache(cache.clone())
     .clock(clock.clone())
+    .replay_guard(Arc::new(crate::replay::InMemoryReplayGuard::new()))
     .build()
     .unwrap();
     let token = |key: &SigningKey| {

@@ -136,6 +136,11 @@ pub enum StoreCause {
         /// The store's capacity.
         capacity: usize,
     },
+    /// The verifier's single use is an async guard (`replay_guard_async_only`,
+    /// `PortalRegistry::new_async`), and the blocking path was asked: it has no guard to ask, so
+    /// it refuses instead of skipping single use. Call the `verify_async` path.
+    #[error("single use is enforced on the async path only (call verify_async)")]
+    AsyncOnly,
 }
 
 impl StoreCause {
@@ -152,6 +157,7 @@ impl StoreCause {
             StoreCause::Io { .. } => "io_error",
             StoreCause::Client => "client_error",
             StoreCause::Full { .. } => "full",
+            StoreCause::AsyncOnly => "async_only",
         }
     }
 }

@@ -43,6 +43,7 @@
 //! let verifier = Verifier::builder(issuer.issuer_id().clone(), "financeiro".parse()?)
 //!     .key_set(KeySet::from_jwks_json(&jwks)?)
 //!     .clock(clock.clone())
+//!     .replay_guard(std::sync::Arc::new(cv_portal_plugin::InMemoryReplayGuard::new()))
 //!     .build()?;
 //! # let secret = [7u8; 32];
 //! // `secret`: 32 or more random bytes from your secret store (never a literal in code), the

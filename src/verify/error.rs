@@ -322,6 +322,14 @@ pub enum VerifierConfigError {
     /// Neither a key set nor a key cache was given.
     #[error("the verifier needs a key set or a key cache")]
     NoKeys,
+    /// Single use was not chosen. A guard the verifier made for itself would silently stop
+    /// being single use with a verifier per request or a second instance, so there is no default.
+    #[error(
+        "choose how launch tokens stay single use: `.replay_guard(Arc::clone(&shared))` with one \
+         InMemoryReplayGuard shared by the process (or a RedisReplayGuard shared by every \
+         instance), or `.dangerous_disable_replay_guard()`"
+    )]
+    NoReplayGuard,
     /// The leeway is above the allowed maximum.
     #[error("leeway of {seconds} s is above the maximum of {max} s")]
     LeewayTooLarge {
@@ -347,6 +355,7 @@ impl VerifierConfigError {
     pub fn code(&self) -> &'static str {
         match self {
             VerifierConfigError::NoKeys => "no_keys",
+            VerifierConfigError::NoReplayGuard => "no_replay_guard",
             VerifierConfigError::LeewayTooLarge { .. } => "leeway_too_large",
             VerifierConfigError::MaxTokenLength { .. } => "max_token_length_out_of_range",
         }
@@ -355,6 +364,7 @@ impl VerifierConfigError {
     /// Every code of this enum.
     pub const ALL_CODES: &'static [&'static str] = &[
         "no_keys",
+        "no_replay_guard",
         "leeway_too_large",
         "max_token_length_out_of_range",
     ];
@@ -456,6 +466,7 @@ mod tests {
     fn verifier_config_codes_are_listed() {
         let every_variant = [
             VerifierConfigError::NoKeys,
+            VerifierConfigError::NoReplayGuard,
             VerifierConfigError::LeewayTooLarge { seconds: 1, max: 0 },
             VerifierConfigError::MaxTokenLength {
                 len: 0,

@@ -21,7 +21,7 @@ pub use token::UntrustedToken;
 use crate::clock::{Clock, SystemClock};
 use crate::keys::{Algorithm, KeyCache, KeySet, KeySource, PublicKey};
 use crate::quoted::Quoted;
-use crate::replay::{InMemoryReplayGuard, ReplayEntry, ReplayGuard};
+use crate::replay::{ReplayEntry, ReplayGuard, StoreCause, StoreFailure};
 use crate::wire::{
     IssuerId, LaunchClaims, MAX_LIFETIME_SECS, MAX_TOKEN_LEN, PluginId, Role, SubjectId, TokenId,
 };
@@ -36,6 +36,31 @@ pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 pub const MIN_MAX_TOKEN_LEN: usize = 256;
 /// The largest maximum token length, through [`VerifierBuilder::dangerous_max_token_len`]: 64 KiB.
 pub const DANGEROUS_MAX_TOKEN_LEN: usize = 65_536;
+
+/// How a verifier enforces single use (PROTOCOL.md §8). There is no default: building a
+/// verifier without choosing fails with [`VerifierConfigError::NoReplayGuard`].
+enum SingleUse {
+    /// Not chosen yet (builder only).
+    Unset,
+    /// A blocking guard, asked by `verify` (and shared with whatever else holds the `Arc`).
+    Guard(Arc<dyn ReplayGuard>),
+    /// Single use is enforced by the async guard given to `verify_async`; the blocking `verify`
+    /// refuses every token (it has no guard to ask).
+    AsyncOnly,
+    /// Off: the same token verifies until it expires.
+    Disabled,
+}
+
+impl SingleUse {
+    fn describe(&self) -> &'static str {
+        match self {
+            SingleUse::Unset => "unset",
+            SingleUse::Guard(_) => "guard",
+            SingleUse::AsyncOnly => "async_only",
+            SingleUse::Disabled => "disabled",
+        }
+    }
+}
 
 enum Keys {
     Set(Arc<KeySet>),
@@ -53,11 +78,34 @@ pub struct Verifier {
     keys: Keys,
     leeway: i64,
     max_len: usize,
-    replay: Option<Arc<dyn ReplayGuard>>,
+    replay: SingleUse,
     clock: Arc<dyn Clock>,
 }
 
 /// Configures a [`Verifier`].
+///
+/// Single use is a decision, not a default: [`build`](Self::build) fails with
+/// [`VerifierConfigError::NoReplayGuard`] until one of [`replay_guard`](Self::replay_guard),
+/// [`replay_guard_async_only`](Self::replay_guard_async_only) or
+/// [`dangerous_disable_replay_guard`](Self::dangerous_disable_replay_guard) is called. A guard
+/// made for one verifier and dropped with it would forget every token it saw, so make one store
+/// per process (or one Redis store for every instance) and give every verifier the same `Arc`:
+///
+/// ```
+/// use std::sync::Arc;
+/// use cv_portal_plugin::{InMemoryReplayGuard, IssuerId, KeySource, ReplayGuard, Verifier};
+///
+/// // Once, at start-up, for the whole process (or `RedisReplayGuard` for several instances):
+/// let single_use: Arc<dyn ReplayGuard> = Arc::new(InMemoryReplayGuard::new());
+///
+/// let keys = Arc::new(KeySource::new()); // refreshed from the portal's JWKS in the background
+/// let verifier = Verifier::builder(IssuerId::new("https://portal.construtora.com.br")?, "financeiro".parse()?)
+///     .key_source(keys)
+///     .replay_guard(Arc::clone(&single_use))
+///     .build()?;
+/// # let _ = verifier;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct VerifierBuilder {
     issuer: IssuerId,
     plugin: PluginId,
@@ -66,8 +114,7 @@ pub struct VerifierBuilder {
     leeway_max: Duration,
     max_len: usize,
     max_len_cap: usize,
-    replay: Option<Arc<dyn ReplayGuard>>,
-    replay_disabled: bool,
+    replay: SingleUse,
     clock: Arc<dyn Clock>,
 }
 
@@ -131,19 +178,27 @@ impl VerifierBuilder {
         self
     }
 
-    /// The replay guard to use instead of the default in-memory one (for example a shared store
-    /// across instances).
+    /// Single use through `guard`: one store for the whole process, shared by `Arc` with every
+    /// other verifier ([`InMemoryReplayGuard`](crate::InMemoryReplayGuard)), or one store for
+    /// every instance of the service (`RedisReplayGuard`, feature `redis`).
     pub fn replay_guard(mut self, guard: Arc<dyn ReplayGuard>) -> Self {
-        self.replay = Some(guard);
-        self.replay_disabled = false;
+        self.replay = SingleUse::Guard(guard);
+        self
+    }
+
+    /// Single use only through the async guard given to
+    /// [`Verifier::verify_async`] (an `AsyncRedisReplayGuard`): for services that never call
+    /// the blocking [`Verifier::verify`], which then refuses every token that passes the other
+    /// checks with `replay_store_unavailable` (cause `async_only`), rather than skip single use.
+    pub fn replay_guard_async_only(mut self) -> Self {
+        self.replay = SingleUse::AsyncOnly;
         self
     }
 
     /// Turns single use off: the same token then verifies until it expires. Only for benchmarks,
     /// or for vendors that enforce single use elsewhere.
     pub fn dangerous_disable_replay_guard(mut self) -> Self {
-        self.replay = None;
-        self.replay_disabled = true;
+        self.replay = SingleUse::Disabled;
         self
     }
 
@@ -169,11 +224,9 @@ impl VerifierBuilder {
                 max: self.max_len_cap,
             });
         }
-        let replay = match (self.replay, self.replay_disabled) {
-            (_, true) => None,
-            (Some(guard), false) => Some(guard),
-            (None, false) => Some(Arc::new(InMemoryReplayGuard::new()) as Arc<dyn ReplayGuard>),
-        };
+        if matches!(self.replay, SingleUse::Unset) {
+            return Err(VerifierConfigError::NoReplayGuard);
+        }
         Ok(Verifier {
             issuer: self.issuer,
             plugin: self.plugin,
@@ -181,7 +234,7 @@ impl VerifierBuilder {
             // At most MAX_LEEWAY, so the cast cannot truncate.
             leeway: self.leeway.as_secs() as i64,
             max_len: self.max_len,
-            replay,
+            replay: self.replay,
             clock: self.clock,
         })
     }
@@ -190,8 +243,8 @@ impl VerifierBuilder {
 impl Verifier {
     /// Starts configuring a verifier that accepts tokens of `issuer` for `plugin`.
     ///
-    /// Defaults: 30 s leeway, 4 KiB maximum length, an in-memory replay guard, the system clock.
-    /// A key set or key cache is required.
+    /// Defaults: 30 s leeway, 4 KiB maximum length, the system clock. Required: the keys (a
+    /// key set, key source or key cache) and the choice of single use (see [`VerifierBuilder`]).
     pub fn builder(issuer: IssuerId, plugin: PluginId) -> VerifierBuilder {
         VerifierBuilder {
             issuer,
@@ -201,8 +254,7 @@ impl Verifier {
             leeway_max: DEFAULT_LEEWAY,
             max_len: MAX_TOKEN_LEN,
             max_len_cap: MAX_TOKEN_LEN,
-            replay: None,
-            replay_disabled: false,
+            replay: SingleUse::Unset,
             clock: Arc::new(SystemClock),
         }
     }
@@ -237,8 +289,14 @@ impl Verifier {
     /// [`verify`](Self::verify) does, consuming its single use.
     pub fn verify_untrusted(&self, token: UntrustedToken<'_>) -> Result<LaunchClaims, VerifyError> {
         let (claims, now) = self.check_all_but_single_use(&token)?;
-        if let Some(guard) = &self.replay {
-            guard.check_and_insert(&self.replay_entry(&claims, now))?;
+        match &self.replay {
+            SingleUse::Guard(guard) => guard.check_and_insert(&self.replay_entry(&claims, now))?,
+            SingleUse::AsyncOnly => {
+                return Err(VerifyError::ReplayStoreUnavailable {
+                    failure: StoreFailure::new("check_and_insert", StoreCause::AsyncOnly),
+                });
+            }
+            SingleUse::Disabled | SingleUse::Unset => {}
         }
         Ok(claims)
     }
@@ -390,7 +448,7 @@ impl fmt::Debug for VerifierBuilder {
             .field("has_keys", &self.keys.is_some())
             .field("leeway", &self.leeway)
             .field("max_len", &self.max_len)
-            .field("replay_disabled", &self.replay_disabled)
+            .field("single_use", &self.replay.describe())
             .finish_non_exhaustive()
     }
 }
@@ -402,7 +460,7 @@ impl fmt::Debug for Verifier {
             .field("plugin", &self.plugin)
             .field("leeway", &self.leeway)
             .field("max_len", &self.max_len)
-            .field("single_use", &self.replay.is_some())
+            .field("single_use", &self.replay.describe())
             .finish_non_exhaustive()
     }
 }
@@ -461,6 +519,7 @@ mod tests {
         )
         .key_set(KeySet::new([key.public_key()]).unwrap())
         .clock(Arc::new(FixedClock::new(NOW)))
+        .replay_guard(Arc::new(crate::replay::InMemoryReplayGuard::new()))
         .build()
         .unwrap()
     }
@@ -470,6 +529,52 @@ mod tests {
             r#"{{"iss":"https:\/\/portal.construtora.com.br","aud":"financeiro","sub":"{sub}","role":"cliente","iat":{NOW},"nbf":{NOW},"exp":{},"jti":"{jti}"}}"#,
             NOW + 300
         )
+    }
+
+    #[test]
+    fn single_use_is_chosen_and_the_async_only_choice_refuses_the_blocking_path() {
+        let key = SigningKey::generate(Algorithm::EdDSA).unwrap();
+        let header = format!(
+            r#"{{"alg":"EdDSA","typ":"cv-plugin-launch+jwt","kid":"{}"}}"#,
+            key.kid()
+        );
+        let builder = || {
+            Verifier::builder(
+                IssuerId::new(ISSUER).unwrap(),
+                "financeiro".parse().unwrap(),
+            )
+            .key_set(KeySet::new([key.public_key()]).unwrap())
+            .clock(Arc::new(FixedClock::new(NOW)))
+        };
+        assert_eq!(
+            builder().build().unwrap_err(),
+            VerifierConfigError::NoReplayGuard
+        );
+        let genuine = token(&key, &header, &claims("48213", "CCCCCCCCCCCCCCCCCCCCCC"));
+
+        let async_only = builder().replay_guard_async_only().build().unwrap();
+        assert!(format!("{async_only:?}").contains("async_only"));
+        for _ in 0..2 {
+            match async_only.verify(&genuine).unwrap_err() {
+                VerifyError::ReplayStoreUnavailable { failure } => {
+                    assert_eq!(failure.cause(), &StoreCause::AsyncOnly);
+                    assert_eq!(failure.cause().kind(), "async_only");
+                }
+                other => panic!("expected replay_store_unavailable, got {other:?}"),
+            }
+        }
+        // A forgery is refused for what it is, before single use is considered.
+        let other = SigningKey::generate(Algorithm::EdDSA).unwrap();
+        let forged = token(&other, &header, &claims("48213", "DDDDDDDDDDDDDDDDDDDDDD"));
+        assert_eq!(
+            async_only.verify(&forged).unwrap_err().code(),
+            "bad_signature"
+        );
+
+        let disabled = builder().dangerous_disable_replay_guard().build().unwrap();
+        assert!(disabled.verify(&genuine).is_ok());
+        assert!(disabled.verify(&genuine).is_ok());
+        assert!(format!("{disabled:?}").contains("disabled"));
     }
 
     #[test]

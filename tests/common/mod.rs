@@ -49,6 +49,7 @@ pub fn verifier(keys: &KeySet, clock: Arc<FixedClock>) -> Verifier {
     Verifier::builder(issuer_id(), PLUGIN.parse().unwrap())
         .key_set(keys.clone())
         .clock(clock)
+        .replay_guard(Arc::new(cv_portal_plugin::InMemoryReplayGuard::new()))
         .build()
         .unwrap()
 }

@@ -38,7 +38,12 @@ pub fn verifier_arg(
     keys: KeySet,
     leeway: Option<u64>,
 ) -> Result<Verifier, CliError> {
-    let mut builder = Verifier::builder(issuer, plugin).key_set(keys);
+    let mut builder = Verifier::builder(issuer, plugin)
+        .key_set(keys)
+        // One process verifies one token: single use in memory still refuses a token given twice.
+        .replay_guard(std::sync::Arc::new(
+            cv_portal_plugin::InMemoryReplayGuard::new(),
+        ));
     if let Some(seconds) = leeway {
         let leeway = Duration::from_secs(seconds);
         builder = if leeway <= DEFAULT_LEEWAY {
