@@ -93,7 +93,7 @@ fn every_code_list() -> Vec<(&'static str, Vec<&'static str>)> {
                 "RegistryError",
                 crate::registry::RegistryError::OWN_CODES.to_vec(),
             ),
-            ("PortalConfigError", vec!["no_plugin"]),
+            ("PortalConfigError", vec!["no_plugin", "key_source_shared"]),
         ]);
     }
     #[cfg(all(feature = "portal", feature = "vendor"))]

@@ -212,6 +212,16 @@ pub enum PortalConfigError {
         /// The portal.
         portal: IssuerId,
     },
+    /// The portal's key source is already the key source of another registered portal: a key
+    /// of either portal would then verify tokens claiming to come from the other. Give each
+    /// portal its own `KeySource`.
+    #[error("portal \"{portal}\" shares its key source with portal \"{with}\"")]
+    SharedKeySource {
+        /// The portal being added.
+        portal: IssuerId,
+        /// The registered portal holding the same key source.
+        with: IssuerId,
+    },
     /// A verifier for the portal could not be built (a leeway out of range).
     #[error("portal \"{portal}\": {error}")]
     Verifier {
@@ -223,10 +233,12 @@ pub enum PortalConfigError {
 }
 
 impl PortalConfigError {
-    /// The stable machine-readable code: `no_plugin`, or the [`VerifierConfigError::code`].
+    /// The stable machine-readable code: `no_plugin`, `key_source_shared`, or the
+    /// [`VerifierConfigError::code`].
     pub fn code(&self) -> &'static str {
         match self {
             PortalConfigError::NoPlugin { .. } => "no_plugin",
+            PortalConfigError::SharedKeySource { .. } => "key_source_shared",
             PortalConfigError::Verifier { error, .. } => error.code(),
         }
     }
@@ -237,7 +249,9 @@ impl PortalConfigError {
 /// Portals can be added, replaced and removed while other threads verify: the table is read
 /// under a lock held only to clone one portal's handle, never during verification. One replay
 /// guard serves every portal (it records `(iss, aud, jti)`, so portals cannot collide in it);
-/// give it a shared store (`RedisReplayGuard`) when the vendor runs several instances.
+/// give it a store shared by every instance when the vendor runs several: an
+/// `AsyncRedisReplayGuard` through [`new_async`](Self::new_async) in an async service, a
+/// `RedisReplayGuard` through [`new`](Self::new) in a synchronous one.
 ///
 /// ```
 /// # #[cfg(feature = "portal")] {
@@ -284,12 +298,13 @@ enum RegistryReplay {
 }
 
 impl PortalRegistry {
-    /// An empty registry whose portals share the blocking guard `replay` for single use.
+    /// An empty registry whose portals share the blocking guard `replay` for single use: an
+    /// [`InMemoryReplayGuard`](crate::InMemoryReplayGuard) (one instance), or a
+    /// `RedisReplayGuard` for a synchronous service with several instances.
     ///
-    /// Both [`verify`](Self::verify) and [`verify_async`](Self::verify_async) ask it; the async
-    /// path asks it in place, which suits a guard that answers from memory
-    /// ([`InMemoryReplayGuard`](crate::InMemoryReplayGuard)). For a store on the network in an
-    /// async service use [`new_async`](Self::new_async), so no runtime thread waits on it.
+    /// [`verify`](Self::verify) asks it; [`verify_async`](Self::verify_async) asks it only if it
+    /// answers from memory. An async service with several instances uses
+    /// [`new_async`](Self::new_async) with an `AsyncRedisReplayGuard`.
     pub fn new(replay: Arc<dyn ReplayGuard>) -> PortalRegistry {
         PortalRegistry::with(RegistryReplay::Blocking(replay))
     }
@@ -323,6 +338,15 @@ impl PortalRegistry {
         let issuer = portal.issuer.clone();
         let entry = Arc::new(self.entry(portal)?);
         let mut portals = self.portals.write().unwrap_or_else(|e| e.into_inner());
+        let sharing = portals
+            .iter()
+            .find(|(other, held)| **other != issuer && Arc::ptr_eq(&held.keys, &entry.keys));
+        if let Some((with, _)) = sharing {
+            return Err(PortalConfigError::SharedKeySource {
+                portal: issuer,
+                with: with.clone(),
+            });
+        }
         Ok(portals.insert(issuer, entry).is_some())
     }
 
@@ -377,7 +401,9 @@ impl PortalRegistry {
     /// [`verify`](Self::verify) for async services: the same routing and checks, then single use
     /// through the registry's guard without blocking a runtime thread: the async guard of
     /// [`new_async`](Self::new_async) is awaited; the blocking guard of [`new`](Self::new) is
-    /// asked in place (meant for an in-memory one).
+    /// asked in place if it answers from memory (an `InMemoryReplayGuard`), and otherwise not at
+    /// all: a `RedisReplayGuard` here refuses every token with `replay_store_unavailable` (cause
+    /// `would_block`) instead of holding a runtime thread for each round trip.
     ///
     /// ```
     /// # #[cfg(feature = "portal")] {
@@ -423,13 +449,7 @@ impl PortalRegistry {
     /// ```
     pub async fn verify_async(&self, token: &str) -> Result<VerifiedLaunch, RegistryError> {
         let (token, issuer, entry, plugin) = self.route(token)?;
-        let verifier = &entry.verifiers[&plugin];
-        let verified = match &self.replay {
-            RegistryReplay::Async(guard) => verifier.verify_untrusted_async(token, &**guard).await,
-            RegistryReplay::Blocking(_) | RegistryReplay::Disabled => {
-                verifier.verify_untrusted(token)
-            }
-        };
+        let verified = entry.verifiers[&plugin].verify_untrusted_async(token).await;
         finish(issuer, verified)
     }
 
@@ -480,7 +500,7 @@ impl PortalRegistry {
             }
             builder = match &self.replay {
                 RegistryReplay::Blocking(guard) => builder.replay_guard(Arc::clone(guard)),
-                RegistryReplay::Async(_) => builder.replay_guard_async_only(),
+                RegistryReplay::Async(guard) => builder.replay_guard_async(Arc::clone(guard)),
                 RegistryReplay::Disabled => builder.dangerous_disable_replay_guard(),
             };
             let verifier = builder

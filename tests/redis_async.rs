@@ -86,8 +86,11 @@ fn short_plugin() -> PluginConfig {
         .unwrap()
 }
 
-/// The portal and a vendor verifier on one fixed clock.
-fn portal_and_verifier(clock: Arc<FixedClock>) -> (Issuer, Verifier) {
+/// The portal and a vendor verifier on one fixed clock, whose single use is `guard`, awaited.
+fn portal_and_verifier(
+    clock: Arc<FixedClock>,
+    guard: Arc<AsyncRedisReplayGuard>,
+) -> (Issuer, Verifier) {
     let issuer = Issuer::builder(issuer_id(), SigningKey::generate(Algorithm::EdDSA).unwrap())
         .clock(clock.clone())
         .build()
@@ -95,9 +98,7 @@ fn portal_and_verifier(clock: Arc<FixedClock>) -> (Issuer, Verifier) {
     let verifier = Verifier::builder(issuer_id(), PLUGIN.parse().unwrap())
         .key_set(issuer.jwks().clone())
         .clock(clock)
-        .replay_guard(std::sync::Arc::new(
-            cv_portal_plugin::InMemoryReplayGuard::new(),
-        ))
+        .replay_guard_async(guard)
         .build()
         .unwrap();
     (issuer, verifier)
@@ -171,12 +172,14 @@ fn ten_thousand_tasks_across_two_guards_accept_each_token_once() {
 fn verify_async_consumes_a_minted_token_once_in_the_store_the_blocking_guard_shares() {
     let url = redis_url();
     let prefix = unique_prefix("async-verify");
-    let (issuer, verifier) = portal_and_verifier(clock());
+    let async_guard = Arc::new(
+        AsyncRedisReplayGuard::builder(url.clone())
+            .prefix(prefix.clone())
+            .build()
+            .unwrap(),
+    );
+    let (issuer, verifier) = portal_and_verifier(clock(), Arc::clone(&async_guard));
     let plugin = short_plugin();
-    let async_guard = AsyncRedisReplayGuard::builder(url.clone())
-        .prefix(prefix.clone())
-        .build()
-        .unwrap();
     let blocking = RedisReplayGuard::builder(url)
         .prefix(prefix)
         .build()
@@ -184,15 +187,9 @@ fn verify_async_consumes_a_minted_token_once_in_the_store_the_blocking_guard_sha
     let first = issuer.mint(&plugin, &viewer(Role::Cliente)).unwrap();
     let second = issuer.mint(&plugin, &viewer(Role::Cliente)).unwrap();
     runtime().block_on(async {
-        let claims = verifier
-            .verify_async(first.token(), &async_guard)
-            .await
-            .unwrap();
+        let claims = verifier.verify_async(first.token()).await.unwrap();
         assert_eq!(claims.subject().as_str(), "48213");
-        let again = verifier
-            .verify_async(first.token(), &async_guard)
-            .await
-            .unwrap_err();
+        let again = verifier.verify_async(first.token()).await.unwrap_err();
         assert_eq!(again.code(), "replayed");
         // The blocking guard on the same server and prefix knows the token too.
         let entry = ReplayEntry::new(
@@ -215,10 +212,7 @@ fn verify_async_consumes_a_minted_token_once_in_the_store_the_blocking_guard_sha
             .build()
             .unwrap();
         blocking_verifier.verify(second.token()).unwrap();
-        let error = verifier
-            .verify_async(second.token(), &async_guard)
-            .await
-            .unwrap_err();
+        let error = verifier.verify_async(second.token()).await.unwrap_err();
         assert_eq!(error.code(), "replayed");
     });
 }
@@ -291,12 +285,14 @@ impl Drop for OwnServer {
 fn a_stopped_redis_fails_closed_within_the_deadline_and_a_restart_recovers() {
     let mut server = OwnServer::start();
     let timeout = Duration::from_millis(300);
-    let guard = AsyncRedisReplayGuard::builder(server.url())
-        .timeout(timeout)
-        .build()
-        .unwrap();
+    let guard = Arc::new(
+        AsyncRedisReplayGuard::builder(server.url())
+            .timeout(timeout)
+            .build()
+            .unwrap(),
+    );
     let entry = |jti| ReplayEntry::new(ISSUER, PLUGIN, jti, 1_060, 1_000);
-    let (issuer, verifier) = portal_and_verifier(clock());
+    let (issuer, verifier) = portal_and_verifier(clock(), Arc::clone(&guard));
     let token = issuer
         .mint(&short_plugin(), &viewer(Role::Cliente))
         .unwrap();
@@ -322,10 +318,7 @@ fn a_stopped_redis_fails_closed_within_the_deadline_and_a_restart_recovers() {
                 "{failure:?}"
             );
         }
-        let error = verifier
-            .verify_async(token.token(), &guard)
-            .await
-            .unwrap_err();
+        let error = verifier.verify_async(token.token()).await.unwrap_err();
         assert_eq!(error.code(), "replay_store_unavailable");
     });
     server.restart();
@@ -336,7 +329,7 @@ fn a_stopped_redis_fails_closed_within_the_deadline_and_a_restart_recovers() {
             guard.check_and_insert(&entry("after")).await,
             Err(ReplayError::Replayed)
         );
-        verifier.verify_async(token.token(), &guard).await.unwrap();
+        verifier.verify_async(token.token()).await.unwrap();
     });
 }
 
@@ -347,17 +340,19 @@ fn an_unreachable_redis_fails_closed_with_replay_store_unavailable() {
         .local_addr()
         .unwrap()
         .port();
-    let guard = AsyncRedisReplayGuard::builder(format!("redis://127.0.0.1:{port}/0"))
-        .timeout(Duration::from_millis(200))
-        .build()
-        .unwrap();
-    let (issuer, verifier) = portal_and_verifier(clock());
+    let guard = Arc::new(
+        AsyncRedisReplayGuard::builder(format!("redis://127.0.0.1:{port}/0"))
+            .timeout(Duration::from_millis(200))
+            .build()
+            .unwrap(),
+    );
+    let (issuer, verifier) = portal_and_verifier(clock(), guard);
     let token = issuer
         .mint(&short_plugin(), &viewer(Role::Cliente))
         .unwrap();
     let started = Instant::now();
     let error = runtime()
-        .block_on(verifier.verify_async(token.token(), &guard))
+        .block_on(verifier.verify_async(token.token()))
         .unwrap_err();
     assert!(started.elapsed() < Duration::from_millis(200) + SLACK);
     assert_eq!(error.code(), "replay_store_unavailable");

@@ -696,3 +696,63 @@ fn two_portal_registry(registry: PortalRegistry, a: &Issuer, b: &Issuer) -> Port
     }
     registry
 }
+
+#[test]
+fn two_portals_cannot_share_one_key_source() {
+    let registry = PortalRegistry::new(Arc::new(InMemoryReplayGuard::new()));
+    let shared = Arc::new(KeySource::new());
+    let plugin_id = || "financeiro".parse().unwrap();
+    registry
+        .insert(Portal::new(id(A), Arc::clone(&shared)).plugin(plugin_id()))
+        .unwrap();
+    let error = registry
+        .insert(Portal::new(id(B), Arc::clone(&shared)).plugin(plugin_id()))
+        .unwrap_err();
+    assert_eq!(error.code(), "key_source_shared");
+    assert!(
+        error.to_string().contains(A) && error.to_string().contains(B),
+        "{error}"
+    );
+    assert!(!registry.contains(&id(B)));
+    // Replacing a portal with its own source again is fine.
+    assert!(
+        registry
+            .insert(Portal::new(id(A), shared).plugin(plugin_id()))
+            .unwrap()
+    );
+}
+
+#[test]
+fn a_blocking_registry_never_asks_a_networked_guard_from_async_code() {
+    use std::sync::atomic::AtomicUsize;
+    /// A guard that would wait on the network (it does not say it answers from memory).
+    struct Networked(AtomicUsize);
+    impl cv_portal_plugin::ReplayGuard for Networked {
+        fn check_and_insert(
+            &self,
+            _: &cv_portal_plugin::ReplayEntry<'_>,
+        ) -> Result<(), cv_portal_plugin::ReplayError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+    let a = issuer(A, SigningKey::generate(Algorithm::EdDSA).unwrap());
+    let b = issuer(B, SigningKey::generate(Algorithm::EdDSA).unwrap());
+    let guard = Arc::new(Networked(AtomicUsize::new(0)));
+    let registry = two_portal_registry(
+        PortalRegistry::new(Arc::clone(&guard) as Arc<dyn cv_portal_plugin::ReplayGuard>),
+        &a,
+        &b,
+    );
+    let token = mint(&a, "financeiro");
+    let refused = block_on(registry.verify_async(&token)).unwrap_err();
+    assert_eq!(
+        (refused.code(), refused.fault().http_status()),
+        ("replay_store_unavailable", 503)
+    );
+    assert!(refused.to_string().contains("async"), "{refused}");
+    assert_eq!(guard.0.load(Ordering::SeqCst), 0);
+    // The blocking path asks it.
+    assert!(registry.verify(&token).is_ok());
+    assert_eq!(guard.0.load(Ordering::SeqCst), 1);
+}

@@ -600,7 +600,11 @@ fn verifier_configuration_is_validated() {
     assert!(
         bare()
             .key_set(keys.clone())
-            .replay_guard_async_only()
+            .replay_guard_async(Arc::new(
+                cv_portal_plugin::replay::NonBlockingReplayGuard::new(Arc::new(
+                    InMemoryReplayGuard::new()
+                ))
+            ))
             .build()
             .is_ok()
     );

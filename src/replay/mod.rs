@@ -136,11 +136,19 @@ pub enum StoreCause {
         /// The store's capacity.
         capacity: usize,
     },
-    /// The verifier's single use is an async guard (`replay_guard_async_only`,
+    /// The verifier's single use is an async guard (`replay_guard_async`,
     /// `PortalRegistry::new_async`), and the blocking path was asked: it has no guard to ask, so
     /// it refuses instead of skipping single use. Call the `verify_async` path.
     #[error("single use is enforced on the async path only (call verify_async)")]
     AsyncOnly,
+    /// The async path was asked, and the verifier's single use is a blocking guard that waits on
+    /// the network (`RedisReplayGuard`): asking it would hold a runtime thread for a round trip,
+    /// so it refuses. Give async services an async guard (`AsyncRedisReplayGuard`).
+    #[error(
+        "the replay guard blocks on I/O and is not asked from async code (use an async guard, \
+         such as AsyncRedisReplayGuard)"
+    )]
+    WouldBlock,
 }
 
 impl StoreCause {
@@ -158,6 +166,7 @@ impl StoreCause {
             StoreCause::Client => "client_error",
             StoreCause::Full { .. } => "full",
             StoreCause::AsyncOnly => "async_only",
+            StoreCause::WouldBlock => "would_block",
         }
     }
 }
@@ -185,6 +194,14 @@ pub trait ReplayGuard: Send + Sync {
     /// Accepts the entry if its `jti` is new for its issuer and audience, remembering it until
     /// `expires_at`; returns [`ReplayError::Replayed`] if it was seen before.
     fn check_and_insert(&self, entry: &ReplayEntry<'_>) -> Result<(), ReplayError>;
+
+    /// Whether [`check_and_insert`](Self::check_and_insert) answers from memory, never waiting
+    /// on I/O, so async code may call it in place. `false` unless the implementation says so;
+    /// the async verification paths refuse to ask a guard that says `false` (cause
+    /// `would_block`) rather than block a runtime thread.
+    fn answers_from_memory(&self) -> bool {
+        false
+    }
 }
 
 /// The default capacity of an [`InMemoryReplayGuard`]: one million live tokens.
@@ -329,6 +346,10 @@ impl std::fmt::Debug for InMemoryReplayGuard {
 }
 
 impl ReplayGuard for InMemoryReplayGuard {
+    fn answers_from_memory(&self) -> bool {
+        true
+    }
+
     fn check_and_insert(&self, entry: &ReplayEntry<'_>) -> Result<(), ReplayError> {
         let key = self.key(entry);
         // The low bits pick the shard; the hash is uniform, so shards fill evenly.

@@ -21,7 +21,7 @@ pub use token::UntrustedToken;
 use crate::clock::{Clock, SystemClock};
 use crate::keys::{Algorithm, KeyCache, KeySet, KeySource, PublicKey};
 use crate::quoted::Quoted;
-use crate::replay::{ReplayEntry, ReplayGuard, StoreCause, StoreFailure};
+use crate::replay::{AsyncReplayGuard, ReplayEntry, ReplayGuard, StoreCause, StoreFailure};
 use crate::wire::{
     IssuerId, LaunchClaims, MAX_LIFETIME_SECS, MAX_TOKEN_LEN, PluginId, Role, SubjectId, TokenId,
 };
@@ -42,11 +42,12 @@ pub const DANGEROUS_MAX_TOKEN_LEN: usize = 65_536;
 enum SingleUse {
     /// Not chosen yet (builder only).
     Unset,
-    /// A blocking guard, asked by `verify` (and shared with whatever else holds the `Arc`).
+    /// A blocking guard, asked by `verify` (and shared with whatever else holds the `Arc`);
+    /// `verify_async` asks it in place only if it answers from memory.
     Guard(Arc<dyn ReplayGuard>),
-    /// Single use is enforced by the async guard given to `verify_async`; the blocking `verify`
-    /// refuses every token (it has no guard to ask).
-    AsyncOnly,
+    /// An async guard, awaited by `verify_async`; the blocking `verify` refuses every token (it
+    /// has no guard to ask).
+    Async(Arc<dyn AsyncReplayGuard>),
     /// Off: the same token verifies until it expires.
     Disabled,
 }
@@ -56,7 +57,7 @@ impl SingleUse {
         match self {
             SingleUse::Unset => "unset",
             SingleUse::Guard(_) => "guard",
-            SingleUse::AsyncOnly => "async_only",
+            SingleUse::Async(_) => "async",
             SingleUse::Disabled => "disabled",
         }
     }
@@ -86,7 +87,7 @@ pub struct Verifier {
 ///
 /// Single use is a decision, not a default: [`build`](Self::build) fails with
 /// [`VerifierConfigError::NoReplayGuard`] until one of [`replay_guard`](Self::replay_guard),
-/// [`replay_guard_async_only`](Self::replay_guard_async_only) or
+/// [`replay_guard_async`](Self::replay_guard_async) or
 /// [`dangerous_disable_replay_guard`](Self::dangerous_disable_replay_guard) is called. A guard
 /// made for one verifier and dropped with it would forget every token it saw, so make one store
 /// per process (or one Redis store for every instance) and give every verifier the same `Arc`:
@@ -186,12 +187,13 @@ impl VerifierBuilder {
         self
     }
 
-    /// Single use only through the async guard given to
-    /// [`Verifier::verify_async`] (an `AsyncRedisReplayGuard`): for services that never call
-    /// the blocking [`Verifier::verify`], which then refuses every token that passes the other
-    /// checks with `replay_store_unavailable` (cause `async_only`), rather than skip single use.
-    pub fn replay_guard_async_only(mut self) -> Self {
-        self.replay = SingleUse::AsyncOnly;
+    /// Single use through the async guard `guard` (an `AsyncRedisReplayGuard`, feature
+    /// `redis-async`), awaited by [`Verifier::verify_async`], for async services: no runtime
+    /// thread waits on the store. The blocking [`Verifier::verify`] then has no guard to ask and
+    /// refuses every token that passes the other checks with `replay_store_unavailable` (cause
+    /// `async_only`), rather than skip single use.
+    pub fn replay_guard_async(mut self, guard: Arc<dyn AsyncReplayGuard>) -> Self {
+        self.replay = SingleUse::Async(guard);
         self
     }
 
@@ -270,8 +272,9 @@ impl Verifier {
     ///
     /// **From async code** (tokio, axum, actix-web): build the verifier over a `KeySource`
     /// refreshed in the background, and either use [`verify_async`](Self::verify_async) with an
-    /// async guard, or keep this method with an in-memory guard. A blocking guard or a `KeyCache`
-    /// fetch inside a handler belongs in `tokio::task::spawn_blocking`:
+    /// async guard ([`VerifierBuilder::replay_guard_async`]), or keep this method with an
+    /// in-memory guard. A blocking guard or a `KeyCache` fetch inside a handler belongs in
+    /// `tokio::task::spawn_blocking`:
     ///
     /// ```ignore
     /// let verifier = Arc::clone(&verifier);
@@ -291,7 +294,7 @@ impl Verifier {
         let (claims, now) = self.check_all_but_single_use(&token)?;
         match &self.replay {
             SingleUse::Guard(guard) => guard.check_and_insert(&self.replay_entry(&claims, now))?,
-            SingleUse::AsyncOnly => {
+            SingleUse::Async(_) => {
                 return Err(VerifyError::ReplayStoreUnavailable {
                     failure: StoreFailure::new("check_and_insert", StoreCause::AsyncOnly),
                 });
@@ -552,8 +555,14 @@ mod tests {
         );
         let genuine = token(&key, &header, &claims("48213", "CCCCCCCCCCCCCCCCCCCCCC"));
 
-        let async_only = builder().replay_guard_async_only().build().unwrap();
-        assert!(format!("{async_only:?}").contains("async_only"));
+        let memory = crate::replay::NonBlockingReplayGuard::new(Arc::new(
+            crate::replay::InMemoryReplayGuard::new(),
+        ));
+        let async_only = builder()
+            .replay_guard_async(Arc::new(memory))
+            .build()
+            .unwrap();
+        assert!(format!("{async_only:?}").contains("\"async\""));
         for _ in 0..2 {
             match async_only.verify(&genuine).unwrap_err() {
                 VerifyError::ReplayStoreUnavailable { failure } => {
