@@ -131,6 +131,12 @@ async fn single_use() -> Result<Arc<dyn AsyncReplayGuard>, BoxError> {
         println!("  single use: Redis (AsyncRedisReplayGuard), shared by every instance");
         return Ok(Arc::new(guard));
     }
+    #[cfg(not(feature = "redis-async"))]
+    if std::env::var_os("CV_REDIS_URL").is_some() {
+        return Err(
+            "CV_REDIS_URL is set, but this build has no Redis: add --features redis-async".into(),
+        );
+    }
     println!("  single use: in memory, one store for this process");
     Ok(Arc::new(NonBlockingReplayGuard::new(Arc::new(
         InMemoryReplayGuard::new(),
@@ -141,9 +147,13 @@ async fn run(serve: bool) -> Result<(), BoxError> {
     section("Start-up");
     let portals = [PlayedPortal::new(ALFA)?, PlayedPortal::new(BETA)?];
     let registry = Arc::new(PortalRegistry::new_async(single_use().await?));
+    // Stops each portal's background refresh when the portal is removed.
+    let mut stop_refresh = Vec::new();
     for portal in &portals {
         let keys = Arc::new(
             KeySource::builder()
+                // 1 s so that the rotation below is seen within a second; in production keep
+                // the default (30 s), the rate limit PROTOCOL.md §7 asks for.
                 .min_refetch_interval(Duration::from_secs(1))
                 .build(),
         );
@@ -151,13 +161,17 @@ async fn run(serve: bool) -> Result<(), BoxError> {
         keys.refresh_with(portal.fetch_keys()).await?;
         // Then keep them fresh in the background, off the request path.
         let played = Arc::clone(portal);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        stop_refresh.push(stop);
         tokio::spawn(Arc::clone(&keys).run_refresh(
             move || {
                 let played = Arc::clone(&played);
                 async move { played.fetch_keys().await }
             },
             tokio::time::sleep,
-            std::future::pending(),
+            async move {
+                let _ = stopped.await;
+            },
         ));
         registry.insert(Portal::new(portal.id(), keys).plugin(PLUGIN.parse()?))?;
         println!("  portal {} registered, keys loaded", portal.id());
@@ -298,6 +312,8 @@ async fn run(serve: bool) -> Result<(), BoxError> {
     section("beta leaves: removed at run time, its tokens are refused from then on");
     let pending = beta.mint("7701")?;
     registry.remove(&beta.id());
+    // ...and its keys are no longer fetched.
+    let _ = stop_refresh.pop().ok_or("beta's refresh")?.send(());
     let answer = get_launch(addr, &pending).await?;
     expect("a beta token after removal", &answer, 401, "unknown_issuer");
 

@@ -218,7 +218,7 @@ impl IntoResponse for LaunchRejection {
                 )),
             ),
             StatusCode::SERVICE_UNAVAILABLE => (
-                "the launch cannot be verified right now; the token was not used, retry later",
+                "the launch cannot be verified right now; retry later, or open the plugin again from the portal",
                 None,
             ),
             _ => ("the request could not be read", None),

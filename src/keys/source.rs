@@ -141,6 +141,8 @@ pub fn max_age_from_cache_control(value: &str) -> Option<Duration> {
 struct Held {
     set: Option<Arc<KeySet>>,
     obtained_at: Instant,
+    /// Pushed with [`KeySource::set`]: the vendor vouches for it, so it does not age out.
+    pushed: bool,
 }
 
 struct State {
@@ -154,6 +156,9 @@ struct State {
     next_due: Option<Instant>,
     /// Key ids refused whatever set is pushed or fetched later.
     invalidated: BTreeSet<String>,
+    /// Counts pushes and `invalidate_all`s: a fetch that started before the latest one lands
+    /// with an older answer, so it is not put in service over it.
+    generation: u64,
     /// The driver waiting for a request.
     waker: Option<Waker>,
 }
@@ -253,6 +258,7 @@ impl KeySourceBuilder {
                 last_attempt: None,
                 next_due: None,
                 invalidated: BTreeSet::new(),
+                generation: 0,
                 waker: None,
             }),
             refetch_requests: AtomicU64::new(0),
@@ -302,6 +308,12 @@ impl KeySource {
 
     /// Puts `keys` in service at once (a JWKS pushed by the portal or loaded by the vendor), minus
     /// any invalidated key, and clears the last failure.
+    ///
+    /// A pushed set stays in service until it is replaced (by another push, or by a fetch of the
+    /// background driver that started after this push): the max staleness bounds fetched sets
+    /// only, since a fetch that keeps failing says the portal cannot be reached, while a pushed
+    /// set is the vendor's own word. A fetch already running when `set` is called is not put in
+    /// service when it lands (its answer is older than the push).
     pub fn set(&self, keys: KeySet) {
         let now = self.clock.now();
         let mut state = self.write();
@@ -309,8 +321,10 @@ impl KeySource {
         state.held = Some(Held {
             set,
             obtained_at: now,
+            pushed: true,
         });
         state.last_failure = None;
+        state.generation += 1;
     }
 
     /// Takes the key `kid` out of service at once (it was compromised), and keeps it out of every
@@ -346,12 +360,13 @@ impl KeySource {
         let now = self.clock.now();
         let mut state = self.write();
         state.held = None;
+        state.generation += 1;
         self.grant(&mut state, now);
     }
 
     /// The set in service: `None` before any set was obtained, after
     /// [`invalidate_all`](Self::invalidate_all), once every key of it was invalidated, or when
-    /// it is older than the max staleness.
+    /// a fetched set is older than the max staleness.
     pub fn current(&self) -> Option<Arc<KeySet>> {
         let now = self.clock.now();
         let state = self.read();
@@ -433,9 +448,9 @@ impl KeySource {
     where
         F: Future<Output = Result<FetchedKeys, KeysFailure>>,
     {
-        self.started(self.clock.now());
+        let since = self.started(self.clock.now());
         let outcome = fetch.await;
-        self.record(outcome)
+        self.record(outcome, since)
     }
 
     /// The background driver: refreshes the source with `fetch` until `stop` completes. Run one
@@ -492,7 +507,7 @@ impl KeySource {
             if let Wake::Stop = self.wait_until_due(&mut sleep, stop.as_mut()).await {
                 return;
             }
-            self.started(self.clock.now());
+            let since = self.started(self.clock.now());
             let outcome = {
                 let mut fetching = pin!(fetch());
                 let mut deadline: Option<Pin<Box<SFut>>> = None;
@@ -518,7 +533,7 @@ impl KeySource {
                 }
             };
             // A failure is recorded in the state; the last good set stays in service.
-            let _ = self.record(outcome);
+            let _ = self.record(outcome, since);
         }
     }
 
@@ -557,28 +572,35 @@ impl KeySource {
     }
 
     /// A fetch starts: it takes the outstanding request, and the rate limit counts from now.
-    fn started(&self, now: Instant) {
+    /// Marks a fetch as started; returns the generation it started in.
+    fn started(&self, now: Instant) -> u64 {
         let mut state = self.write();
         state.requested = false;
         state.last_attempt = Some(now);
+        state.generation
     }
 
-    /// Puts a fetch's outcome in service and schedules the next fetch.
+    /// Puts the outcome of a fetch that started in generation `since` in service (unless a push
+    /// or `invalidate_all` came after it started) and schedules the next fetch.
     fn record(
         &self,
         outcome: Result<FetchedKeys, KeysFailure>,
+        since: u64,
     ) -> Result<Arc<KeySet>, KeysFailure> {
         let now = self.clock.now();
         let mut state = self.write();
         match outcome {
             Ok((keys, max_age)) => {
                 let keys = Arc::new(keys);
-                let set =
-                    without(&keys, &state.invalidated).unwrap_or_else(|| Some(Arc::clone(&keys)));
-                state.held = Some(Held {
-                    set,
-                    obtained_at: now,
-                });
+                if state.generation == since {
+                    let set = without(&keys, &state.invalidated)
+                        .unwrap_or_else(|| Some(Arc::clone(&keys)));
+                    state.held = Some(Held {
+                        set,
+                        obtained_at: now,
+                        pushed: false,
+                    });
+                }
                 state.last_failure = None;
                 state.next_due = Some(now + self.refresh_interval(max_age));
                 Ok(keys)
@@ -602,12 +624,11 @@ impl KeySource {
             .min(self.max_staleness / 2)
     }
 
-    /// The keys held, unless none are or they are older than the max staleness.
+    /// The keys held, unless none are or they were fetched longer ago than the max staleness.
     fn live<'s>(&self, state: &'s State, now: Instant) -> Option<&'s Held> {
-        state
-            .held
-            .as_ref()
-            .filter(|held| now.saturating_duration_since(held.obtained_at) < self.max_staleness)
+        state.held.as_ref().filter(|held| {
+            held.pushed || now.saturating_duration_since(held.obtained_at) < self.max_staleness
+        })
     }
 
     fn read(&self) -> RwLockReadGuard<'_, State> {
@@ -689,6 +710,50 @@ mod tests {
             .build()
     }
 
+    /// A fetch's outcome recorded as if it started now (no push since).
+    fn record(
+        source: &KeySource,
+        outcome: Result<FetchedKeys, KeysFailure>,
+    ) -> Result<Arc<KeySet>, KeysFailure> {
+        let since = source.read().generation;
+        source.record(outcome, since)
+    }
+
+    #[test]
+    fn a_pushed_set_does_not_age_out_and_an_older_fetch_never_replaces_it() {
+        let clock = Arc::new(ManualMonotonicClock::new());
+        let source = source(&clock);
+        let (pushed, pushed_kids) = key_set(1);
+        let (fetched, fetched_kids) = key_set(1);
+        source.set(pushed.clone());
+        // Long past the max staleness, with fetches failing, the pushed set is still in service.
+        let failure = KeysFailure::Fetch(FetchError::Timeout);
+        let _ = record(&source, Err(failure.clone()));
+        clock.advance(KeySource::DEFAULT_MAX_STALENESS * 3);
+        assert!(source.key_set_for(&pushed_kids[0]).unwrap().is_some());
+
+        // A fetch that started before a push lands after it: the push stays in service.
+        let since = source.started(clock.now());
+        let (rotated, rotated_kids) = key_set(1);
+        source.set(rotated);
+        assert!(source.record(Ok((fetched.clone(), None)), since).is_ok());
+        let current = source.current().unwrap();
+        assert!(current.get(&rotated_kids[0]).is_some());
+        assert!(current.get(&fetched_kids[0]).is_none());
+        assert!(current.get(&pushed_kids[0]).is_none());
+        // The same after invalidate_all: an answer older than the command is not put back.
+        let since = source.started(clock.now());
+        source.invalidate_all();
+        assert!(source.record(Ok((pushed, None)), since).is_ok());
+        assert!(source.current().is_none());
+        // A fetch that started after the push replaces it, and ages like any fetched set.
+        let since = source.started(clock.now());
+        assert!(source.record(Ok((fetched, None)), since).is_ok());
+        assert!(source.current().unwrap().get(&fetched_kids[0]).is_some());
+        clock.advance(KeySource::DEFAULT_MAX_STALENESS);
+        assert!(source.current().is_none());
+    }
+
     fn block_on<F: Future>(future: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread()
             .build()
@@ -748,7 +813,7 @@ mod tests {
         // The last fetch failed: a known kid still verifies (stale-if-error), an unknown one is
         // keys_unavailable (503): the portal may have rotated to it.
         let failure = KeysFailure::Fetch(FetchError::ConnectionRefused);
-        assert!(source.record(Err(failure.clone())).is_err());
+        assert!(record(&source, Err(failure.clone())).is_err());
         assert!(source.key_set_for(&kids[0]).unwrap().is_some());
         assert_eq!(source.key_set_for("made-up").unwrap_err(), Some(failure));
         // A pushed set clears the failure.
@@ -790,9 +855,9 @@ mod tests {
         let clock = Arc::new(ManualMonotonicClock::new());
         let source = source(&clock);
         let (set, kids) = key_set(1);
-        assert!(source.record(Ok((set, None))).is_ok());
+        assert!(record(&source, Ok((set, None))).is_ok());
         let failure = KeysFailure::Fetch(FetchError::Timeout);
-        let _ = source.record(Err(failure.clone()));
+        let _ = record(&source, Err(failure.clone()));
         clock.advance(KeySource::DEFAULT_MAX_STALENESS - Duration::from_secs(1));
         assert!(
             source.key_set_for(&kids[0]).unwrap().is_some(),
@@ -814,7 +879,7 @@ mod tests {
         assert!(answer.get(&kids[0]).is_none(), "unknown_kid at once");
         assert!(answer.get(&kids[1]).is_some());
         // A set fetched later that still publishes it does not bring it back.
-        assert!(source.record(Ok((set.clone(), None))).is_ok());
+        assert!(record(&source, Ok((set.clone(), None))).is_ok());
         assert!(source.current().unwrap().get(&kids[0]).is_none());
         // Every key invalidated: unknown_kid (the token's fault), not keys_unavailable.
         assert!(source.invalidate(&kids[1]));

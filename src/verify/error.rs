@@ -301,7 +301,8 @@ pub enum Fault {
     /// plugin): answer 401 (RFC 6750 `invalid_token`); the same token will never verify.
     Token,
     /// The verifier could not decide: it has no key set, or its replay store cannot answer or is
-    /// full. Answer 503; the token was not consumed and may verify once the service recovers.
+    /// full. Answer 503; the token was most likely not consumed and may verify once the service
+    /// recovers (a store that applied the insert but answered after the deadline did consume it).
     Unavailable,
 }
 
