@@ -478,3 +478,46 @@ fn a_cookie_post_from_another_origin_is_403_and_from_our_own_is_accepted() {
     );
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
 }
+
+#[test]
+fn a_form_post_is_read_from_its_body_only_never_from_its_query() {
+    let vendor = Vendor::new();
+    let (in_query, in_body) = (vendor.mint(), vendor.mint());
+    // A token in the query of a form POST is ignored: the body's token is the one verified.
+    let both = Request::post(format!("/launch?token={in_query}"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(Body::from(format!("token={in_body}")))
+        .unwrap();
+    assert_eq!(vendor.send(both).status, StatusCode::OK);
+    vendor
+        .send(form(&in_body))
+        .assert_launch_401("replayed", &in_body);
+    assert_eq!(vendor.get_launch(&in_query).status, StatusCode::OK);
+    // A form POST whose body has no token is malformed, whatever its query holds.
+    let query_only = Request::post(format!("/launch?token={}", vendor.mint()))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(Body::from("empresa=7"))
+        .unwrap();
+    let answer = vendor.send(query_only);
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.code(), "malformed");
+}
+
+#[test]
+fn a_form_body_over_the_limit_is_400_invalid_request_and_verifies_nothing() {
+    use cv_portal_plugin::axum::MAX_FORM_LEN;
+    let vendor = Vendor::new();
+    let token = vendor.mint();
+    let padded = format!("token={token}&pad={}", "a".repeat(MAX_FORM_LEN));
+    let answer = vendor.send(
+        Request::post("/launch")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(Body::from(padded))
+            .unwrap(),
+    );
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.code(), "invalid_request");
+    assert!(!answer.body.contains(&token));
+    // The token was never looked at: it still launches once.
+    assert_eq!(vendor.get_launch(&token).status, StatusCode::OK);
+}

@@ -275,6 +275,13 @@ const VALID_CONFIG: &str = r#"{
     "auth": {"type": "token", "token_lifetime_seconds": 120}
 }"#;
 
+/// `config` with `"algorithm": "ES256"` (for a vendor without Ed25519).
+fn es256_config(config: &str) -> String {
+    let with = config.replacen("\"auth\":", "\"algorithm\": \"ES256\", \"auth\":", 1);
+    assert_ne!(with, config);
+    with
+}
+
 /// A configuration with many problems at once.
 const INVALID_CONFIG: &str = r#"{
     "id": "financeiro 2",
@@ -1487,11 +1494,14 @@ fn config_check_accepts_a_valid_file() {
     let dir = TempDir::new("config-ok");
     dir.write("financeiro.json", VALID_CONFIG);
     let out = run(&dir, &["config", "check", "financeiro.json"]);
-    assert_eq!(out.ok(), "financeiro.json: ok\n");
+    assert_eq!(out.ok(), "financeiro.json: ok (algorithm EdDSA)\n");
     assert!(out.stderr.is_empty());
     dir.write("copy.json", VALID_CONFIG);
     let out = run(&dir, &["config", "check", "financeiro.json", "copy.json"]);
-    assert_eq!(out.ok(), "financeiro.json: ok\ncopy.json: ok\n");
+    assert_eq!(
+        out.ok(),
+        "financeiro.json: ok (algorithm EdDSA)\ncopy.json: ok (algorithm EdDSA)\n"
+    );
 }
 
 #[test]
@@ -1505,7 +1515,7 @@ fn config_check_lists_every_problem() {
     let out = run(&dir, &["config", "check", "good.json", "bad.json"]);
     let first = errors.iter().next().unwrap();
     out.fails(1, first.code());
-    assert_eq!(out.stdout, "good.json: ok\n");
+    assert_eq!(out.stdout, "good.json: ok (algorithm EdDSA)\n");
     let lines: Vec<&str> = out.stderr.lines().collect();
     assert!(
         lines[0].contains("bad.json") && lines[0].contains(&format!("{} problems", errors.len()))
@@ -1581,7 +1591,7 @@ fn config_check_io_errors_exit_2_and_other_files_are_still_checked() {
         &["config", "check", "missing.json", "good.json", "bad.json"],
     );
     out.fails(2, "io");
-    assert_eq!(out.stdout, "good.json: ok\n");
+    assert_eq!(out.stdout, "good.json: ok (algorithm EdDSA)\n");
     assert!(
         out.stderr.contains("missing.json: io at (file): "),
         "{}",
@@ -1644,7 +1654,8 @@ fn launch_url_prints_the_url_or_the_form_post_page() {
     let dir = TempDir::new("launch");
     keygen(&dir, "ES256", "k.jwk");
     jwks_file(&dir, &["k.jwk"], "jwks.json");
-    dir.write("financeiro.json", VALID_CONFIG);
+    // The key is ES256, so the plugin is configured for ES256 (the default is EdDSA).
+    dir.write("financeiro.json", es256_config(VALID_CONFIG));
 
     let out = run(&dir, &launch_args("financeiro.json", "sindico", &[]));
     let url = out.ok().trim_end_matches('\n');
@@ -1968,11 +1979,14 @@ fn config_check_warns_about_personal_data_and_still_succeeds() {
 
     // Nothing granted: no warning.
     let out = run(&dir, &["config", "check", "none.json"]);
-    assert_eq!(out.ok(), "none.json: ok\n");
+    assert_eq!(out.ok(), "none.json: ok (algorithm EdDSA)\n");
     assert!(out.stderr.is_empty(), "{}", out.stderr);
 
     let out = run(&dir, &["config", "check", "personal.json", "none.json"]);
-    assert_eq!(out.ok(), "personal.json: ok\nnone.json: ok\n");
+    assert_eq!(
+        out.ok(),
+        "personal.json: ok (algorithm EdDSA)\nnone.json: ok (algorithm EdDSA)\n"
+    );
     let lines: Vec<&str> = out.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{}", out.stderr);
     assert!(
@@ -2008,7 +2022,7 @@ fn config_check_warns_about_personal_data_and_still_succeeds() {
         .unwrap()
         .code();
     out.fails(1, first_code);
-    assert_eq!(out.stdout, "personal.json: ok\n");
+    assert_eq!(out.stdout, "personal.json: ok (algorithm EdDSA)\n");
     assert!(
         out.stderr
             .lines()
@@ -2341,4 +2355,250 @@ fn https_with_a_private_ca() {
         ],
     )
     .fails(2, "io");
+}
+
+// ------------------------------------------------------------------------------------------------
+// One signing key per algorithm, the plugin's algorithm chooses (issue 15)
+
+/// The `alg` and `kid` of a token's header, through `cvplugin inspect`.
+fn alg_and_kid(dir: &TempDir, token: &str) -> (String, String) {
+    let header = &run(dir, &["inspect", token]).json()["header"];
+    (
+        header["alg"].as_str().unwrap().to_owned(),
+        header["kid"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[test]
+fn mint_signs_with_the_key_of_the_chosen_algorithm_and_never_another() {
+    let dir = TempDir::new("mint-alg");
+    let ed_kid = keygen(&dir, "EdDSA", "ed.jwk");
+    let es_kid = keygen(&dir, "ES256", "es.jwk");
+    jwks_file(&dir, &["ed.jwk", "es.jwk"], "jwks.json");
+
+    // Without --alg: the first key's algorithm, as when mint took one key.
+    let token = mint(&dir, "ed.jwk", &["--key", "es.jwk"]);
+    assert_eq!(alg_and_kid(&dir, &token), ("EdDSA".into(), ed_kid.clone()));
+    let token = mint(&dir, "es.jwk", &[]);
+    assert_eq!(alg_and_kid(&dir, &token), ("ES256".into(), es_kid.clone()));
+    // --alg picks the key, whatever the order.
+    for (alg, kid) in [("ES256", &es_kid), ("EdDSA", &ed_kid)] {
+        let token = mint(&dir, "ed.jwk", &["--key", "es.jwk", "--alg", alg]);
+        assert_eq!(alg_and_kid(&dir, &token), (alg.to_owned(), kid.clone()));
+        assert_eq!(verify(&dir, &token, &[]).json()["aud"], PLUGIN);
+    }
+
+    // No key of --alg's algorithm: exit 2, nothing signed with the other one.
+    let out = run(
+        &dir,
+        &[
+            "mint",
+            "--key",
+            "ed.jwk",
+            "--alg",
+            "ES256",
+            "--issuer",
+            ISS,
+            "--plugin",
+            PLUGIN,
+            "--subject",
+            "48213",
+            "--role",
+            "cliente",
+        ],
+    );
+    let line = out.fails(2, "no_signing_key");
+    assert!(line.contains("no ES256 signing key"), "{line}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        out.stderr
+            .contains("hint: give the portal's ES256 key with another --key"),
+        "{}",
+        out.stderr
+    );
+    // Two keys of one algorithm: which one would sign is a guess.
+    keygen(&dir, "ES256", "es2.jwk");
+    let line = run(
+        &dir,
+        &[
+            "mint",
+            "--key",
+            "es.jwk",
+            "--key",
+            "es2.jwk",
+            "--issuer",
+            ISS,
+            "--plugin",
+            PLUGIN,
+            "--subject",
+            "48213",
+            "--role",
+            "cliente",
+        ],
+    )
+    .fails(2, "usage")
+    .to_owned();
+    assert!(line.contains("both ES256 keys"), "{line}");
+    // An unknown --alg is a usage error, before any file is read.
+    run(
+        &dir,
+        &[
+            "mint",
+            "--key",
+            "missing.jwk",
+            "--alg",
+            "HS256",
+            "--issuer",
+            ISS,
+            "--plugin",
+            PLUGIN,
+            "--subject",
+            "48213",
+            "--role",
+            "cliente",
+        ],
+    )
+    .fails(2, "usage");
+}
+
+#[test]
+fn launch_url_signs_each_plugin_with_its_configured_algorithm() {
+    let dir = TempDir::new("launch-alg");
+    let ed_kid = keygen(&dir, "EdDSA", "ed.jwk");
+    let es_kid = keygen(&dir, "ES256", "es.jwk");
+    jwks_file(&dir, &["ed.jwk", "es.jwk"], "jwks.json");
+    dir.write("financeiro.json", VALID_CONFIG);
+    dir.write("dotnet.json", es256_config(VALID_CONFIG));
+    let prefix = "https://erp.example.com/portal/financeiro?empresa=7&token=";
+    for (config, alg, kid) in [
+        ("financeiro.json", "EdDSA", &ed_kid),
+        ("dotnet.json", "ES256", &es_kid),
+    ] {
+        let mut args = launch_args(config, "cliente", &["--key", "es.jwk"]);
+        args[4] = "ed.jwk";
+        let out = run(&dir, &args);
+        let token = out.ok().trim().strip_prefix(prefix).unwrap().to_owned();
+        assert_eq!(alg_and_kid(&dir, &token), (alg.to_owned(), kid.clone()));
+        assert_eq!(verify(&dir, &token, &[]).json()["role"], "cliente");
+    }
+    // The ES256 plugin with the EdDSA key only: refused, exit 2.
+    let mut args = launch_args("dotnet.json", "cliente", &[]);
+    args[4] = "ed.jwk";
+    let line = run(&dir, &args).fails(2, "no_signing_key").to_owned();
+    assert!(
+        line.contains("plugin financeiro is configured for ES256"),
+        "{line}"
+    );
+}
+
+#[test]
+fn config_check_shows_the_algorithm_and_cross_checks_the_keys() {
+    let dir = TempDir::new("check-alg");
+    keygen(&dir, "EdDSA", "ed.jwk");
+    keygen(&dir, "ES256", "es.jwk");
+    dir.write("financeiro.json", VALID_CONFIG);
+    dir.write("dotnet.json", es256_config(VALID_CONFIG));
+    dir.write(
+        "rsa.json",
+        VALID_CONFIG.replacen("\"auth\":", "\"algorithm\": \"RS256\", \"auth\":", 1),
+    );
+
+    let out = run(&dir, &["config", "check", "financeiro.json", "dotnet.json"]);
+    assert_eq!(
+        out.ok(),
+        "financeiro.json: ok (algorithm EdDSA)\ndotnet.json: ok (algorithm ES256)\n"
+    );
+    // Both keys: both plugins can be minted for.
+    let out = run(
+        &dir,
+        &[
+            "config",
+            "check",
+            "--key",
+            "ed.jwk",
+            "--key",
+            "es.jwk",
+            "financeiro.json",
+            "dotnet.json",
+        ],
+    );
+    assert_eq!(
+        out.ok(),
+        "financeiro.json: ok (algorithm EdDSA)\ndotnet.json: ok (algorithm ES256)\n"
+    );
+    // The EdDSA key only: the ES256 plugin is reported, in English and in Portuguese.
+    let out = run(
+        &dir,
+        &[
+            "config",
+            "check",
+            "--key",
+            "ed.jwk",
+            "financeiro.json",
+            "dotnet.json",
+        ],
+    );
+    let line = out.fails(1, "no_signing_key");
+    assert_eq!(
+        line,
+        "error[no_signing_key]: dotnet.json: plugin financeiro is configured for ES256 launch \
+         tokens, but the portal has no ES256 signing key; add one or change the plugin's algorithm"
+    );
+    assert_eq!(out.stdout, "financeiro.json: ok (algorithm EdDSA)\n");
+    assert!(
+        out.stderr.lines().any(|l| l
+            == "dotnet.json: no_signing_key at algorithm: plugin financeiro is configured for \
+                ES256 launch tokens, but the portal has no ES256 signing key; add one or change \
+                the plugin's algorithm"),
+        "{}",
+        out.stderr
+    );
+    let out = run(
+        &dir,
+        &[
+            "config",
+            "check",
+            "--lang",
+            "pt-BR",
+            "--key",
+            "ed.jwk",
+            "dotnet.json",
+        ],
+    );
+    out.fails(1, "no_signing_key");
+    assert!(
+        out.stderr.lines().any(|l| l
+            == "dotnet.json: no_signing_key at algorithm: o plugin financeiro está configurado \
+                para tokens de acesso ES256, mas o portal não tem chave de assinatura ES256; \
+                cadastre uma ou altere o Algoritmo de assinatura do plugin"),
+        "{}",
+        out.stderr
+    );
+
+    // An unknown algorithm is a configuration problem, in both languages.
+    let out = run(&dir, &["config", "check", "rsa.json"]);
+    out.fails(1, "algorithm_unknown");
+    assert!(
+        out.stderr
+            .contains("rsa.json: algorithm_unknown at algorithm: algorithm: unknown signing algorithm \"RS256\""),
+        "{}",
+        out.stderr
+    );
+    let out = run(&dir, &["config", "check", "--lang", "pt-BR", "rsa.json"]);
+    assert!(
+        out.stderr.contains(
+            "rsa.json: algorithm_unknown at algorithm: Algoritmo de assinatura: algoritmo de \
+             assinatura \"RS256\" desconhecido"
+        ),
+        "{}",
+        out.stderr
+    );
+    // A --key that is not a private key stops the check before any file is read.
+    jwks_file(&dir, &["ed.jwk"], "jwks.json");
+    let out = run(
+        &dir,
+        &["config", "check", "--key", "jwks.json", "financeiro.json"],
+    );
+    assert_eq!(out.code, 2, "{out:#?}");
+    assert!(out.stdout.is_empty());
 }

@@ -8,7 +8,7 @@ use cv_portal_plugin::config::{
     VisibleTo,
 };
 use cv_portal_plugin::wire::ClientDataField;
-use cv_portal_plugin::{PluginId, Role};
+use cv_portal_plugin::{Algorithm, PluginId, Role};
 use proptest::prelude::*;
 
 const FINANCEIRO: &str = r#"{
@@ -196,6 +196,7 @@ prop_compose! {
         lifetime in 30u64..=3600,
         grants in proptest::sample::subsequence(ClientDataField::ALL.to_vec(), 0..=ClientDataField::ALL.len())
             .prop_shuffle(),
+        algorithm in proptest::sample::select(vec![Algorithm::EdDSA, Algorithm::ES256]),
     ) -> PluginConfigBuilder {
         PluginConfig::builder()
             .id(id)
@@ -210,6 +211,7 @@ prop_compose! {
             .visible_to(visible_to)
             .token_lifetime(Duration::from_secs(lifetime))
             .client_data(grants)
+            .algorithm(algorithm)
     }
 }
 
@@ -247,7 +249,7 @@ proptest! {
 
     #[test]
     fn arbitrary_field_values_are_rejected_or_accepted_without_panic(
-        field in proptest::sample::select(vec!["id", "name", "link", "icon", "title", "kind", "visible_to"]),
+        field in proptest::sample::select(vec!["id", "name", "link", "icon", "title", "kind", "visible_to", "algorithm"]),
         value in "\\PC{0,80}",
     ) {
         let mut doc: serde_json::Value = serde_json::from_str(FINANCEIRO).unwrap();
@@ -296,4 +298,131 @@ fn client_data_is_granted_explicitly() {
         ["client_data_unknown_field", "client_data_duplicate_field"]
     );
     assert!(errors.iter().all(|e| e.path() == "client_data"));
+}
+
+/// The configuration a .NET vendor's plugin gets: FINANCEIRO with another id and ES256.
+fn dotnet_plugin() -> String {
+    FINANCEIRO
+        .replacen("\"financeiro\"", "\"boletos-net\"", 1)
+        .replacen("\"auth\":", "\"algorithm\": \"ES256\", \"auth\":", 1)
+}
+
+#[test]
+fn the_signing_algorithm_is_chosen_per_plugin_and_defaults_to_eddsa() {
+    let default = PluginConfig::from_json(FINANCEIRO).unwrap();
+    assert_eq!(default.algorithm(), Algorithm::EdDSA);
+    // The default is not written, so configurations made before the field read and write as
+    // they did.
+    assert!(
+        !default.to_json().contains("algorithm"),
+        "{}",
+        default.to_json()
+    );
+    let explicit = FINANCEIRO.replacen("\"auth\":", "\"algorithm\": \"EdDSA\", \"auth\":", 1);
+    assert_eq!(PluginConfig::from_json(&explicit).unwrap(), default);
+
+    let dotnet = PluginConfig::from_json(&dotnet_plugin()).unwrap();
+    assert_eq!(dotnet.algorithm(), Algorithm::ES256);
+    // Written after `delivery` and before `client_data`, as the documented JSON form lists it.
+    let json = dotnet.to_json();
+    assert!(
+        json.contains(
+            r#""auth":{"type":"token","token_lifetime_seconds":120},"algorithm":"ES256"}"#
+        ),
+        "{json}"
+    );
+    assert_eq!(PluginConfig::from_json(&json).unwrap(), dotnet);
+    let granted = dotnet
+        .to_builder()
+        .delivery(cv_portal_plugin::config::Delivery::FormPost)
+        .client_data([ClientDataField::Units])
+        .build()
+        .unwrap();
+    assert!(
+        granted
+            .to_json()
+            .ends_with(r#""delivery":"form_post","algorithm":"ES256","client_data":["units"]}"#),
+        "{}",
+        granted.to_json()
+    );
+    // Through the builder, and back to the default.
+    let built = default
+        .to_builder()
+        .id("boletos-net")
+        .algorithm(Algorithm::ES256)
+        .build()
+        .unwrap();
+    assert_eq!(built, dotnet);
+    assert_eq!(
+        built
+            .to_builder()
+            .algorithm(Algorithm::EdDSA)
+            .build()
+            .unwrap()
+            .algorithm(),
+        Algorithm::EdDSA
+    );
+    // Serde's front end applies the same rules.
+    let via_serde: PluginConfig = serde_json::from_str(&dotnet_plugin()).unwrap();
+    assert_eq!(via_serde, dotnet);
+}
+
+#[test]
+fn an_unknown_algorithm_is_refused_with_its_code_in_both_languages() {
+    let config = |value: &str| {
+        FINANCEIRO.replacen(
+            "\"auth\":",
+            &format!("\"algorithm\": {value}, \"auth\":"),
+            1,
+        )
+    };
+    let errors = PluginConfig::from_json(&config("\"RS256\"")).unwrap_err();
+    let only = errors.iter().next().unwrap();
+    assert_eq!(
+        (errors.len(), only.path(), only.code()),
+        (1, "algorithm", "algorithm_unknown")
+    );
+    assert_eq!(
+        only.message_en(),
+        "algorithm: unknown signing algorithm \"RS256\"; expected \"EdDSA\" (the default) or \
+         \"ES256\" (for vendors whose JWT library has no Ed25519, such as .NET), written exactly so"
+    );
+    assert_eq!(
+        only.message_pt_br(),
+        "Algoritmo de assinatura: algoritmo de assinatura \"RS256\" desconhecido; use \"EdDSA\" \
+         (o padrão) ou \"ES256\" (para fornecedores cuja biblioteca JWT não tem Ed25519, como \
+         .NET), escrito exatamente assim"
+    );
+    // Letter case counts, as in the token's `alg`; `none` and HMAC are never configurable.
+    for bad in [
+        "\"es256\"",
+        "\"EDDSA\"",
+        "\"none\"",
+        "\"HS256\"",
+        "\"ESP256\"",
+        "\"\"",
+    ] {
+        let errors = PluginConfig::from_json(&config(bad)).unwrap_err();
+        assert_eq!(errors.codes(), ["algorithm_unknown"], "{bad}");
+    }
+    // Not a string: the usual wrong-type problem; repeated: the usual duplicate.
+    for bad in ["256", "null", "[\"ES256\"]", "{\"alg\": \"ES256\"}"] {
+        let errors = PluginConfig::from_json(&config(bad)).unwrap_err();
+        assert_eq!(errors.codes(), ["json_wrong_type"], "{bad}");
+        assert_eq!(errors.iter().next().unwrap().path(), "algorithm");
+    }
+    let twice = config("\"ES256\", \"algorithm\": \"EdDSA\"");
+    assert_eq!(
+        PluginConfig::from_json(&twice).unwrap_err().codes(),
+        ["json_duplicate_field"]
+    );
+    // An input excerpt is bounded and cleaned like every other echoed value.
+    let long = format!("\"{}\\n\"", "E".repeat(500));
+    let message = PluginConfig::from_json(&config(&long))
+        .unwrap_err()
+        .iter()
+        .next()
+        .unwrap()
+        .message_en();
+    assert!(message.len() < 400 && !message.contains('\n'), "{message}");
 }

@@ -1033,3 +1033,60 @@ fn a_vendor_never_sends_one_portals_token_to_another() {
     assert_eq!(error.code(), "discovery_issuer_mismatch");
     assert!(!format!("{error} {error:?}").contains(&token));
 }
+
+/// Issue 15: a portal signing an ES256 plugin beside its EdDSA plugins redeems both plugins'
+/// tokens at its client-data endpoint (which verifies with the portal's whole JWKS), and its
+/// discovery document lists both algorithms.
+#[test]
+fn an_es256_plugins_token_redeems_beside_the_eddsa_plugins() {
+    let clock = clock();
+    let issuer = Issuer::builder(issuer_id(), SigningKey::generate(Algorithm::EdDSA).unwrap())
+        .signing_key(SigningKey::generate(Algorithm::ES256).unwrap())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let financeiro = plugin(PLUGIN);
+    let dotnet = plugin_with("boletos-net", |json| json["algorithm"] = "ES256".into());
+    assert_eq!(dotnet.algorithm(), Algorithm::ES256);
+    let endpoint = endpoint(&issuer, vec![financeiro.clone(), dotnet.clone()], clock);
+
+    let es_token = mint(&issuer, &dotnet, Role::Sindico);
+    let header: Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            es_token.split('.').next().unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "ES256");
+    assert_eq!(header["kid"], issuer.kid_for(Algorithm::ES256).unwrap());
+    let answer = endpoint.handle(Some(&bearer(&es_token)), maria);
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(
+        check_common(&answer),
+        serde_json::json!({"sub": "48213", "role": "sindico", "plugin": "boletos-net"})
+    );
+    refused(
+        &endpoint.handle(Some(&bearer(&es_token)), maria),
+        401,
+        "replayed",
+    );
+    // The EdDSA plugin beside it, as before.
+    let ed_token = mint(&issuer, &financeiro, Role::Cliente);
+    let answer = endpoint.handle(Some(&bearer(&ed_token)), maria);
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(check_common(&answer)["plugin"], PLUGIN);
+
+    let discovery = render_discovery(
+        issuer.issuer_id(),
+        &Url::parse(&format!("{ISSUER}/.well-known/cv-plugin/jwks.json")).unwrap(),
+        &Url::parse(&format!("{ISSUER}/api/cv-plugin/client-data")).unwrap(),
+        issuer.algorithms(),
+    );
+    let document: DiscoveryDocument = serde_json::from_str(&discovery).unwrap();
+    assert_eq!(
+        document.token_signing_alg_values_supported,
+        ["EdDSA", "ES256"]
+    );
+}

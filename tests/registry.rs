@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use common::{NOW, claims_with, clock, forge, plugin, viewer};
+use common::{NOW, claims_with, clock, forge, plugin_signed_with, viewer};
 use cv_portal_plugin::keys::{KeySource, ManualMonotonicClock, MonotonicClock};
 use cv_portal_plugin::{
     Algorithm, FetchError, FixedClock, InMemoryReplayGuard, Issuer, IssuerId, KeyCache, KeySet,
@@ -31,8 +31,10 @@ fn issuer(name: &str, key: SigningKey) -> Issuer {
 }
 
 fn mint(issuer: &Issuer, plugin_id: &str) -> String {
+    // The plugin is configured with the algorithm of the issuer's (only) key.
+    let alg = issuer.algorithms().next().unwrap();
     issuer
-        .mint(&plugin(plugin_id), &viewer(Role::Cliente))
+        .mint(&plugin_signed_with(plugin_id, alg), &viewer(Role::Cliente))
         .unwrap()
         .into_token()
 }

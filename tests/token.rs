@@ -22,10 +22,12 @@ fn setup(alg: Algorithm) -> (Issuer, KeySet, Arc<cv_portal_plugin::FixedClock>) 
     (issuer, keys, clock)
 }
 
-/// The usual launch: a cliente opens the Financeiro plugin.
+/// The usual launch: a cliente opens the Financeiro plugin, configured with the algorithm of the
+/// issuer's first key.
 fn cliente_opens(issuer: &Issuer) -> cv_portal_plugin::LaunchToken {
+    let alg = issuer.algorithms().next().unwrap();
     issuer
-        .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
+        .mint(&plugin_signed_with(PLUGIN, alg), &viewer(Role::Cliente))
         .unwrap()
 }
 
@@ -675,7 +677,7 @@ fn verifier_configuration_is_validated() {
 fn rotation_two_keys_then_retire_one() {
     let clock = clock();
     let old = Arc::new(SigningKey::generate(Algorithm::EdDSA).unwrap());
-    let new = Arc::new(SigningKey::generate(Algorithm::ES256).unwrap());
+    let new = Arc::new(SigningKey::generate(Algorithm::EdDSA).unwrap());
     // Step 1: sign with old, publish both.
     let before = Issuer::builder(issuer_id(), old.clone())
         .also_publish(new.public_key())
@@ -1067,4 +1069,340 @@ fn extreme_clocks_are_errors_not_panics() {
             IssueError::ClockOutOfRange
         );
     }
+}
+
+// ---- one signing key per algorithm, chosen by each plugin's configuration (issue 15) ----------
+
+/// The plugin of a .NET vendor (no Ed25519 in Microsoft.IdentityModel): ES256.
+const DOTNET: &str = "boletos-net";
+
+/// A portal signing its EdDSA plugins with one key and its ES256 plugin with another.
+fn two_algorithm_portal(
+    clock: &Arc<cv_portal_plugin::FixedClock>,
+) -> (Issuer, Arc<SigningKey>, Arc<SigningKey>) {
+    let eddsa = Arc::new(SigningKey::generate(Algorithm::EdDSA).unwrap());
+    let es256 = Arc::new(SigningKey::generate(Algorithm::ES256).unwrap());
+    let issuer = Issuer::builder(issuer_id(), eddsa.clone())
+        .signing_key(es256.clone())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    (issuer, eddsa, es256)
+}
+
+fn header_of(token: &str) -> serde_json::Value {
+    serde_json::from_slice(&base64_decode(token.split('.').next().unwrap())).unwrap()
+}
+
+/// What a .NET vendor holds: the portal's JWKS with the keys its library cannot use (OKP) left
+/// out, read back from the published JSON.
+fn without_ed25519(jwks: &KeySet) -> KeySet {
+    let document: serde_json::Value = serde_json::from_str(&jwks.to_jwks_json()).unwrap();
+    let ec: Vec<_> = document["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["kty"] == "EC")
+        .cloned()
+        .collect();
+    KeySet::from_jwks_json(&serde_json::json!({ "keys": ec }).to_string()).unwrap()
+}
+
+fn vendor(plugin: &str, keys: &KeySet, clock: Arc<cv_portal_plugin::FixedClock>) -> Verifier {
+    Verifier::builder(issuer_id(), plugin.parse().unwrap())
+        .key_set(keys.clone())
+        .clock(clock)
+        .replay_guard(Arc::new(InMemoryReplayGuard::new()))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn each_plugin_is_signed_with_the_key_of_its_own_algorithm() {
+    let clock = clock();
+    let (issuer, eddsa, es256) = two_algorithm_portal(&clock);
+    let financeiro = plugin(PLUGIN);
+    let boletos = plugin_signed_with(DOTNET, Algorithm::ES256);
+    assert_eq!(financeiro.algorithm(), Algorithm::EdDSA, "the default");
+
+    let ed_token = issuer.mint(&financeiro, &viewer(Role::Cliente)).unwrap();
+    let es_token = issuer.mint(&boletos, &viewer(Role::Cliente)).unwrap();
+    assert_eq!(
+        header_of(ed_token.token()),
+        serde_json::json!({"alg": "EdDSA", "typ": "cv-plugin-launch+jwt", "kid": eddsa.kid()})
+    );
+    assert_eq!(
+        header_of(es_token.token()),
+        serde_json::json!({"alg": "ES256", "typ": "cv-plugin-launch+jwt", "kid": es256.kid()})
+    );
+    // Raw r || s, 64 bytes, for both.
+    for token in [&ed_token, &es_token] {
+        let signature = token.token().rsplit('.').next().unwrap();
+        assert_eq!(base64_decode(signature).len(), 64);
+    }
+    assert_eq!(issuer.kid(), eddsa.kid(), "the first key, as before");
+    assert_eq!(issuer.kid_for(Algorithm::EdDSA), Some(eddsa.kid()));
+    assert_eq!(issuer.kid_for(Algorithm::ES256), Some(es256.kid()));
+    assert_eq!(
+        issuer.algorithms().collect::<Vec<_>>(),
+        [Algorithm::EdDSA, Algorithm::ES256]
+    );
+    assert!(issuer.check_plugin(&financeiro).is_ok() && issuer.check_plugin(&boletos).is_ok());
+
+    // The JWKS publishes both keys, each pinned to its algorithm.
+    let published: Vec<(Algorithm, String)> = issuer
+        .jwks()
+        .iter()
+        .map(|k| (k.algorithm(), k.kid().to_owned()))
+        .collect();
+    assert_eq!(
+        published,
+        [
+            (Algorithm::EdDSA, eddsa.kid().to_owned()),
+            (Algorithm::ES256, es256.kid().to_owned())
+        ]
+    );
+    let jwks: serde_json::Value = serde_json::from_str(&issuer.jwks().to_jwks_json()).unwrap();
+    let kinds: Vec<(&str, &str)> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["kty"].as_str().unwrap(), k["alg"].as_str().unwrap()))
+        .collect();
+    assert_eq!(kinds, [("OKP", "EdDSA"), ("EC", "ES256")]);
+
+    // A vendor with the whole JWKS verifies its own plugin's tokens, whatever the algorithm.
+    let claims = vendor(PLUGIN, issuer.jwks(), clock.clone())
+        .verify(ed_token.token())
+        .unwrap();
+    assert_eq!(claims.plugin().as_str(), PLUGIN);
+    let claims = vendor(DOTNET, issuer.jwks(), clock.clone())
+        .verify(es_token.token())
+        .unwrap();
+    assert_eq!(claims.plugin().as_str(), DOTNET);
+}
+
+#[test]
+fn a_vendor_holding_only_the_es256_key_verifies_its_plugin_without_ed25519() {
+    let clock = clock();
+    let (issuer, eddsa, es256) = two_algorithm_portal(&clock);
+    let dotnet_keys = without_ed25519(issuer.jwks());
+    assert_eq!(dotnet_keys.len(), 1);
+    assert!(dotnet_keys.get(es256.kid()).is_some() && dotnet_keys.get(eddsa.kid()).is_none());
+    let dotnet = vendor(DOTNET, &dotnet_keys, clock.clone());
+
+    let boletos = plugin_signed_with(DOTNET, Algorithm::ES256);
+    for role in [Role::Cliente, Role::Sindico, Role::Gestor] {
+        let launch = issuer.mint(&boletos, &viewer(role)).unwrap();
+        let claims = dotnet.verify(launch.token()).unwrap();
+        assert_eq!((claims.role(), claims.plugin().as_str()), (role, DOTNET));
+    }
+    // A token of this plugin can only be ES256: an EdDSA one (which the portal never mints for
+    // it) names a key the vendor does not hold.
+    let eddsa_for_dotnet = forge(
+        &eddsa,
+        &format!(
+            r#"{{"alg":"EdDSA","typ":"cv-plugin-launch+jwt","kid":"{}"}}"#,
+            eddsa.kid()
+        ),
+        &claims_with(&format!(r#""aud":"{DOTNET}""#)),
+    );
+    assert_eq!(code(dotnet.verify(&eddsa_for_dotnet)), "unknown_kid");
+    // The algorithm is pinned to the key (PROTOCOL.md §6 check 9): EdDSA named on the ES256 key
+    // is refused before any signature is checked.
+    let swapped = forge(
+        &es256,
+        &format!(
+            r#"{{"alg":"EdDSA","typ":"cv-plugin-launch+jwt","kid":"{}"}}"#,
+            es256.kid()
+        ),
+        &claims_with(&format!(r#""aud":"{DOTNET}""#)),
+    );
+    assert_eq!(code(dotnet.verify(&swapped)), "alg_mismatch");
+    // The other plugins of the portal stay EdDSA, verified by their vendors as before.
+    let financeiro = issuer
+        .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
+        .unwrap();
+    assert_eq!(header_of(financeiro.token())["alg"], "EdDSA");
+    assert!(
+        vendor(PLUGIN, issuer.jwks(), clock.clone())
+            .verify(financeiro.token())
+            .is_ok()
+    );
+}
+
+#[test]
+fn minting_for_an_algorithm_without_a_key_is_refused_never_signed_otherwise() {
+    let clock = clock();
+    // The portal as it was: one EdDSA key, `Issuer::new`.
+    let issuer = Issuer::new(issuer_id(), SigningKey::generate(Algorithm::EdDSA).unwrap());
+    let boletos = plugin_signed_with(DOTNET, Algorithm::ES256);
+    let error = issuer
+        .mint(&boletos, &viewer(Role::Cliente))
+        .expect_err("no ES256 key");
+    assert_eq!(error.code(), "no_signing_key");
+    assert_eq!(
+        error,
+        IssueError::NoSigningKey {
+            plugin: DOTNET.parse().unwrap(),
+            algorithm: Algorithm::ES256
+        }
+    );
+    assert_eq!(issuer.check_plugin(&boletos), Err(error.clone()));
+    assert_eq!(issuer.kid_for(Algorithm::ES256), None);
+    assert_eq!(
+        error.message_en(),
+        "plugin boletos-net is configured for ES256 launch tokens, but the portal has no ES256 \
+         signing key; add one or change the plugin's algorithm"
+    );
+    assert_eq!(
+        error.message_pt_br(),
+        "o plugin boletos-net está configurado para tokens de acesso ES256, mas o portal não tem \
+         chave de assinatura ES256; cadastre uma ou altere o Algoritmo de assinatura do plugin"
+    );
+    // The menu's refusals come first: an inactive plugin is inactive whatever its algorithm.
+    let inactive = boletos.to_builder().active(false).build().unwrap();
+    assert_eq!(
+        issuer
+            .mint(&inactive, &viewer(Role::Cliente))
+            .unwrap_err()
+            .code(),
+        "plugin_inactive"
+    );
+    // An ES256-only portal (the old way to serve one .NET vendor) refuses EdDSA plugins, the
+    // default: each plugin says ES256, or the portal adds an EdDSA key.
+    let es_only = Issuer::builder(issuer_id(), SigningKey::generate(Algorithm::ES256).unwrap())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    assert_eq!(
+        es_only
+            .mint(&plugin(PLUGIN), &viewer(Role::Cliente))
+            .unwrap_err()
+            .code(),
+        "no_signing_key"
+    );
+    assert!(es_only.mint(&boletos, &viewer(Role::Cliente)).is_ok());
+    // Every message of the enum exists in both languages.
+    for error in [
+        IssueError::PluginInactive,
+        IssueError::NotVisibleToViewer { role: Role::Gestor },
+        IssueError::ClockOutOfRange,
+        IssueError::Rng,
+        IssueError::Signing,
+    ] {
+        assert!(!error.message_pt_br().is_empty());
+        assert_ne!(error.message_pt_br(), error.message_en());
+    }
+}
+
+#[test]
+fn rotating_the_es256_key_leaves_eddsa_untouched() {
+    let clock = clock();
+    let (issuer, eddsa, old_es256) = two_algorithm_portal(&clock);
+    let next_es256 = Arc::new(SigningKey::generate(Algorithm::ES256).unwrap());
+    let financeiro = plugin(PLUGIN);
+    let boletos = plugin_signed_with(DOTNET, Algorithm::ES256);
+    let jwks_before = issuer.jwks().clone();
+
+    // Step 1: publish the next ES256 key beside the current keys; still sign with the old one.
+    let step1 = Issuer::builder(issuer_id(), eddsa.clone())
+        .signing_key(old_es256.clone())
+        .also_publish(next_es256.public_key())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    assert_eq!(step1.jwks().len(), 3);
+    let old_token = step1.mint(&boletos, &viewer(Role::Cliente)).unwrap();
+    assert_eq!(header_of(old_token.token())["kid"], old_es256.kid());
+
+    // Step 3: sign with the next key.
+    let step3 = step1.rotate(next_es256.clone()).unwrap();
+    assert_eq!(step3.kid_for(Algorithm::ES256), Some(next_es256.kid()));
+    assert_eq!(step3.kid_for(Algorithm::EdDSA), Some(eddsa.kid()));
+    assert_eq!(step3.kid(), eddsa.kid());
+    let published: Vec<&str> = step3.jwks().iter().map(|k| k.kid()).collect();
+    assert_eq!(
+        published,
+        [eddsa.kid(), next_es256.kid(), old_es256.kid()],
+        "signing keys first, the old ES256 key still published"
+    );
+    let new_token = step3.mint(&boletos, &viewer(Role::Cliente)).unwrap();
+    assert_eq!(header_of(new_token.token())["kid"], next_es256.kid());
+    // EdDSA is untouched: same kid, same header, and the EdDSA vendor's old key set (from before
+    // the rotation began) still verifies what the rotated issuer mints.
+    let ed_token = step3.mint(&financeiro, &viewer(Role::Cliente)).unwrap();
+    assert_eq!(header_of(ed_token.token())["kid"], eddsa.kid());
+    assert!(
+        vendor(PLUGIN, &jwks_before, clock.clone())
+            .verify(ed_token.token())
+            .is_ok()
+    );
+    // The .NET vendor, with the ES256 keys of step 1, verifies old and new tokens.
+    let dotnet = vendor(DOTNET, &without_ed25519(step1.jwks()), clock.clone());
+    assert!(dotnet.verify(old_token.token()).is_ok());
+    assert!(dotnet.verify(new_token.token()).is_ok());
+
+    // The builder says the same: a second key of an algorithm replaces the first as signer and
+    // the replaced key stays published.
+    let built = Issuer::builder(issuer_id(), eddsa.clone())
+        .signing_key(old_es256.clone())
+        .signing_key(next_es256.clone())
+        .signing_key(next_es256.clone()) // the same key twice is one key
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    assert_eq!(built.jwks(), step3.jwks());
+    assert_eq!(built.kid_for(Algorithm::ES256), Some(next_es256.kid()));
+
+    // Step 4: the old ES256 key is retired; its tokens fail, EdDSA's do not.
+    let step4 = Issuer::builder(issuer_id(), eddsa.clone())
+        .signing_key(next_es256.clone())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    assert_eq!(step4.jwks().len(), 2);
+    let dotnet = vendor(DOTNET, &without_ed25519(step4.jwks()), clock.clone());
+    let old_again = step1.mint(&boletos, &viewer(Role::Sindico)).unwrap();
+    assert_eq!(code(dotnet.verify(old_again.token())), "unknown_kid");
+    assert!(
+        dotnet
+            .verify(
+                step4
+                    .mint(&boletos, &viewer(Role::Sindico))
+                    .unwrap()
+                    .token()
+            )
+            .is_ok()
+    );
+    assert!(
+        vendor(PLUGIN, step4.jwks(), clock.clone())
+            .verify(
+                step4
+                    .mint(&financeiro, &viewer(Role::Gestor))
+                    .unwrap()
+                    .token()
+            )
+            .is_ok()
+    );
+
+    // Rotating in a key of an algorithm the issuer did not sign with adds it.
+    let ed_only = Issuer::builder(issuer_id(), eddsa.clone())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    assert!(ed_only.mint(&boletos, &viewer(Role::Cliente)).is_err());
+    let added = ed_only.rotate(old_es256.clone()).unwrap();
+    assert_eq!(
+        added.algorithms().collect::<Vec<_>>(),
+        [Algorithm::EdDSA, Algorithm::ES256]
+    );
+    assert!(added.mint(&boletos, &viewer(Role::Cliente)).is_ok());
+    // An explicitly published key that repeats a signing key is still refused.
+    let repeated = Issuer::builder(issuer_id(), eddsa.clone())
+        .signing_key(old_es256.clone())
+        .also_publish(old_es256.public_key())
+        .build()
+        .unwrap_err();
+    assert_eq!(repeated.code(), "duplicate_kid");
 }

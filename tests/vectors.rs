@@ -37,6 +37,11 @@ const NOW: i64 = common::NOW;
 const LEEWAY: i64 = 30;
 const MAX_TOKEN_LEN: usize = 4096;
 const TYP: &str = "cv-plugin-launch+jwt";
+/// The member of the vectors holding the per-plugin algorithm vectors (issue 15).
+const PER_PLUGIN: &str = "per_plugin_algorithm";
+/// The plugin of that member: configured with `"algorithm": "ES256"` for a vendor whose JWT
+/// library has no Ed25519.
+const ES256_PLUGIN: &str = "boletos-net";
 
 fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
@@ -56,8 +61,14 @@ impl Generator {
     fn new(previous: Option<&Value>) -> Generator {
         let mut es256_signatures = HashMap::new();
         if let Some(previous) = previous {
-            for list in ["valid", "invalid"] {
-                for vector in previous[list].as_array().into_iter().flatten() {
+            let lists = [
+                &previous["valid"],
+                &previous["invalid"],
+                &previous[PER_PLUGIN]["valid"],
+                &previous[PER_PLUGIN]["invalid"],
+            ];
+            for list in lists {
+                for vector in list.as_array().into_iter().flatten() {
                     if let Some((input, signature)) =
                         vector["token"].as_str().and_then(|t| t.rsplit_once('.'))
                     {
@@ -1396,6 +1407,86 @@ fn invalid_vectors(g: &Generator, es256_valid: &str) -> Vec<Invalid> {
     ]
 }
 
+/// The per-plugin algorithm vectors: the portal signs `boletos-net` with ES256 and `financeiro`
+/// with EdDSA; a vendor without Ed25519 holds only the P-256 key.
+fn per_plugin_vectors(g: &Generator) -> Value {
+    let for_plugin = |changes: Value| {
+        let mut claims: Value = serde_json::from_str(&claims(changes)).unwrap();
+        claims["aud"] = Value::from(ES256_PLUGIN);
+        claims.to_string()
+    };
+    let valid: Vec<Value> = [
+        (
+            "es256-plugin-cliente",
+            for_plugin(json!({"jti": "valid-es256-plugin-cliente"})),
+            "The ES256 plugin's launch for a cliente, as the portal mints it: alg ES256, the P-256 key's kid.",
+        ),
+        (
+            "es256-plugin-gestor",
+            for_plugin(json!({"role": "gestor", "sub": "g.7", "jti": "valid-es256-plugin-gestor"})),
+            "The same plugin opened by a gestor in the manager panel.",
+        ),
+    ]
+    .into_iter()
+    .map(|(name, claims, note)| {
+        json!({
+            "name": name,
+            "note": note,
+            "alg": "ES256",
+            "kid": g.p256.kid(),
+            "token": g.token(Algorithm::ES256, &claims),
+            "claims": serde_json::from_str::<Value>(&claims).unwrap(),
+        })
+    })
+    .collect();
+    let invalid = [
+        Invalid {
+            name: "es256-plugin-eddsa-token",
+            token: g.token(
+                Algorithm::EdDSA,
+                &for_plugin(json!({"jti": "invalid-es256-plugin-eddsa"})),
+            ),
+            error: "unknown_kid",
+            check: 8,
+            standard: true,
+            note: "An EdDSA token for the ES256 plugin, signed with the portal's Ed25519 key: the portal never mints one for this plugin, and its kid names a key this vendor does not hold.",
+        },
+        Invalid {
+            name: "es256-plugin-token-of-another-plugin",
+            token: g.token(
+                Algorithm::ES256,
+                &claims(json!({"jti": "invalid-es256-other-plugin"})),
+            ),
+            error: "wrong_audience",
+            check: 15,
+            standard: true,
+            note: "A genuine ES256 token of the same portal, for another plugin (aud financeiro): the key is shared by every ES256 plugin of the portal, the audience is not.",
+        },
+    ]
+    .into_iter()
+    .map(|v| {
+        json!({
+            "name": v.name,
+            "note": v.note,
+            "token": v.token,
+            "error": v.error,
+            "check": v.check,
+            "standard": v.standard,
+        })
+    })
+    .collect::<Vec<_>>();
+    let jwks: Value =
+        serde_json::from_str(&KeySet::new([g.p256.public_key()]).unwrap().to_jwks_json()).unwrap();
+    json!({
+        "description": "Issue 15: each plugin's configuration chooses the algorithm of its launch tokens. This portal signs the plugin `boletos-net` with ES256 (\"algorithm\": \"ES256\", for a vendor whose JWT library has no Ed25519, such as .NET) and `financeiro` with EdDSA, and publishes both keys (the top-level `jwks`). The vendor of `boletos-net` holds only the keys its library can use: `jwks` here, the P-256 key alone. Check these tokens as the top-level ones, with `plugin` and `jwks` from this object.",
+        "plugin": ES256_PLUGIN,
+        "algorithm": "ES256",
+        "jwks": jwks,
+        "valid": valid,
+        "invalid": invalid,
+    })
+}
+
 fn generate(previous: Option<&Value>) -> String {
     let g = Generator::new(previous);
     let private_keys: Vec<Value> = [&g.ed, &g.p256]
@@ -1440,6 +1531,7 @@ fn generate(previous: Option<&Value>) -> String {
         "test_private_keys": private_keys,
         "valid": valid,
         "invalid": invalid,
+        PER_PLUGIN: per_plugin_vectors(&g),
     });
     let mut text = serde_json::to_string_pretty(&document).unwrap();
     text.push('\n');
@@ -1811,23 +1903,31 @@ fn crate_minted_tokens_for_foreign_verifiers() {
     let vectors = load();
     let clock = Arc::new(FixedClock::new(vectors["now"].as_i64().unwrap()));
     let mut tokens = Vec::new();
-    for jwk in vectors["test_private_keys"].as_array().unwrap() {
-        let key = SigningKey::from_jwk(&jwk.to_string()).unwrap();
-        let alg = key.algorithm();
-        let issuer = Issuer::builder(
-            IssuerId::new(vectors["issuer"].as_str().unwrap()).unwrap(),
-            key,
+    // One issuer holding both TEST keys; the plugin's configured algorithm picks the key.
+    let keys: Vec<SigningKey> = vectors["test_private_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|jwk| SigningKey::from_jwk(&jwk.to_string()).unwrap())
+        .collect();
+    let algs: Vec<Algorithm> = keys.iter().map(SigningKey::algorithm).collect();
+    let mut keys = keys.into_iter();
+    let first = keys.next().unwrap();
+    let issuer = keys
+        .fold(
+            Issuer::builder(
+                IssuerId::new(vectors["issuer"].as_str().unwrap()).unwrap(),
+                first,
+            ),
+            |builder, key| builder.signing_key(key),
         )
         .clock(clock.clone())
         .build()
         .unwrap();
+    for alg in algs {
+        let plugin = common::plugin_signed_with(vectors["plugin"].as_str().unwrap(), alg);
         for role in [Role::Cliente, Role::Sindico, Role::Gestor] {
-            let launch = issuer
-                .mint(
-                    &common::plugin(vectors["plugin"].as_str().unwrap()),
-                    &common::viewer(role),
-                )
-                .unwrap();
+            let launch = issuer.mint(&plugin, &common::viewer(role)).unwrap();
             tokens.push(json!({
                 "alg": alg.as_str(),
                 "token": launch.token(),
@@ -1843,5 +1943,113 @@ fn crate_minted_tokens_for_foreign_verifiers() {
     println!(
         "{} tokens written",
         minted["tokens"].as_array().unwrap().len()
+    );
+}
+
+/// Issue 15: the per-plugin algorithm vectors. The vendor of the ES256 plugin, holding only the
+/// P-256 key, verifies that plugin's tokens and refuses the others with their codes; the crate's
+/// own issuer, holding both TEST keys, mints for that plugin tokens that vendor accepts.
+#[test]
+fn per_plugin_algorithm_vectors_verify_with_the_es256_key_alone() {
+    let vectors = load();
+    let section = &vectors[PER_PLUGIN];
+    assert_eq!(section["plugin"], ES256_PLUGIN);
+    assert_eq!(section["algorithm"], "ES256");
+    // The vendor's keys: the portal's P-256 key alone, exactly as the portal publishes it.
+    let keys = section["jwks"]["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1);
+    let published = vectors["jwks"]["keys"].as_array().unwrap();
+    assert!(published.contains(&keys[0]) && keys[0]["kty"] == "EC");
+    assert!(
+        published.iter().any(|k| k["kty"] == "OKP"),
+        "the portal publishes both"
+    );
+
+    let mut config = vectors.clone();
+    config["plugin"] = section["plugin"].clone();
+    config["jwks"] = section["jwks"].clone();
+    let verifier = verifier_for(&config);
+    let valid = section["valid"].as_array().unwrap();
+    assert_eq!(valid.len(), 2);
+    for vector in valid {
+        let name = vector["name"].as_str().unwrap();
+        let token = vector["token"].as_str().unwrap();
+        let claims = verifier
+            .verify(token)
+            .unwrap_or_else(|e| panic!("{name}: {e} [{}]", e.code()));
+        assert_eq!(claims_as_json(&claims), vector["claims"], "{name}");
+        let header: Value = serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(token.split('.').next().unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            header,
+            json!({"alg": "ES256", "typ": TYP, "kid": keys[0]["kid"]}),
+            "{name}"
+        );
+        assert_eq!(vector["kid"], keys[0]["kid"]);
+    }
+    for vector in section["invalid"].as_array().unwrap() {
+        let name = vector["name"].as_str().unwrap();
+        let fresh = verifier_for(&config);
+        let error = fresh
+            .verify(vector["token"].as_str().unwrap())
+            .expect_err(name);
+        assert_eq!(error.code(), vector["error"], "{name}");
+        let checks = CHECKS_OF_CODE
+            .iter()
+            .find(|(code, _)| *code == error.code())
+            .map(|(_, checks)| *checks)
+            .unwrap();
+        assert!(
+            checks.contains(&vector["check"].as_u64().unwrap()),
+            "{name}"
+        );
+    }
+    // The EdDSA token of this section verifies with the portal's whole JWKS: only the vendor's
+    // key set refuses it (the portal itself never mints it for an ES256 plugin).
+    let mut whole = vectors.clone();
+    whole["plugin"] = section["plugin"].clone();
+    let eddsa = &section["invalid"][0];
+    assert_eq!(eddsa["error"], "unknown_kid");
+    assert!(
+        verifier_for(&whole)
+            .verify(eddsa["token"].as_str().unwrap())
+            .is_ok()
+    );
+
+    // What the crate mints for the plugin configured ES256, with both TEST keys held.
+    let issuer = Issuer::builder(
+        IssuerId::new(vectors["issuer"].as_str().unwrap()).unwrap(),
+        test_key(Algorithm::EdDSA),
+    )
+    .signing_key(test_key(Algorithm::ES256))
+    .clock(Arc::new(FixedClock::new(NOW)))
+    .build()
+    .unwrap();
+    let plugin = common::plugin_signed_with(ES256_PLUGIN, Algorithm::ES256);
+    let launch = issuer
+        .mint(&plugin, &common::viewer(Role::Sindico))
+        .unwrap();
+    let claims = verifier_for(&config).verify(launch.token()).unwrap();
+    assert_eq!(
+        (claims.plugin().as_str(), claims.role()),
+        (ES256_PLUGIN, Role::Sindico)
+    );
+    let financeiro = issuer
+        .mint(
+            &common::plugin(common::PLUGIN),
+            &common::viewer(Role::Cliente),
+        )
+        .unwrap();
+    assert_eq!(
+        verifier_for(&vectors)
+            .verify(financeiro.token())
+            .unwrap()
+            .plugin()
+            .as_str(),
+        common::PLUGIN
     );
 }

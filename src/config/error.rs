@@ -244,6 +244,11 @@ pub enum ConfigErrorKind {
         /// The value found (excerpt).
         found: Quoted,
     },
+    /// `algorithm_unknown`: not `EdDSA` or `ES256`, the JOSE names, exactly.
+    AlgorithmUnknown {
+        /// The value found (excerpt).
+        found: Quoted,
+    },
     /// `client_data_unknown_field`: a name in `client_data` that is not a [`ClientDataField`].
     ClientDataUnknownField {
         /// The name found (excerpt).
@@ -465,6 +470,17 @@ problems! {
         en: format!("unknown value {found}; expected \"query\" or \"form_post\""),
         pt: format!("valor {found} desconhecido; use \"query\" ou \"form_post\""),
     }
+    K::AlgorithmUnknown { found } => "algorithm_unknown" {
+        en: format!(
+            "unknown signing algorithm {found}; expected \"EdDSA\" (the default) or \"ES256\" \
+             (for vendors whose JWT library has no Ed25519, such as .NET), written exactly so"
+        ),
+        pt: format!(
+            "algoritmo de assinatura {found} desconhecido; use \"EdDSA\" (o padrão) ou \"ES256\" \
+             (para fornecedores cuja biblioteca JWT não tem Ed25519, como .NET), escrito \
+             exatamente assim"
+        ),
+    }
     K::ClientDataUnknownField { found } => "client_data_unknown_field" {
         en: format!("unknown client data field {found}; valid fields are: {}", client_data_names()),
         pt: format!(
@@ -589,6 +605,7 @@ fn label(path: &str) -> Option<(&'static str, &'static str)> {
         "auth" | "auth.type" => ("authentication type", "Tipo de autenticação"),
         "auth.token_lifetime_seconds" => ("token lifetime", "Duração do token"),
         "delivery" => ("delivery", "Entrega do token"),
+        "algorithm" => ("algorithm", "Algoritmo de assinatura"),
         "client_data" => ("client_data", "Dados do cliente"),
         _ => return None,
     })
@@ -739,6 +756,7 @@ mod tests {
             K::AuthLifetimeOutOfRange { found: q() },
             K::AuthLifetimeNotWholeSeconds,
             K::DeliveryUnknown { found: q() },
+            K::AlgorithmUnknown { found: q() },
             K::ClientDataUnknownField { found: q() },
             K::ClientDataDuplicateField {
                 field: ClientDataField::Name,

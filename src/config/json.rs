@@ -16,7 +16,7 @@ use crate::quoted::Quoted;
 use crate::wire::ClientDataField;
 
 /// The top-level keys, in the order of the documented JSON form.
-pub(crate) const FIELDS: [&str; 14] = [
+pub(crate) const FIELDS: [&str; 15] = [
     "id",
     "name",
     "active",
@@ -30,6 +30,7 @@ pub(crate) const FIELDS: [&str; 14] = [
     "visible_to",
     "auth",
     "delivery",
+    "algorithm",
     "client_data",
 ];
 const SIZE_FIELDS: [&str; 2] = ["width", "height"];
@@ -146,6 +147,7 @@ pub(crate) fn from_tree(tree: &Tree) -> Result<PluginConfig, ConfigErrors> {
         visible_to,
         auth,
         delivery,
+        algorithm,
         client_data,
     ] = read_object(entries, &FIELDS, "", &mut d.errors);
 
@@ -185,6 +187,13 @@ pub(crate) fn from_tree(tree: &Tree) -> Result<PluginConfig, ConfigErrors> {
         Some(tree) => d
             .string(tree, "delivery")
             .and_then(|s| d.record("delivery", Delivery::parse_kind(s).map_err(|k| vec![k]))),
+    };
+    d.algorithm = match algorithm {
+        // Optional: Ed25519 unless chosen otherwise.
+        None => Some(crate::keys::Algorithm::EdDSA),
+        Some(tree) => d
+            .string(tree, "algorithm")
+            .and_then(|s| d.record("algorithm", super::parse_algorithm(s).map_err(|k| vec![k]))),
     };
     d.client_data = match client_data {
         // Optional: nothing is shared unless granted.

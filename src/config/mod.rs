@@ -25,6 +25,7 @@
 //! | `visible_to`            | Visível para                 | [`VisibleTo`]                      | `"cliente"`, `"sindico"` or `"cliente_e_sindico"` |
 //! | `auth`                  | Tipo de autenticação         | [`AuthConfig`]                     | only `"token"`; `token_lifetime_seconds` 30–3600, default 300 |
 //! | `delivery`              | Entrega do token             | [`Delivery`]                       | optional, default `"query"`; or `"form_post"` |
+//! | `algorithm`             | Algoritmo de assinatura      | [`Algorithm`]                      | optional, default `"EdDSA"`; or `"ES256"` for a vendor whose JWT library lacks Ed25519 (.NET) |
 //! | `client_data`           | Dados do cliente             | array of [`ClientDataField`]       | optional, default `[]` (nothing shared); each of `"name"`, `"email"`, `"document"`, `"phone"`, `"units"` at most once |
 //!
 //! Who sees the plugin is decided by [`PluginConfig::is_shown_to`], the single rule used both by
@@ -33,11 +34,23 @@
 //! # JSON form
 //!
 //! Every key is required except `auth.token_lifetime_seconds` (default 300), `delivery` (default
-//! `"query"`) and `client_data` (default: none); unknown keys, repeated keys, `null` and values of the wrong type are errors.
+//! `"query"`), `algorithm` (default `"EdDSA"`) and `client_data` (default: none); unknown keys,
+//! repeated keys, `null` and values of the wrong type are errors.
 //! Names and titles are stored trimmed, the link normalized and the client-data fields in
 //! [`ClientDataField::ALL`] order, so [`PluginConfig::to_json`] writes the canonical form (with
-//! `delivery` only when it is `"form_post"` and `client_data` only when some field is granted), and
-//! reading it back gives an equal value.
+//! `delivery` only when it is `"form_post"`, `algorithm` only when it is `"ES256"` and
+//! `client_data` only when some field is granted), and reading it back gives an equal value.
+//!
+//! # The signing algorithm, per plugin
+//!
+//! `algorithm` chooses how this plugin's launch tokens are signed (PROTOCOL.md §3): `"EdDSA"`
+//! (Ed25519, the default) or `"ES256"` (ECDSA P-256), for a vendor whose JWT library has no
+//! Ed25519 (.NET's `Microsoft.IdentityModel`). Other plugins of the same portal keep their own
+//! choice: the [`Issuer`](crate::Issuer) holds one signing key per algorithm in use
+//! ([`IssuerBuilder::signing_key`](crate::IssuerBuilder::signing_key)) and publishes all of them,
+//! and minting for a plugin whose algorithm has no key is refused (`no_signing_key`), never signed
+//! with another algorithm. The names are the JOSE `alg` names, exactly (`"es256"` is
+//! `algorithm_unknown`). Tell the vendor the algorithm with the plugin id.
 //!
 //! # Client data: nothing is shared until granted
 //!
@@ -121,6 +134,7 @@
 //! | `auth_lifetime_out_of_range` | `auth.token_lifetime_seconds` | outside 30–3600 seconds |
 //! | `auth_lifetime_not_whole_seconds` | `auth.token_lifetime_seconds` | a fraction of a second (builder only; JSON takes integers) |
 //! | `delivery_unknown` | `delivery` | not `query` or `form_post` |
+//! | `algorithm_unknown` | `algorithm` | not `EdDSA` or `ES256` (exactly, letter case included) |
 //! | `client_data_unknown_field` | `client_data` | a name that is not a client-data field (the message lists them) |
 //! | `client_data_duplicate_field` | `client_data` | the same field listed twice |
 //!
@@ -191,6 +205,7 @@ pub use icon::Icon;
 pub use size::{Dimension, IframeSize};
 pub use warning::ConfigWarning;
 
+use crate::keys::Algorithm;
 use crate::viewer::Surface;
 use crate::wire::{ClientDataField, PluginId, Role};
 
@@ -235,6 +250,11 @@ pub struct PluginConfig {
     auth: AuthConfig,
     #[serde(skip_serializing_if = "is_query")]
     delivery: Delivery,
+    #[serde(
+        skip_serializing_if = "is_default_algorithm",
+        serialize_with = "serialize_algorithm"
+    )]
+    algorithm: Algorithm,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     client_data: Vec<ClientDataField>,
 }
@@ -243,6 +263,34 @@ pub struct PluginConfig {
 fn is_query(delivery: &Delivery) -> bool {
     *delivery == Delivery::Query
 }
+
+/// `algorithm` is written only when it is not the default (EdDSA), so that the JSON form of every
+/// configuration made before the field existed is unchanged.
+fn is_default_algorithm(algorithm: &Algorithm) -> bool {
+    *algorithm == Algorithm::default()
+}
+
+/// The JSON form of the algorithm: its JOSE name.
+fn serialize_algorithm<S: serde::Serializer>(
+    algorithm: &Algorithm,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(algorithm.as_str())
+}
+
+/// The algorithms a plugin configuration may name, by JOSE name (exactly).
+pub(crate) fn parse_algorithm(name: &str) -> Result<Algorithm, ConfigErrorKind> {
+    CONFIG_ALGORITHMS
+        .iter()
+        .copied()
+        .find(|alg| alg.as_str() == name)
+        .ok_or_else(|| ConfigErrorKind::AlgorithmUnknown {
+            found: crate::quoted::Quoted::new(name),
+        })
+}
+
+/// The values of `algorithm`, in the order messages list them (the default first).
+pub(crate) const CONFIG_ALGORITHMS: &[Algorithm] = &[Algorithm::EdDSA, Algorithm::ES256];
 
 impl PluginConfig {
     /// Maximum length of [`name`](Self::name), in characters (after trimming).
@@ -272,6 +320,7 @@ impl PluginConfig {
             visible_to: Some(self.visible_to),
             auth: self.auth,
             delivery: self.delivery,
+            algorithm: self.algorithm,
             client_data: self.client_data.clone(),
         }
     }
@@ -364,6 +413,14 @@ impl PluginConfig {
     /// unless the admin chose the form POST.
     pub fn delivery(&self) -> Delivery {
         self.delivery
+    }
+
+    /// The algorithm this plugin's launch tokens are signed with ("Algoritmo de assinatura"):
+    /// [`Algorithm::EdDSA`] unless the admin chose [`Algorithm::ES256`] for a vendor whose JWT
+    /// library lacks Ed25519. The [`Issuer`](crate::Issuer) signs with its key of this algorithm,
+    /// or refuses (`no_signing_key`).
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
     }
 
     /// The client-data fields this plugin may receive ("Dados do cliente"), in
@@ -459,6 +516,7 @@ pub struct PluginConfigBuilder {
     visible_to: Option<VisibleTo>,
     auth: AuthConfig,
     delivery: Delivery,
+    algorithm: Algorithm,
     client_data: Vec<ClientDataField>,
 }
 
@@ -484,6 +542,7 @@ impl PluginConfigBuilder {
             visible_to: None,
             auth: AuthConfig::default(),
             delivery: Delivery::Query,
+            algorithm: Algorithm::EdDSA,
             client_data: Vec::new(),
         }
     }
@@ -580,6 +639,13 @@ impl PluginConfigBuilder {
         self
     }
 
+    /// The algorithm of the plugin's launch tokens ("Algoritmo de assinatura"). Default:
+    /// [`Algorithm::EdDSA`]; [`Algorithm::ES256`] for a vendor whose JWT library lacks Ed25519.
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
     /// Checks every field and returns the configuration, or every problem found.
     pub fn build(&self) -> Result<PluginConfig, ConfigErrors> {
         let mut d = Draft::default();
@@ -610,6 +676,12 @@ impl PluginConfigBuilder {
         let auth = self.auth.check().map_err(|k| vec![k]);
         d.auth = d.record("auth.token_lifetime_seconds", auth);
         d.delivery = Some(self.delivery);
+        // `Algorithm` is non-exhaustive: a later algorithm is refused until configurations
+        // support it.
+        d.algorithm = d.record(
+            "algorithm",
+            parse_algorithm(self.algorithm.as_str()).map_err(|k| vec![k]),
+        );
         d.client_data = d.record("client_data", check_client_data(&self.client_data));
         d.finish()
     }
@@ -632,6 +704,7 @@ struct Draft {
     visible_to: Option<VisibleTo>,
     auth: Option<AuthConfig>,
     delivery: Option<Delivery>,
+    algorithm: Option<Algorithm>,
     client_data: Option<Vec<ClientDataField>>,
     errors: Vec<ConfigError>,
 }
@@ -673,6 +746,7 @@ impl Draft {
             ("visible_to", self.visible_to.is_some()),
             ("auth", self.auth.is_some()),
             ("delivery", self.delivery.is_some()),
+            ("algorithm", self.algorithm.is_some()),
             ("client_data", self.client_data.is_some()),
         ];
         for (path, present) in present {
@@ -702,6 +776,7 @@ impl Draft {
             visible_to: self.visible_to?,
             auth: self.auth?,
             delivery: self.delivery?,
+            algorithm: self.algorithm?,
             client_data: self.client_data?,
         })
     }

@@ -289,11 +289,44 @@ fn json_cases() -> Vec<(String, &'static str, &'static str)> {
             "delivery",
             "json_wrong_type",
         ),
+        (
+            with("/algorithm", s("RS256")),
+            "algorithm",
+            "algorithm_unknown",
+        ),
+        // JOSE names are case-sensitive; the RFC 9864 names and HMAC are not configuration values.
+        (
+            with("/algorithm", s("es256")),
+            "algorithm",
+            "algorithm_unknown",
+        ),
+        (
+            with("/algorithm", s("Ed25519")),
+            "algorithm",
+            "algorithm_unknown",
+        ),
+        (
+            with("/algorithm", s("HS256")),
+            "algorithm",
+            "algorithm_unknown",
+        ),
+        (with("/algorithm", s("")), "algorithm", "algorithm_unknown"),
+        (
+            with("/algorithm", Some(json!(["ES256"]))),
+            "algorithm",
+            "json_wrong_type",
+        ),
+        (
+            with("/algorithm", Some(Value::Null)),
+            "algorithm",
+            "json_wrong_type",
+        ),
     ]);
-    // `delivery` and `client_data` are optional: their absence is not `field_missing`.
+    // `delivery`, `algorithm` and `client_data` are optional: their absence is not
+    // `field_missing`.
     for field in json::FIELDS
         .into_iter()
-        .filter(|f| !["delivery", "client_data"].contains(f))
+        .filter(|f| !["delivery", "algorithm", "client_data"].contains(f))
     {
         cases.push((with(&format!("/{field}"), None), field, "field_missing"));
     }
@@ -408,7 +441,7 @@ fn the_documented_warning_table_is_all_warning_codes() {
 fn the_documented_code_table_is_all_codes_and_exactly_the_codes_the_tests_trigger() {
     let documented = documented_codes();
     assert_eq!(documented, ConfigErrorKind::ALL_CODES);
-    assert_eq!(documented.len(), 35);
+    assert_eq!(documented.len(), 36);
     let triggered: BTreeSet<&str> = json_cases()
         .into_iter()
         .map(|(_, _, code)| code)

@@ -321,14 +321,15 @@ impl Fault {
 #[non_exhaustive]
 pub enum VerifierConfigError {
     /// Neither a key set nor a key cache was given.
-    #[error("the verifier needs a key set or a key cache")]
+    #[error("the verifier needs keys: a key source, a key set or a key cache")]
     NoKeys,
     /// Single use was not chosen. A guard the verifier made for itself would silently stop
     /// being single use with a verifier per request or a second instance, so there is no default.
     #[error(
         "choose how launch tokens stay single use: `.replay_guard(Arc::clone(&shared))` with one \
          InMemoryReplayGuard shared by the process (or a RedisReplayGuard shared by every \
-         instance), or `.dangerous_disable_replay_guard()`"
+         instance), `.replay_guard_async(guard)` in an async service (an \
+         AsyncRedisReplayGuard), or `.dangerous_disable_replay_guard()`"
     )]
     NoReplayGuard,
     /// The leeway is above the allowed maximum.

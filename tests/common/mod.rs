@@ -37,6 +37,12 @@ pub fn plugin(id: &str) -> PluginConfig {
         .unwrap()
 }
 
+/// [`plugin`] with its launch tokens signed with `alg` (PluginConfig::algorithm; the default is
+/// EdDSA, and an issuer mints only with the key of the plugin's algorithm).
+pub fn plugin_signed_with(id: &str, alg: Algorithm) -> PluginConfig {
+    plugin(id).to_builder().algorithm(alg).build().unwrap()
+}
+
 pub fn viewer(role: Role) -> Viewer {
     Viewer::new(SubjectId::new("48213").unwrap(), role)
 }
@@ -336,7 +342,7 @@ pub fn genuine_passes_forgeries_fail(alg: Algorithm) -> LaunchCheck {
         .unwrap();
     let verifier = verifier(issuer.jwks(), clock);
     let launch = issuer
-        .mint(&plugin(PLUGIN), &viewer(Role::Sindico))
+        .mint(&plugin_signed_with(PLUGIN, alg), &viewer(Role::Sindico))
         .unwrap();
     let claims = verifier.verify(launch.token()).expect("a genuine token");
     assert_eq!(claims.role(), Role::Sindico, "{alg}");

@@ -35,6 +35,8 @@ for client-data, the code the portal answered with (`replayed`, `client_not_foun
   leeway_too_large           --leeway above 300 seconds
   jti_generation_failed, signing_failed, clock_out_of_range
                              the system could not mint a token
+  no_signing_key             mint or launch-url: no --key of the plugin's algorithm (EdDSA or
+                             ES256); config check --key reports it with exit status 1
   data_url_not_https, data_url_invalid
                              --issuer of discovery or client-data is not an https URL (http only
                              for localhost, 127.0.0.0/8, [::1])
@@ -95,12 +97,17 @@ Examples:
 mint needs no plugin configuration: it mints as if for a plugin with id --plugin, the placeholder
 link https://plugin.invalid/, visible to cliente and síndico in the client portal and shown in the
 manager panel, with a token lifetime of --ttl seconds (30 to 3600; `error[auth_lifetime_out_of_range]`
-and exit 2 otherwise). To mint exactly as the portal would for a configured plugin, use `cvplugin
-launch-url`.
+and exit 2 otherwise), signed with the plugin's algorithm: --alg, or the first --key's algorithm.
+--key may be given once per algorithm, as a portal holds one signing key per algorithm; with no
+--key of --alg's algorithm the exit status is 2 with `error[no_signing_key]`, and nothing is
+signed with another algorithm. To mint exactly as the portal would for a configured plugin, use
+`cvplugin launch-url`.
 
-Example:
+Examples:
   cvplugin mint --key portal.jwk --issuer https://portal.example.com.br \\
-      --plugin financeiro --subject 48213 --role cliente --ttl 60")]
+      --plugin financeiro --subject 48213 --role cliente --ttl 60
+  cvplugin mint --key portal.jwk --key portal-p256.jwk --alg ES256 \\
+      --issuer https://portal.example.com.br --plugin boletos-net --subject 48213 --role cliente")]
     Mint(MintArgs),
 
     /// Verify a launch token as a vendor would, and print its claims as JSON.
@@ -150,7 +157,10 @@ Examples:
     #[command(after_help = "\
 The plugin configuration (JSON, see `cvplugin config check`) must be valid, active and shown to
 the role, as in the portal's menu; otherwise the exit status is 1 with `error[plugin_inactive]`,
-`error[not_visible_to_viewer]` or the configuration's first error code.
+`error[not_visible_to_viewer]` or the configuration's first error code. The token is signed with
+the --key of the configuration's `algorithm` (EdDSA unless it says ES256); --key may be given
+once per algorithm. With no --key of that algorithm the exit status is 2 with
+`error[no_signing_key]`.
 
 Examples:
   cvplugin launch-url --config financeiro.json --key portal.jwk \\
@@ -230,8 +240,12 @@ pub struct JwksArgs {
 #[derive(Debug, Args)]
 pub struct MintArgs {
     /// The portal's private key: a private JWK, or PKCS#8 (PEM `PRIVATE KEY` block or DER).
-    #[arg(long, value_name = "KEYFILE")]
-    pub key: PathBuf,
+    /// Repeat it to give one key per algorithm.
+    #[arg(long, value_name = "KEYFILE", required = true)]
+    pub key: Vec<PathBuf>,
+    /// The algorithm of the plugin's tokens (default: the first --key's).
+    #[arg(long, value_enum)]
+    pub alg: Option<AlgArg>,
     /// The issuer id (`iss`), e.g. `https://portal.example.com.br`.
     #[arg(long, value_name = "ISS")]
     pub issuer: String,
@@ -282,15 +296,22 @@ pub struct InspectArgs {
 pub enum ConfigCommand {
     /// Validate plugin configuration JSON files and list every problem.
     #[command(after_help = "\
-For each valid FILE, `FILE: ok` is printed on stdout. For an invalid one, every problem is listed
-on stderr as `FILE: CODE at PATH: message` (PATH is `(document)` for the file as a whole), after a
-first line `error[CODE]: ...` naming the first problem. A valid file may also print
+For each valid FILE, `FILE: ok (algorithm ALG)` is printed on stdout, ALG being the algorithm of
+the plugin's launch tokens (EdDSA, the default, or ES256). For an invalid one, every problem is
+listed on stderr as `FILE: CODE at PATH: message` (PATH is `(document)` for the file as a whole),
+after a first line `error[CODE]: ...` naming the first problem. A valid file may also print
 `warning[CODE]: FILE: message` on stderr (e.g. `personal_data_granted`); warnings do not change the
-exit status. Exit status: 0 if every file is valid, 1 if any is invalid, 2 if any could not be read.
+exit status.
+
+With --key (once per algorithm: the portal's signing keys, as for launch-url), a valid file whose
+algorithm has no key among them is reported as `FILE: no_signing_key at algorithm: message` and
+counts as invalid. Exit status: 0 if every file is valid, 1 if any is invalid, 2 if any file could
+not be read (a --key file that cannot be read or is not a private key: 2, nothing checked).
 
 Examples:
   cvplugin config check financeiro.json assembleias.json
-  cvplugin config check --lang pt-BR financeiro.json")]
+  cvplugin config check --lang pt-BR financeiro.json
+  cvplugin config check --key portal.jwk --key portal-p256.jwk financeiro.json boletos-net.json")]
     Check(ConfigCheckArgs),
 }
 
@@ -303,6 +324,10 @@ pub struct ConfigCheckArgs {
     /// The language of the messages.
     #[arg(long, value_enum, ignore_case = true, default_value_t = Lang::En)]
     pub lang: Lang,
+    /// The portal's signing keys (private JWK or PKCS#8), one per algorithm: check that each
+    /// file's algorithm has one.
+    #[arg(long, value_name = "KEYFILE")]
+    pub key: Vec<PathBuf>,
 }
 
 /// `cvplugin launch-url`.
@@ -312,8 +337,9 @@ pub struct LaunchUrlArgs {
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
     /// The portal's private key: a private JWK, or PKCS#8 (PEM `PRIVATE KEY` block or DER).
-    #[arg(long, value_name = "KEYFILE")]
-    pub key: PathBuf,
+    /// Repeat it to give one key per algorithm; the configuration's algorithm picks one.
+    #[arg(long, value_name = "KEYFILE", required = true)]
+    pub key: Vec<PathBuf>,
     /// The issuer id (`iss`).
     #[arg(long, value_name = "ISS")]
     pub issuer: String,

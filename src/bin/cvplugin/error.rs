@@ -113,13 +113,24 @@ impl CliError {
     }
 
     /// The issuer refused or failed to mint. Refusals (inactive plugin, role not shown) exit 1;
-    /// system failures (random generator, signing, clock) exit 2.
+    /// system failures (random generator, signing, clock) and no `--key` of the plugin's
+    /// algorithm exit 2.
     pub fn issue(error: &IssueError) -> Self {
         let status = match error {
-            IssueError::Rng | IssueError::Signing | IssueError::ClockOutOfRange => Status::Failed,
+            IssueError::Rng
+            | IssueError::Signing
+            | IssueError::ClockOutOfRange
+            | IssueError::NoSigningKey { .. } => Status::Failed,
             _ => Status::Rejected,
         };
-        CliError::new(status, error.code(), error.to_string())
+        let failed = CliError::new(status, error.code(), error.to_string());
+        match error {
+            IssueError::NoSigningKey { algorithm, .. } => failed.with_hint(format!(
+                "give the portal's {algorithm} key with another --key (a new one: cvplugin keygen \
+                 --alg {algorithm} --out FILE); a portal holds one signing key per algorithm"
+            )),
+            _ => failed,
+        }
     }
 
     /// A command-line value rejected by a plugin-configuration rule (`--plugin`, `--ttl`), with

@@ -3,10 +3,10 @@
 use std::path::Path;
 
 use cv_portal_plugin::config::{ConfigWarning, PluginConfig};
-use cv_portal_plugin::{Issuer, Viewer};
+use cv_portal_plugin::{Algorithm, IssueError, Viewer};
 
 use crate::cli::{ConfigCheckArgs, Lang, LaunchUrlArgs};
-use crate::commands::{issuer_arg, subject_arg};
+use crate::commands::{issuer_arg, issuer_with, signing_keys_arg, subject_arg};
 use crate::error::{CliError, Status, config_problem_lines, one_line, show_path};
 use crate::io::{read_text_file_reason, write_stderr_lines, write_stdout};
 
@@ -40,6 +40,17 @@ fn warning_lines(path: &Path, warnings: &[ConfigWarning], lang: Lang) -> Vec<Str
 /// `error[CODE]` line); its status is 2 if a file could not be read, else 1. Warnings alone do
 /// not fail.
 pub fn check(args: ConfigCheckArgs) -> Result<(), CliError> {
+    // The keys first: a key file that cannot be used stops the check (exit 2) before any output.
+    let algorithms: Option<Vec<Algorithm>> = if args.key.is_empty() {
+        None
+    } else {
+        Some(
+            signing_keys_arg(&args.key)?
+                .into_iter()
+                .map(|(alg, _)| alg)
+                .collect(),
+        )
+    };
     let mut failure: Option<CliError> = None;
     let mut details = Vec::new();
     let mut warnings = Vec::new();
@@ -55,9 +66,37 @@ pub fn check(args: ConfigCheckArgs) -> Result<(), CliError> {
                 CliError::io(format!("{}: {reason}", show_path(path)))
             }
             Ok(json) => match PluginConfig::from_json(&json) {
+                Ok(config)
+                    if algorithms
+                        .as_ref()
+                        .is_some_and(|algs| !algs.contains(&config.algorithm())) =>
+                {
+                    let missing = IssueError::NoSigningKey {
+                        plugin: config.id().clone(),
+                        algorithm: config.algorithm(),
+                    };
+                    let message = match args.lang {
+                        Lang::En => missing.message_en(),
+                        Lang::PtBr => missing.message_pt_br(),
+                    };
+                    let file = show_path(path);
+                    details.push(one_line(&format!(
+                        "{file}: {} at algorithm: {message}",
+                        missing.code()
+                    )));
+                    CliError::new(
+                        Status::Rejected,
+                        missing.code(),
+                        format!("{file}: {message}"),
+                    )
+                }
                 Ok(config) => {
                     warnings.extend(warning_lines(path, &config.warnings(), args.lang));
-                    write_stdout(&format!("{}: ok\n", show_path(path)))?;
+                    write_stdout(&format!(
+                        "{}: ok (algorithm {})\n",
+                        show_path(path),
+                        config.algorithm()
+                    ))?;
                     continue;
                 }
                 Err(errors) => {
@@ -92,8 +131,8 @@ pub fn launch_url(args: LaunchUrlArgs) -> Result<(), CliError> {
     let issuer = issuer_arg(&args.issuer)?;
     let subject = subject_arg(&args.subject)?;
     let plugin = load_config(&args.config, Lang::En)?;
-    let key = crate::keyfile::load_signing_key(&args.key)?;
-    let launch = Issuer::new(issuer, key)
+    let keys = signing_keys_arg(&args.key)?;
+    let launch = issuer_with(issuer, keys)?
         .mint(&plugin, &Viewer::new(subject, args.role.into()))
         .map_err(|e| CliError::issue(&e))?;
     if args.form_post {

@@ -7,12 +7,54 @@ pub mod token;
 
 use std::time::Duration;
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use cv_portal_plugin::verify::DEFAULT_LEEWAY;
-use cv_portal_plugin::{IssuerId, KeySet, PluginId, SubjectId, Verifier};
+use cv_portal_plugin::{
+    Algorithm, Issuer, IssuerId, KeySet, PluginId, SigningKey, SubjectId, Verifier,
+};
 use serde::Serialize;
 
-use crate::error::{CliError, bad_value};
+use crate::error::{CliError, bad_value, show_path};
 use crate::io::write_stdout;
+use crate::keyfile::load_signing_key;
+
+/// The portal's signing keys of `--key`, at most one per algorithm (`error[usage]` for two keys
+/// of one algorithm: which one signs would be a guess), in the order given.
+pub fn signing_keys_arg(paths: &[PathBuf]) -> Result<Vec<(Algorithm, SigningKey)>, CliError> {
+    let mut keys: Vec<(Algorithm, SigningKey, &PathBuf)> = Vec::with_capacity(paths.len());
+    for path in paths {
+        let key = load_signing_key(path)?;
+        let alg = key.algorithm();
+        if let Some((_, _, first)) = keys.iter().find(|(held, _, _)| *held == alg) {
+            return Err(CliError::usage(format!(
+                "--key: {} and {} are both {alg} keys; give one key per algorithm",
+                show_path(first),
+                show_path(path)
+            )));
+        }
+        keys.push((alg, key, path));
+    }
+    Ok(keys.into_iter().map(|(alg, key, _)| (alg, key)).collect())
+}
+
+/// An issuer signing with every key of `keys` (one per algorithm; at least one).
+pub fn issuer_with(
+    issuer: IssuerId,
+    keys: Vec<(Algorithm, SigningKey)>,
+) -> Result<Issuer, CliError> {
+    let mut keys = keys.into_iter().map(|(_, key)| Arc::new(key));
+    let first = keys
+        .next()
+        .ok_or_else(|| CliError::usage("--key: at least one signing key is needed"))?;
+    let builder = keys.fold(Issuer::builder(issuer, first), |builder, key| {
+        builder.signing_key(key)
+    });
+    builder
+        .build()
+        .map_err(|e| CliError::new(crate::error::Status::Failed, e.code(), e.to_string()))
+}
 
 /// `--issuer`: 1 to 256 bytes of printable ASCII without spaces (`error[usage]` otherwise).
 pub fn issuer_arg(value: &str) -> Result<IssuerId, CliError> {

@@ -6,21 +6,24 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cv_portal_plugin::config::{Dimension, Icon, PluginConfig, VisibleTo};
 use cv_portal_plugin::verify::{DANGEROUS_MAX_TOKEN_LEN, Segment};
-use cv_portal_plugin::{Clock as _, Issuer, SystemClock, UntrustedToken, VerifyError, Viewer};
+use cv_portal_plugin::{Algorithm, Clock as _, SystemClock, UntrustedToken, VerifyError, Viewer};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::{InspectArgs, MintArgs, VerifyArgs};
-use crate::commands::{issuer_arg, plugin_arg, print_json, subject_arg, verifier_arg};
+use crate::commands::{
+    issuer_arg, issuer_with, plugin_arg, print_json, signing_keys_arg, subject_arg, verifier_arg,
+};
 use crate::error::{CliError, excerpt};
 use crate::io::{read_token, write_stderr_lines, write_stdout};
-use crate::keyfile::{load_jwks, load_signing_key};
+use crate::keyfile::load_jwks;
 
 /// The link of the configuration `mint` builds internally. `.invalid` (RFC 2606) never resolves.
 pub const PLACEHOLDER_LINK: &str = "https://plugin.invalid/";
 
 /// The plugin configuration `mint` mints for: id `--plugin`, the placeholder link, shown to every
-/// role, lifetime `--ttl`. A rejected `--plugin` or `--ttl` fails with its configuration code.
+/// role, lifetime `--ttl`, algorithm `--alg` (EdDSA without it; [`mint`] then takes the first
+/// `--key`'s). A rejected `--plugin` or `--ttl` fails with its configuration code.
 fn placeholder_plugin(args: &MintArgs) -> Result<PluginConfig, CliError> {
     let plugin = plugin_arg(&args.plugin)?;
     PluginConfig::builder()
@@ -34,6 +37,7 @@ fn placeholder_plugin(args: &MintArgs) -> Result<PluginConfig, CliError> {
         .iframe_size(Dimension::Percent(100), Dimension::Percent(100))
         .visible_to(VisibleTo::ClienteESindico)
         .token_lifetime(Duration::from_secs(args.ttl))
+        .algorithm(args.alg.map_or_else(Algorithm::default, Algorithm::from))
         .build()
         .map_err(|errors| match errors.iter().next() {
             Some(first) => {
@@ -52,9 +56,19 @@ fn placeholder_plugin(args: &MintArgs) -> Result<PluginConfig, CliError> {
 pub fn mint(args: MintArgs) -> Result<(), CliError> {
     let issuer = issuer_arg(&args.issuer)?;
     let subject = subject_arg(&args.subject)?;
-    let plugin = placeholder_plugin(&args)?;
-    let key = load_signing_key(&args.key)?;
-    let token = Issuer::new(issuer, key)
+    // Checked before any key file is read.
+    let mut plugin = placeholder_plugin(&args)?;
+    let keys = signing_keys_arg(&args.key)?;
+    if args.alg.is_none()
+        && let Some((first, _)) = keys.first()
+    {
+        plugin = plugin
+            .to_builder()
+            .algorithm(*first)
+            .build()
+            .map_err(|_| CliError::usage("--key: the placeholder plugin was rejected"))?;
+    }
+    let token = issuer_with(issuer, keys)?
         .mint(&plugin, &Viewer::new(subject, args.role.into()))
         .map_err(|e| CliError::issue(&e))?;
     write_stdout(&format!("{}\n", token.token()))
