@@ -56,12 +56,23 @@ impl Portal {
     pub fn new(
         issuer_id: IssuerId,
         public: Url,
-        key: SigningKey,
         plugins: Vec<PluginConfig>,
         secure: bool,
     ) -> Result<Portal, String> {
-        let algorithm = key.algorithm();
-        let issuer = Issuer::new(issuer_id.clone(), key);
+        // One signing key per algorithm (a plugin's configuration chooses EdDSA, the default,
+        // or ES256), generated at start: tokens of an earlier run do not verify.
+        let key = |algorithm| {
+            SigningKey::generate(algorithm).map_err(|e| format!("{algorithm:?} signing key: {e}"))
+        };
+        let issuer = Issuer::builder(issuer_id.clone(), key(Algorithm::EdDSA)?)
+            .signing_key(key(Algorithm::ES256)?)
+            .build()
+            .map_err(|e| format!("issuer: {e}"))?;
+        for plugin in &plugins {
+            issuer
+                .check_plugin(plugin)
+                .map_err(|e| format!("plugin {}: error[{}]: {e}", plugin.id(), e.code()))?;
+        }
         let url = |path: &str| {
             public
                 .join(path)
@@ -71,7 +82,7 @@ impl Portal {
             &issuer_id,
             &url(JWKS_PATH)?,
             &url(CLIENT_DATA_PATH)?,
-            [algorithm, Algorithm::EdDSA],
+            issuer.algorithms(),
         );
         let jwks = issuer.jwks().to_jwks_json();
         let endpoint = ClientDataEndpoint::builder(issuer_id, issuer.jwks().clone())

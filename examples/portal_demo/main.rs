@@ -28,7 +28,7 @@ mod plugins;
 use std::path::Path;
 use std::sync::Arc;
 
-use cv_portal_plugin::{Algorithm, IssuerId, SigningKey};
+use cv_portal_plugin::IssuerId;
 
 use common::{Args, RequestLog, UsageError, fail};
 
@@ -111,14 +111,7 @@ async fn run(args: Args) -> Result<(), String> {
         Some(file) => Some(RequestLog::open("portal", Path::new(file))?),
         None => None,
     };
-    let key = SigningKey::generate(Algorithm::EdDSA).map_err(|e| format!("signing key: {e}"))?;
-    let state = Arc::new(app::Portal::new(
-        issuer_id,
-        public,
-        key,
-        plugins,
-        tls.is_some(),
-    )?);
+    let state = Arc::new(app::Portal::new(issuer_id, public, plugins, tls.is_some())?);
     let router = RequestLog::layer(log, app::router(Arc::clone(&state)));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
