@@ -51,6 +51,7 @@ mod error;
 mod tls;
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use rustls::pki_types::CertificateDer;
@@ -75,6 +76,7 @@ pub struct PortalHttpBuilder {
     connect_timeout: Duration,
     timeout: Duration,
     extra_roots: Vec<CertificateDer<'static>>,
+    resolve: Vec<(String, SocketAddr)>,
 }
 
 impl PortalHttpBuilder {
@@ -104,12 +106,39 @@ impl PortalHttpBuilder {
         Ok(self)
     }
 
+    /// Connects to `addr` whenever a URL names the host `host`, instead of asking the system's
+    /// resolver: a portal reached under its public name on another address (a test portal named
+    /// `portal.test` on loopback, a staging address). The URL's port is used when it has one;
+    /// the port of `addr` only for a URL without one (0 means the scheme's default). Names are
+    /// compared without regard to ASCII case; the host name is still the one the TLS certificate
+    /// is checked against and the `Host` header names. Can be called several times; the last
+    /// address given for a host wins.
+    ///
+    /// ```
+    /// use std::net::{Ipv4Addr, SocketAddr};
+    /// use cv_portal_plugin::http::PortalHttp;
+    /// let http = PortalHttp::builder()
+    ///     .resolve("portal.test", SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+    ///     .build();
+    /// assert!(http.is_ok());
+    /// ```
+    pub fn resolve(mut self, host: &str, addr: SocketAddr) -> Self {
+        let host = host.to_ascii_lowercase();
+        self.resolve.retain(|(known, _)| *known != host);
+        self.resolve.push((host, addr));
+        self
+    }
+
     /// Builds the client: loads the system's root certificates and builds the TLS
     /// configuration. Fails with `http_client_setup_failed` when neither the system nor
     /// [`add_root_certificates_pem`](Self::add_root_certificates_pem) gives a root.
     pub fn build(self) -> Result<PortalHttp, HttpError> {
         let config = tls::client_config(&self.extra_roots)?;
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        for (host, addr) in &self.resolve {
+            builder = builder.resolve(host, *addr);
+        }
+        let client = builder
             .tls_backend_preconfigured(config)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -135,6 +164,7 @@ impl fmt::Debug for PortalHttpBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .field("extra_roots", &self.extra_roots.len())
+            .field("resolve", &self.resolve)
             .finish()
     }
 }
@@ -162,6 +192,7 @@ impl PortalHttp {
             connect_timeout: PortalHttp::DEFAULT_CONNECT_TIMEOUT,
             timeout: PortalHttp::DEFAULT_TIMEOUT,
             extra_roots: Vec::new(),
+            resolve: Vec::new(),
         }
     }
 

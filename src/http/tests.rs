@@ -37,7 +37,15 @@ impl Scripted {
 
     /// Like [`Scripted::start`], the scripts made once the address is known.
     fn start_with(scripts: impl FnOnce(SocketAddr) -> HashMap<&'static str, Script>) -> Scripted {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Scripted::start_on("127.0.0.1:0", scripts)
+    }
+
+    /// Like [`Scripted::start_with`], listening on `bind`.
+    fn start_on(
+        bind: &str,
+        scripts: impl FnOnce(SocketAddr) -> HashMap<&'static str, Script>,
+    ) -> Scripted {
+        let listener = TcpListener::bind(bind).unwrap();
         let addr = listener.local_addr().unwrap();
         let scripts = scripts(addr);
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -512,4 +520,43 @@ fn fetch_keys_reads_max_age_for_the_key_source() {
         }
     );
     assert_eq!(failure.kind(), "invalid_discovery");
+}
+
+#[test]
+fn resolve_sends_a_host_name_to_the_given_address() {
+    // A portal whose URLs name `localhost`, listening on 127.0.0.2 only: the system's resolver
+    // (127.0.0.1 or ::1) finds nobody on that port; the override reaches it, under its name.
+    let server = Scripted::start_on("127.0.0.2:0", |addr| {
+        let issuer = format!("http://localhost:{}", addr.port());
+        HashMap::from([("/.well-known/cv-plugin", json(&discovery_json(&issuer)))])
+    });
+    let port = server.addr.port();
+    let issuer = IssuerId::new(format!("http://localhost:{port}")).unwrap();
+
+    let refused = block_on(client().discovery(&issuer)).unwrap_err();
+    assert_eq!(
+        refused.fetch_error(),
+        Some(FetchError::ConnectionRefused),
+        "{refused}"
+    );
+    assert!(server.requests().is_empty());
+
+    let http = PortalHttp::builder()
+        .resolve("LocalHost", SocketAddr::from(([127, 0, 0, 1], 0)))
+        // The last address given for a host wins (any case).
+        .resolve("localhost", SocketAddr::from(([127, 0, 0, 2], 0)))
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let discovery = block_on(http.discovery(&issuer)).unwrap();
+    assert_eq!(discovery.issuer, issuer);
+    let seen = server.requests();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(
+        seen[0]
+            .to_ascii_lowercase()
+            .contains(&format!("\r\nhost: localhost:{port}\r\n")),
+        "the Host header still names the portal: {seen:?}"
+    );
+    assert!(format!("{http:?}").contains("PortalHttp"));
 }
