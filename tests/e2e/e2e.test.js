@@ -164,7 +164,10 @@ claim('2. evil.test framing the vendor is blocked by frame-ancestors and gets no
   b.on('response', (r) => { if (r.url().startsWith(`${E.vendor}/launch`)) launchResponses.push(r); });
   const mark = E.vendorLog.mark();
 
-  await evilPage.goto(`${E.evil}/frame?src=${encodeURIComponent(launch.url)}`);
+  // The attacker holds the token (stolen, say); it is put into the page by script so that the
+  // attacker's own request log stays a clean witness for test 3.
+  await evilPage.goto(`${E.evil}/frame`);
+  await evilPage.evaluate((src) => { document.getElementById('victim').src = src; }, launch.url);
   const victim = await pluginFrameOf(evilPage, '#victim');
   await until('the framed vendor page to be blocked (chrome-error://chromewebdata/)',
     async () => victim.url().startsWith('chrome-error://'), { timeout: 10000 });
@@ -328,6 +331,8 @@ claim('4. the session survives navigation, XHR, a form POST and the PDF download
 });
 
 claim('5. past the session lifetime the XHR gets the 401 signal and the page renews over postMessage; a forged reply from evil.test is ignored; a token request from the wrong origin gets no answer', async () => {
+  const t0 = Date.now();
+  const lap = (what) => process.stderr.write(`e2e: test 5: ${what} at +${Date.now() - t0} ms\n`);
   const b = await browser();
   const seen = recordVendorRequests(b);
   const login1 = await b.newPage();
@@ -358,16 +363,25 @@ claim('5. past the session lifetime the XHR gets the 401 signal and the page ren
   });
   // The portal's server answers the mint after 1.5 s, so evil's forged reply arrives first.
   const minted = [];
+  b.on('response', async (r) => {
+    if (/\/api\/plugins\/[^/]+\/launch-token$/.test(new URL(r.url()).pathname) && r.status() === 200) {
+      const body = await r.json().catch(() => ({}));
+      if (body.token) minted.push(body.token);
+    }
+  });
   await b.route(`${E.portal}/api/plugins/*/launch-token`, async (route) => {
     await new Promise((r) => setTimeout(r, 1500));
-    const response = await route.fetch();
-    const body = await response.json().catch(() => ({}));
-    if (body.token) minted.push(body.token);
-    await route.fulfill({ response, json: body });
+    await route.continue().catch(() => {});
   });
 
+  // The harness's eyes in the plugin frame: which origins post to it, in order.
+  await frame.evaluate(() => {
+    window.__e2eSeen = [];
+    addEventListener('message', (e) => window.__e2eSeen.push({ origin: e.origin, type: e.data && e.data.type }));
+  });
+  lap('ready');
   const advance = await E.post(`${E.vendor}/__test/clock/advance?secs=${E.SESSION_LIFETIME + 30}`);
-  assert.equal(advance.status, 200, `/__test/clock/advance answered ${advance.status}: ${advance.body}`);
+  assert.ok(advance.status >= 200 && advance.status < 300, `/__test/clock/advance answered ${advance.status}: ${advance.body}`);
 
   const responses = [];
   b.on('response', (r) => { if (r.url().startsWith(`${E.vendor}/api/boletos`)) responses.push(r); });
@@ -385,8 +399,13 @@ claim('5. past the session lifetime the XHR gets the 401 signal and the page ren
     window.__win.frames[0].postMessage({ type: 'cv-plugin:launch-token-response', version: 1, id, token }, vendor);
   }, { id: req.id, token: FORGED, vendor: E.vendor });
 
+  lap('forged reply posted');
   const result = await Promise.race([xhr, new Promise((r) => setTimeout(() => r({ error: 'harness timeout 20 s' }), 20000))]);
+  lap('XHR settled');
   await shot(portal, '5-renewed-after-clock-advance');
+  const frameSaw = await frame.evaluate(() => window.__e2eSeen);
+  assert.deepEqual(frameSaw.map((m) => m.origin), [E.evil, E.portal],
+    `the plugin frame should have received evil.test's forged reply first, then the portal's: ${JSON.stringify(frameSaw)}`);
   const statuses = responses.map((r) => r.status());
   const first401 = responses.find((r) => r.status() === 401);
   assert.ok(first401, `no 401 from /api/boletos after the clock moved (statuses ${JSON.stringify(statuses)})`);
@@ -405,12 +424,17 @@ claim('5. past the session lifetime the XHR gets the 401 signal and the page ren
     window.__e2eMessages = [];
     window.__win.postMessage({ type: 'cv-plugin:launch-token-request', version: 1, id: 'AAAAAAAAAAAAAAAAAAAAAA' }, portalOrigin);
   }, { portalOrigin: E.portal });
+  lap('wrong-origin request posted');
   await new Promise((r) => setTimeout(r, 2000));
+  const delivered = await portal.evaluate(() => window.__e2eRequests);
+  assert.ok(delivered.some((m) => m.origin === E.evil),
+    `evil.test's token request never reached the portal window, so "no answer" would prove nothing: ${JSON.stringify(delivered)}`);
   const replies = await evil.evaluate(() => window.__e2eMessages);
   assert.deepEqual(replies, [], `the portal answered a token request from evil.test: ${JSON.stringify(replies)}`);
   const mintsAfter = E.portalLog.all().filter((e) => e.target.includes('/launch-token')).length;
   assert.equal(mintsAfter, mintsBefore, 'the portal minted a token for a request from evil.test');
   await shot(evil, '5-evil-got-no-answer');
+  lap('end');
 });
 
 claim('6. reloading the iframe, going back, or reusing the launch token in a second browser is refused as `replayed`, then recovered by the refresh (never by the token)', async () => {
@@ -455,20 +479,57 @@ claim('6. reloading the iframe, going back, or reusing the launch token in a sec
     assert.ok(!fresh.includes(original), `${id}: the recovery reused the launch token`);
     await shot(page, `6-${id}-recovered`);
 
-    // Going back to the launch entry of the frame's history: never the old page with data.
-    await page.goBack({ timeout: 15000 }).catch(() => {});
-    const back = await pluginFrame(page);
-    await until(`${id}: the frame after going back to settle`, async () => (await back.evaluate(() => document.readyState).catch(() => '')) === 'complete', { timeout: 10000 });
-    const backCode = await back.locator('#error-code').textContent({ timeout: 3000 }).catch(() => null);
-    const backRows = await back.locator('tr.boleto').count().catch(() => 0);
+    // Going back: a fresh launch, one navigation inside the frame, then back to the launch entry
+    // of the session history. The old launch must not open the page again: a /launch request
+    // that carries the original token (query or POST body) is refused, and data on screen only
+    // ever comes from a renewal with a fresh token.
+    await page.goto(`${E.portal}/`);
+    const f0 = await openFromMenu(page, id);
+    await boletosShown(f0, `${id}: launch before going back`);
+    const iframe2 = await page.$('#plugin-frame');
+    const launchToken = (await iframe2.getAttribute('src')) ? tokenOf(await iframe2.getAttribute('src'))
+      : /value="(eyJ[^"]+)"/.exec((await iframe2.getAttribute('srcdoc')) || '')[1];
+    const historyAtLaunch = await page.evaluate(() => history.length);
+    await f0.click('#reload');
+    await until(`${id}: the page after the in-frame navigation`, async () => {
+      const f = await pluginFrame(page);
+      return new URL(f.url()).pathname === '/boletos' && (await f.locator('body[data-api-boletos]').count()) > 0;
+    });
+    const historyNow = await page.evaluate(() => history.length);
+    const launchAnswers = [];
+    const onResponse = (r) => {
+      const req = r.request();
+      if (!r.url().startsWith(`${E.vendor}/launch`)) return;
+      const carried = tokenOf(r.url()) || new URLSearchParams(req.postData() || '').get('token');
+      launchAnswers.push({ method: req.method(), carried, status: r.status() });
+    };
+    b.on('response', onResponse);
+    const exchangesBeforeBack = exchangeTokens(seen).length;
+    await page.evaluate((n) => history.go(-n), historyNow - historyAtLaunch);
+    const back = await until(`${id}: the frame to leave /boletos after going back`, async () => {
+      const f = await pluginFrame(page);
+      return new URL(f.url()).pathname !== '/boletos' ? f : null;
+    }, { timeout: 10000 });
+    await back.waitForLoadState('load', { timeout: 10000 }).catch(() => {});
+    await new Promise((r) => setTimeout(r, 1500)); // a bounce, if any, renews and posts back
+    b.off('response', onResponse);
+    const settled = await pluginFrame(page);
+    const backCode = await settled.locator('#error-code').textContent({ timeout: 1000 }).catch(() => null);
+    const backRows = await settled.locator('tr.boleto').count().catch(() => 0);
     await shot(page, `6-${id}-back`);
-    process.stderr.write(`e2e: test 6 ${id}: after going back the frame is at ${back.url()} (error code ${backCode}, ${backRows} rows)\n`);
+    const replays = launchAnswers.filter((a) => a.carried === launchToken);
+    process.stderr.write(`e2e: test 6 ${id}: going back: frame at ${settled.url()}, error code ${backCode}, ${backRows} rows; ` +
+      `/launch answers ${JSON.stringify(launchAnswers.map((a) => ({ ...a, carried: a.carried ? (a.carried === launchToken ? 'the launch token' : 'another token') : null })))}\n`);
+    for (const a of replays) {
+      assert.notEqual(a.status, 200, `${id}: going back re-sent the launch token and the vendor accepted it (${a.method} ${a.status})`);
+    }
+    if (replays.length > 0 && backCode !== null) {
+      assert.equal(backCode.trim(), 'replayed', `${id}: going back re-sent the launch token and got error ${backCode}, not replayed`);
+    }
     if (backRows > 0) {
-      // Data may only come back through a renewal, never through the old token.
-      const again = exchangeTokens(seen);
-      assert.ok(!again.includes(original), `${id}: going back reused the launch token`);
-    } else if (backCode !== null) {
-      assert.equal(backCode.trim(), 'replayed', `${id}: going back showed error ${backCode}`);
+      const fresh = exchangeTokens(seen).slice(exchangesBeforeBack);
+      assert.ok(fresh.length > 0 && !fresh.includes(launchToken),
+        `${id}: after going back the frame shows data that did not come from a renewal with a fresh token`);
     }
 
     // A second browser (its own profile, nobody logged in) with the same launch token.

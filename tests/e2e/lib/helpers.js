@@ -13,7 +13,12 @@ function slug(s) {
 
 async function shot(page, name) {
   const file = path.join(SHOTS, `${slug(name)}.png`);
-  await page.screenshot({ path: file, fullPage: true, timeout: 10000 }).catch(() => {});
+  // A page in a background tab does not paint: bring it to the front first, or the screenshot
+  // waits for a frame until its timeout.
+  await page.bringToFront().catch(() => {});
+  await page.screenshot({ path: file, fullPage: true, timeout: 10000 }).catch((e) => {
+    process.stderr.write(`e2e: screenshot ${file} failed: ${e.message.split('\n')[0]}\n`);
+  });
   return file;
 }
 
