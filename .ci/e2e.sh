@@ -45,9 +45,14 @@ echo "e2e: a throwaway CA and one certificate for portal.test, vendor.test, evil
         -extfile server.ext -out server.pem 2>/dev/null
 )
 
-echo "e2e: building portal_demo and vendor_demo"
-cargo build --quiet --example portal_demo --example vendor_demo --features portal,vendor,axum,http
-target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+# E2E_BIN_DIR set: use the demos already built there (a developer's loop); else build them.
+if [ -z "${E2E_BIN_DIR:-}" ]; then
+    echo "e2e: building portal_demo and vendor_demo"
+    cargo build --quiet --example portal_demo --example vendor_demo --features portal,vendor,axum,http
+    target_dir="$(cargo metadata --format-version 1 --no-deps |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+    E2E_BIN_DIR="$target_dir/debug/examples"
+fi
 
 mkdir -p target/e2e-screenshots
 rm -f target/e2e-screenshots/*.png
@@ -55,7 +60,7 @@ started=$(date +%s)
 status=0
 (
     cd tests/e2e
-    E2E_BIN_DIR="$target_dir/debug/examples" E2E_CERT_DIR="$work" E2E_TMP="$work" \
+    E2E_BIN_DIR="$E2E_BIN_DIR" E2E_CERT_DIR="$work" E2E_TMP="$work" \
         timeout 600 node --test --test-concurrency=1 --test-reporter=spec e2e.test.js
 ) || status=$?
 echo "e2e: the test run took $(($(date +%s) - started)) s (after the build); screenshots in target/e2e-screenshots/"

@@ -115,24 +115,26 @@ async function setup() {
       return b;
     },
     readPref: browser.readPref,
-    // POST from Node to a site of the run (the vendor's test hook).
-    post(url) {
+    // A request from Node to the vendor (the clock hook; the proxy's self-check), to `ip`:
+    // 127.0.0.2 is the vendor itself, 127.0.0.1 the cookie-stripping proxy in front of it.
+    request(url, headers = {}, ip = '127.0.0.2', method = 'GET') {
       return new Promise((resolve, reject) => {
         const u = new URL(url);
         const req = https.request({
-          host: '127.0.0.2', port: u.port, path: u.pathname + u.search, method: 'POST', servername: u.hostname,
-          headers: { host: u.host, 'content-length': 0 }, ca: fs.readFileSync(certs.ca), timeout: 10000,
+          host: ip, port: u.port, path: u.pathname + u.search, method, servername: u.hostname,
+          headers: { host: u.host, 'content-length': 0, ...headers }, ca: fs.readFileSync(certs.ca), timeout: 10000,
         }, (res) => {
           let body = '';
           res.setEncoding('utf8');
           res.on('data', (c) => { body += c; });
           res.on('end', () => resolve({ status: res.statusCode, body }));
         });
-        req.on('timeout', () => req.destroy(new Error(`POST ${url}: timeout`)));
+        req.on('timeout', () => req.destroy(new Error(`${method} ${url}: timeout`)));
         req.on('error', reject);
         req.end();
       });
     },
+    post(url) { return this.request(url, {}, '127.0.0.2', 'POST'); },
     async teardown() {
       for (const b of [...browsers]) await b.close().catch(() => {});
       proxy.close();
