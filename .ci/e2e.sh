@@ -60,7 +60,7 @@ started=$(date +%s)
 status=0
 (
     cd tests/e2e
-    E2E_BIN_DIR="$E2E_BIN_DIR" E2E_CERT_DIR="$work" E2E_TMP="$work" \
+    TMPDIR="$work" E2E_BIN_DIR="$E2E_BIN_DIR" E2E_CERT_DIR="$work" E2E_TMP="$work" \
         timeout 600 node --test --test-concurrency=1 --test-reporter=spec e2e.test.js
 ) || status=$?
 echo "e2e: the test run took $(($(date +%s) - started)) s (after the build); screenshots in target/e2e-screenshots/"

@@ -115,7 +115,7 @@ async function pluginFrameOf(page, selector) {
   });
 }
 
-claim('1. ana opens Financeiro from the menu and sees her boletos; bruno sees no cliente-only plugin; carla sees manager-panel plugins only', async () => {
+claim('1. ana opens Financeiro from the menu and sees her boletos (davi, without data, sees none); bruno sees no cliente-only plugin; carla sees manager-panel plugins only', async () => {
   const b = await browser();
   const page = await b.newPage();
 
@@ -131,6 +131,14 @@ claim('1. ana opens Financeiro from the menu and sees her boletos; bruno sees no
   assert.ok(shown.rows.length > 0, 'ana has data but the page lists no boleto');
   assert.equal(shown.api, shown.rows.length, `the XHR /api/boletos counted ${shown.api} boletos, the page shows ${shown.rows.length}`);
   await shot(page, '1-ana-financeiro-boletos');
+
+  // davi is a cliente the CV has no data for: the plugin opens, the vendor shows no boleto.
+  await login(page, E.portal, 'davi');
+  const daviFrame = await openFromMenu(page, 'financeiro');
+  const daviCode = await errorCodeShown(daviFrame, 'davi (no data) opened Financeiro');
+  assert.equal(daviCode, 'client_not_found', `davi (no data in the CV) got error ${daviCode}, not client_not_found`);
+  assert.equal(await daviFrame.locator('tr.boleto').count(), 0, 'davi, who has no data, sees boletos');
+  await shot(page, '1-davi-no-data');
 
   await login(page, E.portal, 'bruno');
   const brunoMenu = await menuIds(page);

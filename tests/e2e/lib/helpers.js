@@ -32,10 +32,17 @@ async function withShots(testName, browsers, fn) {
     let n = 0;
     for (const b of browsers()) {
       for (const page of b.pages()) {
-        files.push(await shot(page, `FAILED-${testName}-${++n}`));
+        if (page.url() === 'about:blank') continue;
+        files.push(await shot(page, `FAILED-${slug(testName).slice(0, 60)}-${++n}`));
       }
     }
-    if (files.length) error.message += `\n  screenshots: ${files.join(', ')}`;
+    if (files.length) {
+      const note = `\n  screenshots: ${files.join(', ')}`;
+      process.stderr.write(`e2e: failure screenshots:${note}\n`);
+      error.message += note;
+      // The test reporter prints the stack, which captured the message when it was made.
+      if (typeof error.stack === 'string' && !error.stack.includes(note)) error.stack = `${error.stack}${note}`;
+    }
     throw error;
   }
 }
