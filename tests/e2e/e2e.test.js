@@ -158,7 +158,7 @@ claim('1. ana opens Financeiro from the menu and sees her boletos (davi, without
   await shot(page, '1-carla-manager-panel');
 });
 
-claim('2. evil.test framing the vendor is blocked by frame-ancestors and gets no session; a replayed token at top level shows `replayed`, never data', async () => {
+claim('2. evil.test framing the vendor is blocked by frame-ancestors and no session of it is ever used; a replayed token at top level shows `replayed`, never data', async () => {
   const b = await browser();
   const page = await b.newPage();
   await login(page, E.portal, 'ana');
@@ -171,6 +171,7 @@ claim('2. evil.test framing the vendor is blocked by frame-ancestors and gets no
   const launchResponses = [];
   b.on('response', (r) => { if (r.url().startsWith(`${E.vendor}/launch`)) launchResponses.push(r); });
   const mark = E.vendorLog.mark();
+  const pMark = E.portalLog.mark();
 
   // The attacker holds the token (stolen, say); it is put into the page by script so that the
   // attacker's own request log stays a clean witness for test 3.
@@ -187,6 +188,13 @@ claim('2. evil.test framing the vendor is blocked by frame-ancestors and gets no
   await until('a console message about frame-ancestors on the evil page',
     async () => consoleLines.some((l) => /frame-ancestors/.test(l)), { timeout: 5000 });
 
+  // What the vendor answered the blocked frame: it cannot know who frames it, so a valid token
+  // gets a page (with its session); the browser discards it. Said in the run's output.
+  const blockedBody = launchResponses.length ? await launchResponses[0].text().catch(() => null) : null;
+  const redeemed = E.portalLog.since(pMark).filter((e) => !e.target.startsWith('/.well-known') && !/jwks/.test(e.target));
+  process.stderr.write(`e2e: test 2: the vendor answered the framing from evil.test with ${launchResponses[0] && launchResponses[0].status()} ` +
+    `(body ${blockedBody === null ? 'not readable in the browser' : /name="cv-session"/.test(blockedBody) ? 'carrying a session' : 'without a session'}); ` +
+    `the portal saw from the vendor meanwhile: ${JSON.stringify(redeemed.map((e) => `${e.method} ${e.target.split('?')[0]}`))}\n`);
   // The blocked page's script never ran: no XHR, no exchange, no bearer ever reached the vendor.
   await new Promise((r) => setTimeout(r, 1000));
   const after = E.vendorLog.since(mark);
