@@ -471,7 +471,7 @@ claim('5. past the session lifetime the XHR gets the 401 signal and the page ren
   lap('end');
 });
 
-claim('6. reloading the iframe, going back, or reusing the launch token in a second browser is refused as `replayed`, then recovered by the refresh (never by the token)', async () => {
+claim('6. reloading the iframe or reusing the launch token in a second browser is refused as `replayed` and recovered by a renewal (never by the token); going back never reopens the old launch', async () => {
   const b = await browser();
   const seen = recordVendorRequests(b);
   const page = await b.newPage();
