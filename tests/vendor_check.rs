@@ -317,7 +317,7 @@ fn setup(name: &str, alg: Algorithm) -> Setup {
     let key_file = dir.join("portal.jwk");
     std::fs::write(&key_file, key.to_jwk()).unwrap();
     let portal_port = free_port();
-    let issuer = IssuerId::new(&format!("http://127.0.0.1:{portal_port}")).unwrap();
+    let issuer = IssuerId::new(format!("http://127.0.0.1:{portal_port}")).unwrap();
     Setup {
         dir,
         key_file,

@@ -109,7 +109,7 @@ pub fn accepted(answer: &Answer) -> (bool, String) {
 }
 
 /// The comma- or semicolon-separated, case-insensitive tokens of a header's values.
-fn lower_values<'a>(answer: &'a Answer, name: &str) -> Vec<String> {
+fn lower_values(answer: &Answer, name: &str) -> Vec<String> {
     answer.all(name).map(str::to_ascii_lowercase).collect()
 }
 
@@ -202,8 +202,7 @@ pub fn referrer_policy(answer: &Answer) -> (bool, String) {
         .iter()
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .filter(|p| KNOWN.contains(p))
-        .last();
+        .rfind(|p| KNOWN.contains(p));
     match effective {
         Some("no-referrer") => (true, "no-referrer".to_owned()),
         Some(policy) => (false, policy.to_owned()),

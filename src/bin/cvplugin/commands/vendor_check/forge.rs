@@ -465,11 +465,11 @@ impl<'k> Forger<'k> {
     fn base64_padding(&self) -> Result<Hostile, CliError> {
         // A space before the closing brace changes the length until the base64 needs padding.
         let mut header = self.header();
-        while header.len() % 3 == 0 {
+        while header.len().is_multiple_of(3) {
             header.insert(header.len() - 1, ' ');
         }
         let mut segment = b64(header.as_bytes());
-        while segment.len() % 4 != 0 {
+        while !segment.len().is_multiple_of(4) {
             segment.push('=');
         }
         let claims = b64(self.claims()?.text().as_bytes());
