@@ -250,11 +250,12 @@ fn setup(args: &VendorCheckArgs) -> Result<Setup, CliError> {
     })
 }
 
-/// The plugin the played portal knows: `--plugin`, active, shown to every role, granted the
-/// demo person's name, email and document.
-fn played_plugin(plugin: &PluginId) -> Result<PluginConfig, CliError> {
+/// The plugin the played portal knows: `--plugin`, signed with `algorithm` (the key's), active,
+/// shown to every role, granted the demo person's name, email and document.
+fn played_plugin(plugin: &PluginId, algorithm: Algorithm) -> Result<PluginConfig, CliError> {
     PluginConfig::builder()
         .id(plugin.as_str())
+        .algorithm(algorithm)
         .name("cvplugin vendor-check")
         .link(crate::commands::token::PLACEHOLDER_LINK)
         .icon(Icon::Ferramenta)
@@ -347,14 +348,14 @@ async fn run(args: &VendorCheckArgs, setup: &Setup) -> Result<Report, CliError> 
             .map_err(|e| CliError::usage(format!("--issuer: {e}")))
     };
     let keys = issuer.jwks().clone();
-    let algorithms: Vec<Algorithm> = keys.iter().map(|k| k.algorithm()).collect();
+    let algorithms: Vec<Algorithm> = issuer.algorithms().collect();
     let discovery = render_discovery(
         &setup.issuer,
         &url(&jwks_path)?,
         &url(&data_path)?,
         algorithms,
     );
-    let plugin = played_plugin(&setup.plugin)?;
+    let plugin = played_plugin(&setup.plugin, setup.key.algorithm())?;
     let portal = Arc::new(PlayedPortal::new(
         &setup.issuer,
         &setup.prefix,
