@@ -212,6 +212,10 @@ Examples:
   echo \"$TOKEN\" | cvplugin client-data --issuer https://portal.test:8443 --plugin financeiro \\
       --ca-cert test-ca.pem")]
     ClientData(ClientDataArgs),
+
+    /// Play the portal on loopback and attack a vendor's launch endpoint: PASS or FAIL per case.
+    #[command(after_help = crate::commands::vendor_check::AFTER_HELP)]
+    VendorCheck(crate::commands::vendor_check::VendorCheckArgs),
 }
 
 /// `cvplugin keygen`.

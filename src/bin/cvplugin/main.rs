@@ -59,6 +59,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::LaunchUrl(args) => commands::config::launch_url(args),
         Command::Discovery(args) => commands::portal::discovery(args),
         Command::ClientData(args) => commands::portal::client_data(args),
+        Command::VendorCheck(args) => commands::vendor_check::vendor_check(args),
     }
 }
 

@@ -4,6 +4,7 @@ pub mod config;
 pub mod keys;
 pub mod portal;
 pub mod token;
+pub mod vendor_check;
 
 use std::time::Duration;
 
