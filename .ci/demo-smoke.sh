@@ -18,7 +18,7 @@ say() { echo "demo-smoke: $*"; }
 command -v curl >/dev/null || fail "curl is needed"
 command -v python3 >/dev/null || fail "python3 is needed"
 
-cargo build --quiet --example portal_demo --example vendor_demo --features axum,http
+cargo build --quiet --example portal_demo --example vendor_demo --all-features
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 bin="$target_dir/debug/examples"
 [ -x "$bin/portal_demo" ] && [ -x "$bin/vendor_demo" ] || fail "the examples were not built in $bin"

@@ -48,7 +48,7 @@ echo "e2e: a throwaway CA and one certificate for portal.test, vendor.test, evil
 # E2E_BIN_DIR set: use the demos already built there (a developer's loop); else build them.
 if [ -z "${E2E_BIN_DIR:-}" ]; then
     echo "e2e: building portal_demo and vendor_demo"
-    cargo build --quiet --example portal_demo --example vendor_demo --features portal,vendor,axum,http
+    cargo build --quiet --example portal_demo --example vendor_demo --all-features
     target_dir="$(cargo metadata --format-version 1 --no-deps |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
     E2E_BIN_DIR="$target_dir/debug/examples"

@@ -64,15 +64,26 @@ fn cookie_names(answer: &Answer) -> Vec<String> {
 pub const REFUSED: &str = "a 4xx refusal with no session (no Set-Cookie, none of the person's \
                            data, no redemption at the client-data endpoint)";
 
+/// The expectation of a request without a token.
+pub const REFUSED_OR_BOUNCE: &str = "a 4xx refusal, or a page with no session and none of the \
+                                     person's data (the bounce page of PROTOCOL.md §13.5)";
+
 /// A launch that must be refused: 4xx, no `Set-Cookie`, none of the demo person's data in the
 /// body, and (when `redeemed` is given) no redemption of the token at the client-data endpoint.
-pub fn refused(answer: &Result<Answer, NoAnswer>, redeemed: Option<u32>) -> (bool, String) {
+/// With `page_allowed` (a request that carried no token), a 2xx page that meets the other rules
+/// passes too: the bounce page a reload of the frame gets (§13.5) shows nothing and opens nothing.
+pub fn refused(
+    answer: &Result<Answer, NoAnswer>,
+    redeemed: Option<u32>,
+    page_allowed: bool,
+) -> (bool, String) {
     let answer = match answer {
         Ok(answer) => answer,
         Err(no) => return (false, format!("no answer ({})", no.describe())),
     };
     let mut problems = Vec::new();
-    if !(400..=499).contains(&answer.status) {
+    let page = page_allowed && (200..=299).contains(&answer.status);
+    if !page && !(400..=499).contains(&answer.status) {
         problems.push(if (200..=299).contains(&answer.status) {
             "the launch was accepted".to_owned()
         } else {
@@ -368,15 +379,33 @@ mod tests {
         let (pass, got) = no_cookie_only_session(&lax);
         assert!(!pass);
         assert!(got.contains("sid") && !got.contains("secretvalue"), "{got}");
-        let (pass, got) = refused(&Ok(answer(401, &[], "expired")), Some(0));
+        let (pass, got) = refused(&Ok(answer(401, &[], "expired")), Some(0), false);
         assert!(pass, "{got}");
-        let (pass, got) = refused(&Ok(answer(401, &[("set-cookie", "a=b")], "")), None);
+        let (pass, got) = refused(&Ok(answer(401, &[("set-cookie", "a=b")], "")), None, false);
         assert!(!pass && got.contains("Set-Cookie a"), "{got}");
-        let (pass, got) = refused(&Ok(answer(200, &[], "Maria Conformidade Teste")), Some(1));
+        let (pass, got) = refused(
+            &Ok(answer(200, &[], "Maria Conformidade Teste")),
+            Some(1),
+            false,
+        );
         assert!(
             !pass && got.contains("accepted") && got.contains("data") && got.contains("1 time")
         );
-        assert!(!refused(&Err(NoAnswer::Timeout), None).0);
+        assert!(!refused(&Err(NoAnswer::Timeout), None, false).0);
+        // Without a token: a bounce page (2xx, nothing shown, nothing started) is a refusal; a
+        // page with the person's data or a cookie is not, and a 2xx still is not with a token.
+        let bounce = answer(200, &[], "<script>CvPluginPage.bounce({})</script>");
+        assert!(refused(&Ok(bounce.clone()), None, true).0);
+        assert!(!refused(&Ok(bounce), None, false).0);
+        assert!(
+            !refused(
+                &Ok(answer(200, &[], "Maria Conformidade Teste")),
+                None,
+                true
+            )
+            .0
+        );
+        assert!(!refused(&Ok(answer(200, &[("set-cookie", "s=1")], "")), None, true).0);
         assert_eq!(quote("a TOKEN b", Some("TOKEN")), "\"a <token> b\"");
     }
 }

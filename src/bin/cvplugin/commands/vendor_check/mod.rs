@@ -24,7 +24,7 @@ use cv_portal_plugin::{
 };
 use serde::Serialize;
 
-use self::checks::{Outcome, REFUSED};
+use self::checks::{Outcome, REFUSED, REFUSED_OR_BOUNCE};
 use self::forge::Forger;
 use self::launch::{Answer, Delivery, Launcher, NoAnswer};
 use self::portal::{DEMO_SUBJECT, PlayedPortal};
@@ -64,7 +64,9 @@ Cases, for each delivery (suffix _query: GET ?token=, _form: POST token=):
   replay                  the same token again is refused
   client_data_once        the vendor presented the valid token at the client-data endpoint at
                           most once (counted after every request)
-  no_token, wrong_audience, wrong_issuer, issuer_with_a_trailing_slash, typ_missing, typ_jwt,
+  no_token                a request without a token: refused as below, or answered with a page
+                          that shows no data and starts no session (the bounce page, §13.5)
+  wrong_audience, wrong_issuer, issuer_with_a_trailing_slash, typ_missing, typ_jwt,
   typ_with_media_type_prefix, alg_none, alg_none_upper_case, hs256_keyed_with_the_jwks,
   hs256_keyed_with_the_public_key, hs256_keyed_with_the_jwk, alg_mismatch,
   kid_of_an_unpublished_key, kid_missing, signed_by_unpublished_key, header_jku,
@@ -291,6 +293,9 @@ struct Pending {
     answer: Result<Answer, NoAnswer>,
     /// The token's `jti`, when redemptions of it count against the case.
     jti: Option<String>,
+    /// The request carried no token: a page without the person's data and without a session
+    /// (the bounce page of PROTOCOL.md §13.5, which a reload of the frame gets) is a refusal too.
+    tokenless: bool,
 }
 
 /// `cvplugin vendor-check`.
@@ -433,6 +438,7 @@ async fn run(args: &VendorCheckArgs, setup: &Setup) -> Result<Report, CliError> 
             name: name("replay"),
             answer: replay,
             jti: None,
+            tokenless: false,
         });
         once.push((
             name("client_data_once"),
@@ -445,14 +451,20 @@ async fn run(args: &VendorCheckArgs, setup: &Setup) -> Result<Report, CliError> 
                 name: name(hostile.name),
                 answer,
                 jti: hostile.token.as_deref().and_then(portal::token_jti),
+                tokenless: hostile.token.is_none(),
             });
         }
     }
 
     for case in pending {
         let redeemed = case.jti.as_deref().map(|jti| portal.redemptions(jti));
-        let (pass, got) = checks::refused(&case.answer, redeemed);
-        outcomes.push(Outcome::new(case.name, pass, REFUSED, got));
+        let (pass, got) = checks::refused(&case.answer, redeemed, case.tokenless);
+        let expected = if case.tokenless {
+            REFUSED_OR_BOUNCE
+        } else {
+            REFUSED
+        };
+        outcomes.push(Outcome::new(case.name, pass, expected, got));
     }
     for (name, jti) in once {
         let count = portal.redemptions(&jti);
