@@ -110,10 +110,22 @@ struct Entry {
     fallback: PluginId,
 }
 
-/// A launch verified by a [`PortalRegistry`]: the claims, and the portal they came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A launch verified by a [`PortalRegistry`]: the claims, the portal they came from, and the
+/// token itself, which the vendor redeems once for the person's data (PROTOCOL.md §11). `Debug`
+/// never shows the token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct VerifiedLaunch {
     claims: LaunchClaims,
+    token: String,
+}
+
+impl fmt::Debug for VerifiedLaunch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifiedLaunch")
+            .field("claims", &self.claims)
+            .field("token", &format_args!("<{} bytes>", self.token.len()))
+            .finish()
+    }
 }
 
 impl VerifiedLaunch {
@@ -130,6 +142,13 @@ impl VerifiedLaunch {
     /// The verified claims, by value.
     pub fn into_claims(self) -> LaunchClaims {
         self.claims
+    }
+
+    /// The launch token as presented, for its one redemption at the portal's client-data
+    /// endpoint: `ClientDataRequest::for_launch(&discovery, launch.claims(), launch.token())`.
+    /// Never log it, put it in a URL or a page, or keep it past that request.
+    pub fn token(&self) -> &str {
+        &self.token
     }
 }
 
@@ -393,9 +412,10 @@ impl PortalRegistry {
     /// hosted for the portal fails with `wrong_audience` (once the token's signature and claims
     /// have passed). Never waits on the network: keys come from the portal's [`KeySource`].
     pub fn verify(&self, token: &str) -> Result<VerifiedLaunch, RegistryError> {
+        let raw = token;
         let (token, issuer, entry, plugin) = self.route(token)?;
         let verified = entry.verifiers[&plugin].verify_untrusted(token);
-        finish(issuer, verified)
+        finish(issuer, raw, verified)
     }
 
     /// [`verify`](Self::verify) for async services: the same routing and checks, then single use
@@ -448,9 +468,10 @@ impl PortalRegistry {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn verify_async(&self, token: &str) -> Result<VerifiedLaunch, RegistryError> {
+        let raw = token;
         let (token, issuer, entry, plugin) = self.route(token)?;
         let verified = entry.verifiers[&plugin].verify_untrusted_async(token).await;
-        finish(issuer, verified)
+        finish(issuer, raw, verified)
     }
 
     /// Parses `token` and picks its portal (by the unverified `iss`) and the verifier of its
@@ -522,10 +543,14 @@ impl PortalRegistry {
 /// The registry's answer for a verification of `issuer`'s token.
 fn finish(
     issuer: IssuerId,
+    token: &str,
     verified: Result<LaunchClaims, VerifyError>,
 ) -> Result<VerifiedLaunch, RegistryError> {
     match verified {
-        Ok(claims) => Ok(VerifiedLaunch { claims }),
+        Ok(claims) => Ok(VerifiedLaunch {
+            claims,
+            token: token.to_owned(),
+        }),
         Err(VerifyError::WrongAudience { found, .. }) => Err(RegistryError::NotHosted {
             portal: issuer,
             found,

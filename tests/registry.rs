@@ -758,3 +758,27 @@ fn a_blocking_registry_never_asks_a_networked_guard_from_async_code() {
     assert!(registry.verify(&token).is_ok());
     assert_eq!(guard.0.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn a_verified_launch_hands_back_its_token_for_the_redemption_and_never_shows_it() {
+    let a = issuer(A, SigningKey::generate(Algorithm::EdDSA).unwrap());
+    let b = issuer(B, SigningKey::generate(Algorithm::EdDSA).unwrap());
+    let registry = two_portal_registry(
+        PortalRegistry::new(Arc::new(InMemoryReplayGuard::new())),
+        &a,
+        &b,
+    );
+    let token = mint(&a, "financeiro");
+    let launch = registry.verify(&token).unwrap();
+    assert_eq!(launch.token(), token);
+    let async_token = mint(&b, "financeiro");
+    let launch_b = block_on(registry.verify_async(&async_token)).unwrap();
+    assert_eq!(launch_b.token(), async_token);
+    for shown in [format!("{launch:?}"), format!("{launch_b:?}")] {
+        assert!(
+            !shown.contains(&token) && !shown.contains(&async_token),
+            "{shown}"
+        );
+        assert!(shown.contains("bytes>"), "{shown}");
+    }
+}

@@ -238,11 +238,11 @@ async fn not_found(State(app): State<App>) -> Response {
 // The launch
 
 /// What a request to `/launch` carries: a launch token (verified once by the crate's `Launch`
-/// extractor; the token itself is kept for the client-data redemption), a bounce page's
+/// extractor, which hands the token back for the client-data redemption), a bounce page's
 /// session, or nothing (a reload of the frame after the page removed `token` from its address).
 enum LaunchRequest {
-    /// A verified launch and its token.
-    Launch(VerifiedLaunch, String),
+    /// A verified launch.
+    Launch(VerifiedLaunch),
     /// A refused launch.
     Refused(LaunchRejection),
     /// A bounce page's form POST: `session`, with the request's `Origin` and `Sec-Fetch-Site`.
@@ -288,8 +288,7 @@ impl FromRequest<App> for LaunchRequest {
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v.into_owned())
         };
-        let token = field("token");
-        if token.is_none() {
+        if field("token").is_none() {
             if let (true, Some(session)) = (form, field("session")) {
                 return Ok(LaunchRequest::Bounce {
                     session,
@@ -303,7 +302,7 @@ impl FromRequest<App> for LaunchRequest {
         }
         let request = Request::from_parts(parts, body);
         Ok(match Launch::from_request(request, app).await {
-            Ok(Launch(verified)) => LaunchRequest::Launch(verified, token.unwrap_or_default()),
+            Ok(Launch(verified)) => LaunchRequest::Launch(verified),
             Err(rejection) => LaunchRequest::Refused(rejection),
         })
     }
@@ -319,7 +318,7 @@ async fn launch_post(State(app): State<App>, launch: LaunchRequest) -> Response 
 
 async fn handle_launch(vendor: &Vendor, launch: LaunchRequest) -> Response {
     match launch {
-        LaunchRequest::Launch(verified, token) => open_launch(vendor, &verified, &token).await,
+        LaunchRequest::Launch(verified) => open_launch(vendor, &verified).await,
         LaunchRequest::Refused(rejection) => {
             if let Some(error) = rejection.error() {
                 eprintln!(
@@ -345,7 +344,8 @@ async fn handle_launch(vendor: &Vendor, launch: LaunchRequest) -> Response {
 }
 
 /// A verified launch: redeem the token for the person's data, start a session, answer the page.
-async fn open_launch(vendor: &Vendor, verified: &VerifiedLaunch, token: &str) -> Response {
+async fn open_launch(vendor: &Vendor, verified: &VerifiedLaunch) -> Response {
+    let token = verified.token();
     let claims = verified.claims();
     let plugin = claims.plugin().as_str();
     let Some(sessions) = vendor.sessions_for(plugin) else {
