@@ -265,7 +265,7 @@ impl Verifier {
     ///
     /// **When it can block.** The checks themselves are CPU only (about 70 µs for Ed25519). It
     /// blocks the calling thread in exactly two places: the replay guard's `check_and_insert`
-    /// (none for an [`InMemoryReplayGuard`]; one Redis round trip,
+    /// (none for an [`InMemoryReplayGuard`](crate::InMemoryReplayGuard); one Redis round trip,
     /// bounded by its timeout, for a `RedisReplayGuard`), and, with a [`KeyCache`], the cache's
     /// fetch on an unknown `kid` (your closure, rate-limited). With a
     /// [`KeySet`] or a [`KeySource`] it never waits on the network.
