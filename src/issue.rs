@@ -268,7 +268,7 @@ impl Issuer {
 
     /// The algorithms the issuer signs with, one per signing key, in the order the keys were
     /// given: what the discovery document's `token_signing_alg_values_supported` lists
-    /// ([`render_discovery`](crate::render_discovery)).
+    /// (`data_endpoint::render_discovery`).
     pub fn algorithms(&self) -> impl Iterator<Item = Algorithm> + '_ {
         self.signers.iter().map(|s| s.key.algorithm())
     }
