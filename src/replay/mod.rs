@@ -136,11 +136,18 @@ pub enum StoreCause {
         /// The store's capacity.
         capacity: usize,
     },
-    /// The verifier's single use is an async guard (`replay_guard_async_only`,
-    /// `PortalRegistry::new_async`), and the blocking path was asked: it has no guard to ask, so
-    /// it refuses instead of skipping single use. Call the `verify_async` path.
-    #[error("single use is enforced on the async path only (call verify_async)")]
+    /// The store is async only (the verifier's `replay_guard_async_only`,
+    /// `PortalRegistry::new_async`, or a `Sessions` store given as `…_async`), and the blocking
+    /// path was asked: it has no store to ask, so it refuses instead of skipping the check. Call
+    /// the async path (`verify_async`, `authenticate_async`, …).
+    #[error("the store is asked on the async path only (call the async method, e.g. verify_async)")]
     AsyncOnly,
+    /// The store blocks on I/O (a `Sessions` store given as `revocation_store` or
+    /// `ticket_guard`), and the async path was asked: asking it there would hold a runtime
+    /// thread, so it refuses instead. Give the async store (`…_async`), or call the blocking
+    /// method from `spawn_blocking`.
+    #[error("the store blocks and is not asked on the async path (give an async store)")]
+    BlockingOnly,
 }
 
 impl StoreCause {
@@ -158,6 +165,7 @@ impl StoreCause {
             StoreCause::Client => "client_error",
             StoreCause::Full { .. } => "full",
             StoreCause::AsyncOnly => "async_only",
+            StoreCause::BlockingOnly => "blocking_only",
         }
     }
 }
