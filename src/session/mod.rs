@@ -284,7 +284,7 @@ impl SessionsBuilder {
 
     /// Where revoked sessions are kept, for async services: an [`AsyncRevocationStore`] (an
     /// `AsyncRedisRevocationStore`, feature `redis-async`), awaited by the `…_async` methods and
-    /// [`axum::Session`](crate::axum::Session). The blocking methods then have no store to ask
+    /// `axum::Session` (feature `axum`). The blocking methods then have no store to ask
     /// and refuse with `session_store_unavailable` (cause `async_only`), never skipping the check.
     pub fn revocation_store_async(mut self, store: Arc<dyn AsyncRevocationStore>) -> Self {
         self.revocations = Some(Revocations::Async(store));
@@ -578,7 +578,7 @@ impl Sessions {
     }
 
     /// [`authenticate`](Self::authenticate) for async services (what
-    /// [`axum::Session`](crate::axum::Session) calls): revocation is awaited, never asked of a
+    /// `axum::Session` (feature `axum`) calls): revocation is awaited, never asked of a
     /// blocking store on the runtime's thread (see [`verify_async`](Self::verify_async)).
     pub async fn authenticate_async(
         &self,

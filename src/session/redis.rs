@@ -5,7 +5,7 @@
 //!
 //! [`AsyncRedisRevocationStore`] (feature `redis-async`) is the same store for async services: the
 //! same keys and commands, over the one multiplexed tokio connection of
-//! [`AsyncRedisReplayGuard`](crate::replay::redis::AsyncRedisReplayGuard), so a blocking and an
+//! `AsyncRedisReplayGuard` (feature `redis-async`), so a blocking and an
 //! async store with the same server, database and prefix share their revocations.
 //!
 //! `revoke` is `SET <prefix><sid> 1 PX <ttl>`, `is_revoked` is `EXISTS <prefix><sid>`. Like the
