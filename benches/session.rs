@@ -58,6 +58,7 @@ fn sessions(clock: Arc<dyn Clock>) -> Sessions {
         SessionKey::from_bytes("2026-11", &SECRET).expect("key"),
     )
     .clock(clock)
+    .single_instance()
     .build()
     .expect("sessions")
 }

@@ -78,6 +78,9 @@ fn whole_flow() -> Result<(), Box<dyn Error>> {
     let sessions = Sessions::builder(issuer.clone(), plugin.clone(), session_key)
         .vendor_origin(VendorOrigin::parse(VENDOR)?)
         .clock(clock.clone())
+        // One process: revocations and download tickets in memory (several instances give
+        // shared Redis stores instead).
+        .single_instance()
         .build()?;
     println!("  issuer (the portal)       {issuer}");
     println!("  plugin id (aud)           {plugin}");

@@ -55,7 +55,7 @@
 //! ## Other frameworks
 //!
 //! Nothing here is axum-specific but the glue: [`PortalRegistry::verify`] and
-//! [`Sessions::authenticate`] take strings, and every error has a `code()`, an HTTP status
+//! [`Sessions::authenticate_async`] take strings, and every error has a `code()`, an HTTP status
 //! ([`RegistryError::fault`], [`SessionError::http_status`]) and, for sessions, its challenge
 //! ([`session_challenge`]). The same answers with actix-web (not a dependency of this crate, so
 //! the example is not compiled):
@@ -96,7 +96,7 @@
 //!         .authorization(header("Authorization"))
 //!         .cookie(header("Cookie"))
 //!         .origin(header("Origin"));
-//!     match sessions.authenticate(&credential) {
+//!     match sessions.authenticate_async(&credential).await {
 //!         Ok(session) => HttpResponse::Ok().body(session.subject().as_str().to_owned()),
 //!         Err(error) => {
 //!             let status = StatusCode::from_u16(error.http_status()).unwrap();
@@ -282,10 +282,22 @@ fn token_field(fields: &[u8]) -> Result<String, RegistryError> {
 }
 
 /// A vendor session authenticated by the [`Sessions`] of the application's state, through
-/// [`Sessions::authenticate`]: the `Authorization: Bearer` header decides alone; else the
+/// [`Sessions::authenticate_async`]: the `Authorization: Bearer` header decides alone; else the
 /// session cookie, which on a method other than `GET`, `HEAD` or `OPTIONS` needs `Origin` equal
 /// to the vendor's own origin. Two `Authorization` headers are refused
 /// (`credential_malformed`); several `Cookie` headers are joined.
+///
+/// Revocation is awaited, so no runtime thread waits on the network: build the [`Sessions`]
+/// with [`revocation_store_async`](crate::SessionsBuilder::revocation_store_async) (an
+/// `AsyncRedisRevocationStore`) when several instances run, or
+/// [`single_instance`](crate::SessionsBuilder::single_instance) for one. A blocking store
+/// ([`revocation_store`](crate::SessionsBuilder::revocation_store)) is never asked here: every
+/// request is refused with 503 `session_store_unavailable` (cause `blocking_only`).
+///
+/// One [`Sessions`] serves every portal of a [`PortalRegistry`]: add each (portal, plugin) pair
+/// ([`SessionsBuilder::portal`](crate::SessionsBuilder::portal),
+/// [`Sessions::insert_portal`]); a session is accepted as its own portal's only, and refused
+/// (401 `session_wrong_issuer`) once that portal is removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session(pub SessionClaims);
 
@@ -373,7 +385,8 @@ where
             .cookie(cookie.as_deref())
             .origin(origin);
         sessions
-            .authenticate(&request)
+            .authenticate_async(&request)
+            .await
             .map(Session)
             .map_err(SessionRejection)
     }

@@ -139,7 +139,7 @@ are unavailable. A vendor serving many portals verifies through a [`PortalRegist
 //! | `portal` | yes | `PluginConfig`, `menu_for`, `render_iframe`, `Issuer`, `SigningKey` |
 //! | `redis` | no | `RedisReplayGuard`: single use across a vendor's instances |
 //! | `redis-tls` | no | `rediss://` URLs through rustls on ring (both Redis guards) |
-//! | `redis-async` | no | `AsyncRedisReplayGuard`: the Redis guard for async services, on the application's tokio runtime |
+//! | `redis-async` | no | `AsyncRedisReplayGuard` and `AsyncRedisRevocationStore`: the Redis guard and session revocation store for async services, on the application's tokio runtime |
 //! | `http` | no | `PortalHttp`: the vendor's async transport for discovery, the JWKS and client data, over reqwest with rustls on ring (no redirects, bounded bodies, timeouts) |
 //! | `axum` | no | `axum::Launch` and `axum::Session`: extractors for a verified launch and a vendor session, whose rejections answer with the status, `WWW-Authenticate` and a JSON code (axum without default features: no hyper, no tokio) |
 //! | `cli` | no | the `cvplugin` command-line tool (with `http`) |
@@ -224,14 +224,17 @@ pub use replay::{
     AsyncReplayGuard, InMemoryReplayGuard, NonBlockingReplayGuard, ReplayEntry, ReplayError,
     ReplayGuard, StoreCause, StoreFailure,
 };
+#[cfg(feature = "redis-async")]
+pub use session::redis::AsyncRedisRevocationStore;
 #[cfg(feature = "redis")]
 pub use session::redis::RedisRevocationStore;
 #[cfg(feature = "vendor")]
 pub use session::{
-    Credential, CredentialRequest, CredentialSource, ExchangeUrlError, InMemoryRevocationStore,
-    OriginError, PortalOrigin, RevocationStore, SessionClaims, SessionConfigError, SessionError,
-    SessionId, SessionKey, SessionToken, Sessions, SessionsBuilder, TicketClaims, VendorOrigin,
-    bounce_page, extract_credential, page_headers, session_challenge, session_cookie,
+    AsyncRevocationStore, Credential, CredentialRequest, CredentialSource, ExchangeUrlError,
+    InMemoryRevocationStore, NonBlockingRevocationStore, OriginError, PortalOrigin,
+    RevocationStore, SessionClaims, SessionConfigError, SessionError, SessionId, SessionKey,
+    SessionToken, Sessions, SessionsBuilder, TicketClaims, VendorOrigin, bounce_page,
+    extract_credential, page_headers, session_challenge, session_cookie,
 };
 #[cfg(feature = "vendor")]
 pub use verify::{

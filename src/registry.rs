@@ -423,7 +423,7 @@ impl PortalRegistry {
     /// [`new_async`](Self::new_async) is awaited; the blocking guard of [`new`](Self::new) is
     /// asked in place if it answers from memory (an `InMemoryReplayGuard`), and otherwise not at
     /// all: a `RedisReplayGuard` here refuses every token with `replay_store_unavailable` (cause
-    /// `would_block`) instead of holding a runtime thread for each round trip.
+    /// `blocking_only`) instead of holding a runtime thread for each round trip.
     ///
     /// ```
     /// # #[cfg(feature = "portal")] {

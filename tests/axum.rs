@@ -14,10 +14,12 @@ use common::{PLUGIN, b64, claims, clock, forge, issuer_id, plugin, viewer};
 use cv_portal_plugin::axum::{Launch, Session};
 use cv_portal_plugin::keys::KeySource;
 use cv_portal_plugin::replay::{AsyncReplayGuard, ReplayFuture};
+use cv_portal_plugin::session::{RevocationFuture, SessionId};
 use cv_portal_plugin::{
-    Algorithm, FixedClock, InMemoryReplayGuard, Issuer, IssuerId, Portal, PortalRegistry,
-    ReplayEntry, ReplayError, ReplayGuard, Role, SessionError, SessionKey, Sessions, SigningKey,
-    StoreCause, StoreFailure, VendorOrigin, session_challenge,
+    Algorithm, AsyncRevocationStore, FixedClock, InMemoryReplayGuard, Issuer, IssuerId, Portal,
+    PortalRegistry, ReplayEntry, ReplayError, ReplayGuard, RevocationStore, Role, SessionError,
+    SessionKey, Sessions, SessionsBuilder, SigningKey, StoreCause, StoreFailure, VendorOrigin,
+    session_challenge,
 };
 use tower::ServiceExt as _;
 
@@ -87,6 +89,7 @@ impl Vendor {
         let sessions = Sessions::builder(issuer_id(), PLUGIN.parse().unwrap(), key)
             .clock(clock.clone())
             .vendor_origin(VendorOrigin::parse(OWN).unwrap())
+            .single_instance()
             .build()
             .unwrap();
         Vendor {
@@ -520,4 +523,214 @@ fn a_form_body_over_the_limit_is_400_invalid_request_and_verifies_nothing() {
     assert!(!answer.body.contains(&token));
     // The token was never looked at: it still launches once.
     assert_eq!(vendor.get_launch(&token).status, StatusCode::OK);
+}
+
+// ---- the Session extractor awaits its store, and serves many portals (review 13, F4 and F7) ---
+
+/// An async revocation store over memory whose answers yield to the runtime first, counted;
+/// unavailable while `down`.
+#[derive(Default)]
+struct SlowRevocations {
+    inner: cv_portal_plugin::InMemoryRevocationStore,
+    asked: std::sync::atomic::AtomicUsize,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl SlowRevocations {
+    async fn turn(&self) -> Result<(), StoreFailure> {
+        use std::sync::atomic::Ordering;
+        tokio::task::yield_now().await;
+        self.asked.fetch_add(1, Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) {
+            return Err(StoreFailure::new("EXISTS", StoreCause::Timeout));
+        }
+        Ok(())
+    }
+}
+
+impl AsyncRevocationStore for SlowRevocations {
+    fn revoke<'a>(&'a self, sid: &'a SessionId, until: i64) -> RevocationFuture<'a, ()> {
+        Box::pin(async move {
+            self.turn().await?;
+            RevocationStore::revoke(&self.inner, sid, until)
+        })
+    }
+    fn is_revoked<'a>(&'a self, sid: &'a SessionId) -> RevocationFuture<'a, bool> {
+        Box::pin(async move {
+            self.turn().await?;
+            RevocationStore::is_revoked(&self.inner, sid)
+        })
+    }
+}
+
+fn sessions_with(builder: SessionsBuilder) -> Arc<Sessions> {
+    Arc::new(
+        builder
+            .vendor_origin(VendorOrigin::parse(OWN).unwrap())
+            .build()
+            .unwrap(),
+    )
+}
+
+fn session_builder(vendor: &Vendor) -> SessionsBuilder {
+    Sessions::builder(
+        issuer_id(),
+        PLUGIN.parse().unwrap(),
+        SessionKey::from_bytes("k1", &[7; 32]).unwrap(),
+    )
+    .clock(vendor.clock.clone())
+}
+
+fn get_boletos(vendor: &Vendor, session: &str) -> Answer {
+    vendor.send(
+        Request::get("/boletos")
+            .header("Authorization", format!("Bearer {session}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+}
+
+#[test]
+fn the_session_extractor_awaits_the_async_revocation_store() {
+    use std::sync::atomic::Ordering;
+    let mut vendor = Vendor::new();
+    let store = Arc::new(SlowRevocations::default());
+    vendor.app.sessions = sessions_with(
+        session_builder(&vendor)
+            .revocation_store_async(store.clone())
+            .single_instance(),
+    );
+    let session = vendor.session();
+    let answer = get_boletos(&vendor, &session);
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body, "session of 48213");
+    assert_eq!(store.asked.load(Ordering::SeqCst), 1);
+
+    // Down: 503 with Retry-After and no challenge (the page must not renew in a loop).
+    store.down.store(true, Ordering::SeqCst);
+    let answer = get_boletos(&vendor, &session);
+    answer.assert_refused(503, "session_store_unavailable", &session);
+    assert_eq!(answer.header("retry-after"), Some("5"));
+    assert_eq!(answer.header("www-authenticate"), None);
+    store.down.store(false, Ordering::SeqCst);
+
+    // Revoked (awaited too): 401 with exactly the session challenge.
+    let claims = vendor.app.sessions.verify_async(&session);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let claims = runtime.block_on(claims).unwrap();
+    runtime
+        .block_on(vendor.app.sessions.revoke_async(&claims))
+        .unwrap();
+    let answer = get_boletos(&vendor, &session);
+    answer.assert_refused(401, "session_revoked", &session);
+    let (name, value) = session_challenge(&SessionError::Revoked {
+        kind: cv_portal_plugin::session::TokenKind::Session,
+    });
+    assert_eq!(answer.header(name), Some(value.as_str()));
+    assert_eq!(store.asked.load(Ordering::SeqCst), 5);
+}
+
+/// A blocking revocation store that counts the calls it gets.
+#[derive(Default)]
+struct CountingBlocking {
+    asked: std::sync::atomic::AtomicUsize,
+}
+
+impl RevocationStore for CountingBlocking {
+    fn revoke(&self, _: &SessionId, _: i64) -> Result<(), StoreFailure> {
+        self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+    fn is_revoked(&self, _: &SessionId) -> Result<bool, StoreFailure> {
+        self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(false)
+    }
+}
+
+#[test]
+fn the_session_extractor_never_asks_a_blocking_store_and_answers_503() {
+    let mut vendor = Vendor::new();
+    let store = Arc::new(CountingBlocking::default());
+    vendor.app.sessions = sessions_with(
+        session_builder(&vendor)
+            .revocation_store(store.clone())
+            .single_instance(),
+    );
+    let session = vendor.session();
+    let answer = get_boletos(&vendor, &session);
+    answer.assert_refused(503, "session_store_unavailable", &session);
+    assert_eq!(answer.header("retry-after"), Some("5"));
+    assert_eq!(store.asked.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // The blocking path (a sync handler, or spawn_blocking) still asks it.
+    assert!(vendor.app.sessions.verify(&session).is_ok());
+    assert_eq!(store.asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[test]
+fn the_session_extractor_serves_many_portals_each_as_its_own() {
+    let mut vendor = Vendor::new();
+    // A second portal in the registry, and both in the sessions.
+    let beta_id = IssuerId::new("https://portal.beta.com.br").unwrap();
+    let beta = issuer(beta_id.clone());
+    let keys = Arc::new(KeySource::new());
+    keys.set(beta.jwks().clone());
+    vendor
+        .app
+        .registry
+        .insert(
+            Portal::new(beta_id.clone(), keys)
+                .plugin(PLUGIN.parse().unwrap())
+                .clock(vendor.clock.clone()),
+        )
+        .unwrap();
+    vendor.app.sessions = sessions_with(
+        session_builder(&vendor)
+            .portal(beta_id.clone(), PLUGIN.parse().unwrap())
+            .single_instance(),
+    );
+    let alfa_session = vendor.session();
+    let beta_claims = vendor
+        .app
+        .registry
+        .verify(&mint(&beta, PLUGIN))
+        .unwrap()
+        .into_claims();
+    let beta_session = vendor
+        .app
+        .sessions
+        .start(&beta_claims)
+        .unwrap()
+        .as_str()
+        .to_owned();
+    for session in [&alfa_session, &beta_session] {
+        let answer = get_boletos(&vendor, session);
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let portal_of = |session: &str| {
+        runtime
+            .block_on(vendor.app.sessions.verify_async(session))
+            .unwrap()
+            .issuer()
+            .clone()
+    };
+    assert_eq!(portal_of(&alfa_session), issuer_id());
+    assert_eq!(portal_of(&beta_session), beta_id);
+
+    // beta leaves: its sessions are 401 `session_wrong_issuer` with the challenge; alfa's are not.
+    assert!(vendor.app.registry.remove(&beta_id));
+    assert!(vendor.app.sessions.remove_portal(&beta_id));
+    let answer = get_boletos(&vendor, &beta_session);
+    answer.assert_refused(401, "session_wrong_issuer", &beta_session);
+    assert!(
+        answer
+            .header("www-authenticate")
+            .unwrap()
+            .ends_with(r#"error_description="session_wrong_issuer""#)
+    );
+    assert_eq!(get_boletos(&vendor, &alfa_session).status, StatusCode::OK);
 }

@@ -40,6 +40,7 @@ fn builder(clock: &Arc<FixedClock>, key: SessionKey) -> SessionsBuilder {
     Sessions::builder(issuer_id(), PLUGIN.parse().unwrap(), key)
         .clock(clock.clone())
         .vendor_origin(VendorOrigin::parse(OWN).unwrap())
+        .single_instance()
 }
 
 impl Vendor {
@@ -135,6 +136,7 @@ fn another_plugin_or_portal_sharing_the_key_refuses_the_session() {
     let session = vendor.launch();
     let other_plugin = Sessions::builder(issuer_id(), "boletos".parse().unwrap(), key("k1", 1))
         .clock(vendor.clock.clone())
+        .single_instance()
         .build()
         .unwrap();
     assert_eq!(
@@ -147,6 +149,7 @@ fn another_plugin_or_portal_sharing_the_key_refuses_the_session() {
         key("k1", 1),
     )
     .clock(vendor.clock.clone())
+    .single_instance()
     .build()
     .unwrap();
     assert_eq!(
@@ -533,6 +536,7 @@ fn a_cookie_with_an_unsafe_method_needs_the_vendors_own_origin() {
     // Without a configured vendor origin, no unsafe cookie request passes.
     let no_origin = Sessions::builder(issuer_id(), PLUGIN.parse().unwrap(), key("k1", 1))
         .clock(vendor.clock.clone())
+        .single_instance()
         .build()
         .unwrap();
     let post = CredentialRequest::new("POST").cookie(Some(&jar));
@@ -824,6 +828,102 @@ mod live_redis {
         a.revoke(&claims).unwrap();
         assert_eq!(code(b.verify(session.as_str())), "session_revoked");
     }
+
+    #[cfg(feature = "redis-async")]
+    #[test]
+    #[ignore = "needs a live Redis: source .ci/redis.sh, then cargo test --all-features --test session -- --ignored"]
+    fn async_instances_share_revocations_and_tickets_with_each_other_and_the_blocking_store() {
+        use cv_portal_plugin::{AsyncRedisReplayGuard, AsyncRedisRevocationStore};
+        let url = redis_url();
+        let (tickets, revoked) = (unique("async-tickets"), unique("async-revoked"));
+        let vendor = Vendor::new();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let instance = || {
+            let store = AsyncRedisRevocationStore::builder(url.as_str())
+                .prefix(revoked.as_str())
+                .clock(vendor.clock.clone())
+                .build()
+                .unwrap();
+            runtime.block_on(store.ping()).unwrap();
+            let guard = AsyncRedisReplayGuard::builder(url.as_str())
+                .prefix(tickets.as_str())
+                .build()
+                .unwrap();
+            Arc::new(
+                builder(&vendor.clock, key("k1", 1))
+                    .revocation_store_async(Arc::new(store))
+                    .ticket_guard_async(Arc::new(guard))
+                    .build()
+                    .unwrap(),
+            )
+        };
+        let (a, b) = (instance(), instance());
+        let blocking = builder(&vendor.clock, key("k1", 1))
+            .revocation_store(Arc::new(
+                RedisRevocationStore::builder(url.as_str())
+                    .prefix(revoked.as_str())
+                    .clock(vendor.clock.clone())
+                    .build()
+                    .unwrap(),
+            ))
+            .build()
+            .unwrap();
+
+        let session = vendor.launch();
+        let claims = runtime.block_on(a.verify_async(session.as_str())).unwrap();
+        let ticket = a.ticket(&claims, BOLETO).unwrap();
+        // 64 tasks over two instances race one ticket: exactly one redeems it.
+        let outcomes = runtime.block_on(async {
+            let tasks: Vec<_> = (0..64)
+                .map(|n| {
+                    let sessions = if n % 2 == 0 { a.clone() } else { b.clone() };
+                    let ticket = ticket.clone();
+                    tokio::spawn(async move {
+                        sessions
+                            .redeem_ticket_async(&ticket, BOLETO)
+                            .await
+                            .map_err(|e| e.code())
+                    })
+                })
+                .collect();
+            let mut outcomes = Vec::new();
+            for task in tasks {
+                outcomes.push(task.await.unwrap());
+            }
+            outcomes
+        });
+        assert_eq!(
+            outcomes.iter().filter(|o| o.is_ok()).count(),
+            1,
+            "{outcomes:?}"
+        );
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| o.is_ok() || *o == Err("ticket_replayed"))
+        );
+
+        // Revoked through one async instance: refused by the other and by the blocking store.
+        assert!(blocking.verify(session.as_str()).is_ok());
+        runtime.block_on(a.revoke_async(&claims)).unwrap();
+        assert_eq!(
+            code(runtime.block_on(b.verify_async(session.as_str()))),
+            "session_revoked"
+        );
+        assert_eq!(code(blocking.verify(session.as_str())), "session_revoked");
+        // And the reverse: revoked by the blocking store, refused by the async instances.
+        let other = vendor.launch();
+        let other_claims = blocking.verify(other.as_str()).unwrap();
+        blocking.revoke(&other_claims).unwrap();
+        assert_eq!(
+            code(runtime.block_on(a.verify_async(other.as_str()))),
+            "session_revoked"
+        );
+    }
 }
 
 #[test]
@@ -887,4 +987,607 @@ fn a_ticket_too_large_to_redeem_is_never_minted() {
     let fine = format!("/{}", "a".repeat(700));
     let ticket = vendor.sessions.ticket(&claims, &fine).unwrap();
     assert!(vendor.sessions.redeem_ticket(&ticket, &fine).is_ok());
+}
+
+// ---- the async path (review 13, F4) -----------------------------------------------------------
+
+mod async_path {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::time::Instant;
+
+    use cv_portal_plugin::replay::{AsyncReplayGuard, ReplayFuture};
+    use cv_portal_plugin::session::RevocationFuture;
+    use cv_portal_plugin::{
+        AsyncRevocationStore, ReplayEntry, ReplayError, ReplayGuard, StoreCause,
+    };
+
+    use super::*;
+
+    fn run<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
+
+    /// An async revocation store over memory whose every answer first yields to the runtime (as
+    /// a network store would), or sleeps `delay`; counts the calls; answers "unavailable" while
+    /// `down`.
+    #[derive(Default)]
+    struct SlowStore {
+        inner: InMemoryRevocationStore,
+        asked: AtomicUsize,
+        down: AtomicBool,
+        delay: Option<Duration>,
+    }
+
+    impl SlowStore {
+        async fn wait(&self) -> Result<(), StoreFailure> {
+            match self.delay {
+                Some(delay) => tokio::time::sleep(delay).await,
+                None => tokio::task::yield_now().await,
+            }
+            self.asked.fetch_add(1, Ordering::SeqCst);
+            if self.down.load(Ordering::SeqCst) {
+                return Err(StoreFailure::new("EXISTS", StoreCause::Timeout));
+            }
+            Ok(())
+        }
+    }
+
+    impl AsyncRevocationStore for SlowStore {
+        fn revoke<'a>(&'a self, sid: &'a SessionId, until: i64) -> RevocationFuture<'a, ()> {
+            Box::pin(async move {
+                self.wait().await?;
+                self.inner.revoke(sid, until)
+            })
+        }
+        fn is_revoked<'a>(&'a self, sid: &'a SessionId) -> RevocationFuture<'a, bool> {
+            Box::pin(async move {
+                self.wait().await?;
+                self.inner.is_revoked(sid)
+            })
+        }
+    }
+
+    /// A blocking store that counts the calls it gets (it must get none from the async path).
+    #[derive(Default)]
+    struct CountingBlockingStore {
+        inner: InMemoryRevocationStore,
+        asked: AtomicUsize,
+    }
+
+    impl RevocationStore for CountingBlockingStore {
+        fn revoke(&self, sid: &SessionId, until: i64) -> Result<(), StoreFailure> {
+            self.asked.fetch_add(1, Ordering::SeqCst);
+            self.inner.revoke(sid, until)
+        }
+        fn is_revoked(&self, sid: &SessionId) -> Result<bool, StoreFailure> {
+            self.asked.fetch_add(1, Ordering::SeqCst);
+            self.inner.is_revoked(sid)
+        }
+    }
+
+    /// An async ticket guard over memory that yields first and counts; unavailable while `down`.
+    #[derive(Default)]
+    struct SlowGuard {
+        inner: InMemoryReplayGuard,
+        asked: AtomicUsize,
+        down: AtomicBool,
+    }
+
+    impl AsyncReplayGuard for SlowGuard {
+        fn check_and_insert<'a>(&'a self, entry: &'a ReplayEntry<'a>) -> ReplayFuture<'a> {
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                self.asked.fetch_add(1, Ordering::SeqCst);
+                if self.down.load(Ordering::SeqCst) {
+                    return Err(ReplayError::Unavailable(StoreFailure::new(
+                        "SET",
+                        StoreCause::Timeout,
+                    )));
+                }
+                ReplayGuard::check_and_insert(&self.inner, entry)
+            })
+        }
+    }
+
+    fn async_sessions(vendor: &Vendor, store: &Arc<SlowStore>, guard: &Arc<SlowGuard>) -> Sessions {
+        builder(&vendor.clock, key("k1", 1))
+            .revocation_store_async(store.clone())
+            .ticket_guard_async(guard.clone())
+            .build()
+            .unwrap()
+    }
+
+    fn bearer(session: &SessionToken) -> String {
+        format!("Bearer {}", session.as_str())
+    }
+
+    fn cause(error: &SessionError) -> &'static str {
+        match error {
+            SessionError::StoreUnavailable { failure }
+            | SessionError::TicketGuardUnavailable {
+                failure: Some(failure),
+            } => failure.cause().kind(),
+            other => panic!("not a store failure: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_async_store_is_awaited_for_sessions_revocations_and_tickets() {
+        let vendor = Vendor::new();
+        let (store, guard) = (Arc::<SlowStore>::default(), Arc::<SlowGuard>::default());
+        let sessions = async_sessions(&vendor, &store, &guard);
+        let session = vendor.launch();
+        let bearer = bearer(&session);
+        let request = CredentialRequest::new("GET").authorization(Some(&bearer));
+        run(async {
+            let claims = sessions.authenticate_async(&request).await.unwrap();
+            assert_eq!(claims.subject().as_str(), "48213");
+            assert_eq!(store.asked.load(Ordering::SeqCst), 1);
+
+            let ticket = sessions.ticket(&claims, BOLETO).unwrap();
+            let redeemed = sessions.redeem_ticket_async(&ticket, BOLETO).await.unwrap();
+            assert_eq!(redeemed.session_id(), claims.session_id());
+            assert_eq!(
+                code(sessions.redeem_ticket_async(&ticket, BOLETO).await),
+                "ticket_replayed"
+            );
+            assert_eq!(guard.asked.load(Ordering::SeqCst), 2);
+
+            sessions.revoke_async(&claims).await.unwrap();
+            assert_eq!(
+                code(sessions.authenticate_async(&request).await),
+                "session_revoked"
+            );
+            assert_eq!(
+                code(sessions.verify_async(session.as_str()).await),
+                "session_revoked"
+            );
+            let fresh = sessions.ticket(&claims, BOLETO).unwrap();
+            assert_eq!(
+                code(sessions.redeem_ticket_async(&fresh, BOLETO).await),
+                "ticket_session_revoked"
+            );
+            // The revoked session's ticket never reached the guard.
+            assert_eq!(guard.asked.load(Ordering::SeqCst), 2);
+        });
+    }
+
+    #[test]
+    fn an_outage_is_503_and_consumes_nothing() {
+        let vendor = Vendor::new();
+        let (store, guard) = (Arc::<SlowStore>::default(), Arc::<SlowGuard>::default());
+        let sessions = async_sessions(&vendor, &store, &guard);
+        let session = vendor.launch();
+        let claims = vendor.sessions.verify(session.as_str()).unwrap();
+        let ticket = sessions.ticket(&claims, BOLETO).unwrap();
+        run(async {
+            store.down.store(true, Ordering::SeqCst);
+            let error = sessions.verify_async(session.as_str()).await.unwrap_err();
+            assert_eq!(
+                (error.code(), error.http_status(), cause(&error)),
+                ("session_store_unavailable", 503, "timeout")
+            );
+            let error = sessions
+                .redeem_ticket_async(&ticket, BOLETO)
+                .await
+                .unwrap_err();
+            assert_eq!(error.code(), "session_store_unavailable");
+            assert_eq!(
+                guard.asked.load(Ordering::SeqCst),
+                0,
+                "the ticket was consumed"
+            );
+            assert_eq!(
+                code(sessions.revoke_async(&claims).await),
+                "session_store_unavailable"
+            );
+
+            // The ticket guard is down: 503, and the ticket is still redeemable afterwards.
+            store.down.store(false, Ordering::SeqCst);
+            guard.down.store(true, Ordering::SeqCst);
+            let error = sessions
+                .redeem_ticket_async(&ticket, BOLETO)
+                .await
+                .unwrap_err();
+            assert_eq!(
+                (error.code(), error.http_status(), cause(&error)),
+                ("ticket_guard_unavailable", 503, "timeout")
+            );
+            guard.down.store(false, Ordering::SeqCst);
+            assert!(sessions.redeem_ticket_async(&ticket, BOLETO).await.is_ok());
+            assert_eq!(
+                code(sessions.redeem_ticket_async(&ticket, BOLETO).await),
+                "ticket_replayed"
+            );
+            // And the session was never revoked by the failed attempt.
+            assert!(sessions.verify_async(session.as_str()).await.is_ok());
+        });
+    }
+
+    #[test]
+    fn the_blocking_path_refuses_with_an_async_only_store_and_never_skips_the_check() {
+        let vendor = Vendor::new();
+        let (store, guard) = (Arc::<SlowStore>::default(), Arc::<SlowGuard>::default());
+        let sessions = async_sessions(&vendor, &store, &guard);
+        let session = vendor.launch();
+        let bearer = bearer(&session);
+        let claims = vendor.sessions.verify(session.as_str()).unwrap();
+        let ticket = sessions.ticket(&claims, BOLETO).unwrap();
+        let refusals = [
+            sessions.verify(session.as_str()).unwrap_err(),
+            sessions
+                .authenticate(&CredentialRequest::new("GET").authorization(Some(&bearer)))
+                .unwrap_err(),
+            sessions
+                .authenticate_bounce(session.as_str(), Some(OWN), None)
+                .unwrap_err(),
+            sessions.revoke(&claims).unwrap_err(),
+            sessions.redeem_ticket(&ticket, BOLETO).unwrap_err(),
+        ];
+        for error in &refusals[..4] {
+            assert_eq!(
+                (error.code(), error.http_status(), cause(error)),
+                ("session_store_unavailable", 503, "async_only"),
+                "{error}"
+            );
+        }
+        // A ticket refused on the blocking path because of the revocation store: the guard,
+        // async only too, is never reached either.
+        assert_eq!(refusals[4].code(), "session_store_unavailable");
+        assert_eq!(store.asked.load(Ordering::SeqCst), 0);
+        assert_eq!(guard.asked.load(Ordering::SeqCst), 0);
+        // With an in-memory revocation store, the async-only ticket guard refuses on its own.
+        let tickets_async = builder(&vendor.clock, key("k1", 1))
+            .ticket_guard_async(guard.clone())
+            .build()
+            .unwrap();
+        let error = tickets_async.redeem_ticket(&ticket, BOLETO).unwrap_err();
+        assert_eq!(
+            (error.code(), error.http_status(), cause(&error)),
+            ("ticket_guard_unavailable", 503, "async_only")
+        );
+        // The refusals consumed nothing: the async path redeems the same ticket.
+        assert!(run(sessions.redeem_ticket_async(&ticket, BOLETO)).is_ok());
+    }
+
+    #[test]
+    fn the_async_path_never_asks_a_blocking_store() {
+        let vendor = Vendor::new();
+        let blocking = Arc::<CountingBlockingStore>::default();
+        /// A ticket guard that, like `RedisReplayGuard`, does not answer from memory.
+        struct Networked(InMemoryReplayGuard);
+        impl ReplayGuard for Networked {
+            fn check_and_insert(
+                &self,
+                entry: &cv_portal_plugin::ReplayEntry<'_>,
+            ) -> Result<(), cv_portal_plugin::ReplayError> {
+                self.0.check_and_insert(entry)
+            }
+        }
+        let guard = Arc::new(Networked(InMemoryReplayGuard::new()));
+        let sessions = builder(&vendor.clock, key("k1", 1))
+            .revocation_store(blocking.clone())
+            .ticket_guard(guard.clone())
+            .build()
+            .unwrap();
+        let session = vendor.launch();
+        let claims = sessions.verify(session.as_str()).unwrap();
+        assert_eq!(blocking.asked.load(Ordering::SeqCst), 1);
+        let ticket = sessions.ticket(&claims, BOLETO).unwrap();
+        run(async {
+            let error = sessions.verify_async(session.as_str()).await.unwrap_err();
+            assert_eq!(
+                (error.code(), error.http_status(), cause(&error)),
+                ("session_store_unavailable", 503, "blocking_only")
+            );
+            assert_eq!(
+                code(sessions.revoke_async(&claims).await),
+                "session_store_unavailable"
+            );
+            assert_eq!(
+                code(sessions.redeem_ticket_async(&ticket, BOLETO).await),
+                "session_store_unavailable"
+            );
+        });
+        assert_eq!(blocking.asked.load(Ordering::SeqCst), 1, "asked from async");
+        // The blocking ticket guard alone (revocations in memory) refuses on the async path too.
+        let tickets_blocking = builder(&vendor.clock, key("k1", 1))
+            .ticket_guard(guard.clone())
+            .build()
+            .unwrap();
+        let error = run(tickets_blocking.redeem_ticket_async(&ticket, BOLETO)).unwrap_err();
+        assert_eq!(
+            (error.code(), cause(&error)),
+            ("ticket_guard_unavailable", "blocking_only")
+        );
+        // Nothing was consumed: the blocking path redeems it once.
+        assert!(sessions.redeem_ticket(&ticket, BOLETO).is_ok());
+        assert_eq!(
+            code(sessions.redeem_ticket(&ticket, BOLETO)),
+            "ticket_replayed"
+        );
+        // A blocking guard that answers from memory (InMemoryReplayGuard) is asked in place.
+        let in_memory = builder(&vendor.clock, key("k1", 1))
+            .ticket_guard(Arc::new(InMemoryReplayGuard::new()))
+            .single_instance()
+            .build()
+            .unwrap();
+        let fresh = in_memory.ticket(&claims, BOLETO).unwrap();
+        assert!(run(in_memory.redeem_ticket_async(&fresh, BOLETO)).is_ok());
+        assert_eq!(
+            code(run(in_memory.redeem_ticket_async(&fresh, BOLETO))),
+            "ticket_replayed"
+        );
+    }
+
+    #[test]
+    fn in_memory_stores_serve_both_paths_as_one() {
+        let vendor = Vendor::new();
+        let sessions = &vendor.sessions; // single_instance()
+        let session = vendor.launch();
+        let claims = sessions.verify(session.as_str()).unwrap();
+        let ticket = sessions.ticket(&claims, BOLETO).unwrap();
+        run(async {
+            assert!(sessions.redeem_ticket_async(&ticket, BOLETO).await.is_ok());
+            assert_eq!(
+                code(sessions.redeem_ticket(&ticket, BOLETO)),
+                "ticket_replayed"
+            );
+            sessions.revoke_async(&claims).await.unwrap();
+        });
+        assert_eq!(code(sessions.verify(session.as_str())), "session_revoked");
+
+        // Given explicitly: an in-memory store and guard shared with other code.
+        let memory = Arc::new(InMemoryRevocationStore::new().clock(vendor.clock.clone()));
+        let shared = builder(&vendor.clock, key("k1", 1))
+            .revocation_store_non_blocking(cv_portal_plugin::NonBlockingRevocationStore::new(
+                memory.clone(),
+            ))
+            .ticket_guard_non_blocking(cv_portal_plugin::NonBlockingReplayGuard::new(Arc::new(
+                InMemoryReplayGuard::new(),
+            )))
+            .build()
+            .unwrap();
+        let session = vendor.launch();
+        let claims = shared.verify(session.as_str()).unwrap();
+        shared.revoke(&claims).unwrap();
+        assert!(memory.is_revoked(claims.session_id()).unwrap());
+        assert_eq!(
+            code(run(shared.verify_async(session.as_str()))),
+            "session_revoked"
+        );
+    }
+
+    #[test]
+    fn authenticate_async_never_holds_the_runtime_thread() {
+        // The review's proof of F4, reversed: a store that takes 400 ms must not stop a 5 ms
+        // ticker on the same single-threaded runtime.
+        let vendor = Vendor::new();
+        let store = Arc::new(SlowStore {
+            delay: Some(Duration::from_millis(400)),
+            ..SlowStore::default()
+        });
+        let sessions = builder(&vendor.clock, key("k1", 1))
+            .revocation_store_async(store.clone())
+            .build()
+            .unwrap();
+        let bearer = bearer(&vendor.launch());
+        let gap = run(async {
+            let ticker = tokio::spawn(async {
+                let mut widest = Duration::ZERO;
+                let mut last = Instant::now();
+                for _ in 0..60 {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    widest = widest.max(last.elapsed());
+                    last = Instant::now();
+                }
+                widest
+            });
+            let request = CredentialRequest::new("GET").authorization(Some(&bearer));
+            let started = Instant::now();
+            assert!(sessions.authenticate_async(&request).await.is_ok());
+            assert!(started.elapsed() >= Duration::from_millis(400));
+            ticker.await.unwrap()
+        });
+        assert_eq!(store.asked.load(Ordering::SeqCst), 1);
+        assert!(gap < Duration::from_millis(200), "ticker gap {gap:?}");
+    }
+
+    #[test]
+    fn the_async_futures_are_send() {
+        fn send<T: Send>(_: &T) {}
+        let vendor = Vendor::new();
+        let request = CredentialRequest::new("GET");
+        send(&vendor.sessions.authenticate_async(&request));
+        send(&vendor.sessions.verify_async("x"));
+        send(&vendor.sessions.redeem_ticket_async("x", BOLETO));
+        send(&vendor.sessions.authenticate_bounce_async("x", None, None));
+    }
+}
+
+// ---- many portals (review 13, F7) -------------------------------------------------------------
+
+mod many_portals {
+    use cv_portal_plugin::keys::KeySource;
+    use cv_portal_plugin::{IssuerId, Portal, PortalRegistry};
+
+    use super::*;
+
+    const BETA: &str = "https://portal.beta.com.br";
+
+    /// Two portals in one registry (alfa hosts `financeiro` and `boletos`, beta `financeiro`),
+    /// and one `Sessions` for the same pairs.
+    struct Vendor2 {
+        clock: Arc<FixedClock>,
+        alfa: Issuer,
+        beta: Issuer,
+        registry: PortalRegistry,
+        sessions: Sessions,
+    }
+
+    fn portal(id: IssuerId, clock: &Arc<FixedClock>) -> Issuer {
+        Issuer::builder(id, SigningKey::generate(Algorithm::EdDSA).unwrap())
+            .clock(clock.clone())
+            .build()
+            .unwrap()
+    }
+
+    impl Vendor2 {
+        fn new() -> Vendor2 {
+            let clock = clock();
+            let alfa = portal(issuer_id(), &clock);
+            let beta = portal(IssuerId::new(BETA).unwrap(), &clock);
+            let registry = PortalRegistry::new(Arc::new(InMemoryReplayGuard::new()));
+            let mut sessions = Sessions::builder_for_portals(key("k1", 1))
+                .clock(clock.clone())
+                .single_instance();
+            for (issuer, plugins) in [(&alfa, &[PLUGIN, "boletos"][..]), (&beta, &[PLUGIN])] {
+                let keys = Arc::new(KeySource::new());
+                keys.set(issuer.jwks().clone());
+                let mut entry = Portal::new(issuer.issuer_id().clone(), keys).clock(clock.clone());
+                for plugin in plugins {
+                    entry = entry.plugin(plugin.parse().unwrap());
+                    sessions = sessions.portal(issuer.issuer_id().clone(), plugin.parse().unwrap());
+                }
+                registry.insert(entry).unwrap();
+            }
+            Vendor2 {
+                sessions: sessions.build().unwrap(),
+                clock,
+                alfa,
+                beta,
+                registry,
+            }
+        }
+
+        /// A launch of `issuer` for `plugin_id`, verified by the registry.
+        fn launch(&self, issuer: &Issuer, plugin_id: &str) -> cv_portal_plugin::LaunchClaims {
+            let token = issuer
+                .mint(&plugin(plugin_id), &viewer(Role::Cliente))
+                .unwrap();
+            self.registry.verify(token.token()).unwrap().into_claims()
+        }
+    }
+
+    #[test]
+    fn each_portals_session_is_accepted_as_its_own_and_never_as_anothers() {
+        let vendor = Vendor2::new();
+        let a = vendor
+            .sessions
+            .start(&vendor.launch(&vendor.alfa, PLUGIN))
+            .unwrap();
+        let b = vendor
+            .sessions
+            .start(&vendor.launch(&vendor.beta, PLUGIN))
+            .unwrap();
+        let boletos = vendor
+            .sessions
+            .start(&vendor.launch(&vendor.alfa, "boletos"))
+            .unwrap();
+        let claims = |session: &SessionToken| vendor.sessions.verify(session.as_str()).unwrap();
+        assert_eq!(claims(&a).issuer(), vendor.alfa.issuer_id());
+        assert_eq!(claims(&b).issuer(), vendor.beta.issuer_id());
+        assert_eq!(claims(&boletos).plugin().as_str(), "boletos");
+        assert_eq!(claims(&boletos).issuer(), vendor.alfa.issuer_id());
+        // Tickets keep their portal too.
+        let ticket = vendor.sessions.ticket(&claims(&b), BOLETO).unwrap();
+        let redeemed = vendor.sessions.redeem_ticket(&ticket, BOLETO).unwrap();
+        assert_eq!(redeemed.issuer(), vendor.beta.issuer_id());
+        // A session whose claims were rewritten to the other portal fails on its MAC.
+        let forged = {
+            let parts: Vec<&str> = a.as_str().split('.').collect();
+            let json = String::from_utf8(base64_decode(parts[1])).unwrap();
+            let json = json.replace(common::ISSUER, BETA);
+            format!("{}.{}.{}", parts[0], common::b64(json.as_bytes()), parts[2])
+        };
+        assert_eq!(
+            code(vendor.sessions.verify(&forged)),
+            "session_bad_signature"
+        );
+    }
+
+    #[test]
+    fn a_pair_not_served_is_refused_and_a_removed_portal_ends_its_sessions() {
+        let vendor = Vendor2::new();
+        // The registry starts hosting `boletos` for beta, the sessions were not told: a verified
+        // launch of that pair cannot start a session.
+        let beta = vendor.beta.issuer_id();
+        let keys = vendor.registry.key_source(beta).unwrap();
+        let entry = Portal::new(beta.clone(), keys)
+            .clock(vendor.clock.clone())
+            .plugin(PLUGIN.parse().unwrap())
+            .plugin("boletos".parse().unwrap());
+        assert!(vendor.registry.insert(entry).unwrap());
+        let beta_boletos = vendor.launch(&vendor.beta, "boletos");
+        let error = vendor.sessions.start(&beta_boletos).unwrap_err();
+        assert_eq!(error.code(), "session_wrong_audience");
+        assert!(error.to_string().contains(PLUGIN), "{error}");
+
+        let a = vendor
+            .sessions
+            .start(&vendor.launch(&vendor.alfa, PLUGIN))
+            .unwrap();
+        let b = vendor
+            .sessions
+            .start(&vendor.launch(&vendor.beta, PLUGIN))
+            .unwrap();
+        let ticket = vendor
+            .sessions
+            .ticket(&vendor.sessions.verify(a.as_str()).unwrap(), BOLETO)
+            .unwrap();
+        let alfa = vendor.alfa.issuer_id();
+        assert!(vendor.sessions.remove_portal(alfa));
+        assert!(!vendor.sessions.serves(alfa, &PLUGIN.parse().unwrap()));
+        assert_eq!(vendor.sessions.issuers(), [vendor.beta.issuer_id().clone()]);
+        let error = vendor.sessions.verify(a.as_str()).unwrap_err();
+        assert_eq!(
+            (error.code(), error.http_status()),
+            ("session_wrong_issuer", 401)
+        );
+        assert_eq!(
+            code(vendor.sessions.redeem_ticket(&ticket, BOLETO)),
+            "ticket_wrong_issuer"
+        );
+        assert_eq!(
+            code(vendor.sessions.start(&vendor.launch(&vendor.alfa, PLUGIN))),
+            "session_wrong_issuer"
+        );
+        // beta is untouched.
+        assert!(vendor.sessions.verify(b.as_str()).is_ok());
+        // alfa back, with `financeiro` only: its financeiro session is accepted again, the
+        // ticket still redeems once, and `boletos` is no longer served.
+        assert!(
+            !vendor
+                .sessions
+                .insert_portal(alfa.clone(), [PLUGIN.parse().unwrap()])
+        );
+        assert!(vendor.sessions.verify(a.as_str()).is_ok());
+        assert!(vendor.sessions.redeem_ticket(&ticket, BOLETO).is_ok());
+        assert_eq!(
+            code(
+                vendor
+                    .sessions
+                    .start(&vendor.launch(&vendor.alfa, "boletos"))
+            ),
+            "session_wrong_audience"
+        );
+        // Sessions for no portal at all refuse everything, and say so.
+        let none = Sessions::builder_for_portals(key("k1", 1))
+            .clock(vendor.clock.clone())
+            .single_instance()
+            .build()
+            .unwrap();
+        let error = none.verify(b.as_str()).unwrap_err();
+        assert_eq!(error.code(), "session_wrong_issuer");
+        assert!(error.to_string().contains("none"), "{error}");
+        let shown = format!("{:?}", vendor.sessions);
+        assert!(
+            shown.contains(BETA) && shown.contains("in memory"),
+            "{shown}"
+        );
+    }
 }

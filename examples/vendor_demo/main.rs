@@ -203,7 +203,9 @@ async fn run(args: Args) -> Result<(), String> {
             .vendor_origin(vendor_origin.clone())
             // Download tickets are single use: one in-memory guard (several instances would
             // share a Redis one).
-            .ticket_guard(tickets.clone());
+            .ticket_guard(tickets.clone())
+            // One instance: revocations in memory too (several would share Redis stores).
+            .single_instance();
         if let Some(idle) = idle {
             builder = builder.idle_lifetime(idle);
         }

@@ -136,19 +136,22 @@ pub enum StoreCause {
         /// The store's capacity.
         capacity: usize,
     },
-    /// The verifier's single use is an async guard (`replay_guard_async`,
-    /// `PortalRegistry::new_async`), and the blocking path was asked: it has no guard to ask, so
-    /// it refuses instead of skipping single use. Call the `verify_async` path.
-    #[error("single use is enforced on the async path only (call verify_async)")]
+    /// The store is async only (the verifier's `replay_guard_async`, `PortalRegistry::new_async`,
+    /// or a `Sessions` store given as `…_async`), and the blocking path was asked: it has no store
+    /// to ask, so it refuses instead of skipping the check. Call the async path (`verify_async`,
+    /// `authenticate_async`, …).
+    #[error("the store is asked on the async path only (call the async method, e.g. verify_async)")]
     AsyncOnly,
-    /// The async path was asked, and the verifier's single use is a blocking guard that waits on
-    /// the network (`RedisReplayGuard`): asking it would hold a runtime thread for a round trip,
-    /// so it refuses. Give async services an async guard (`AsyncRedisReplayGuard`).
+    /// The store blocks on I/O (a `RedisReplayGuard` given to `replay_guard` or
+    /// `PortalRegistry::new`, or a `Sessions` store given as `revocation_store` or
+    /// `ticket_guard`), and the async path was asked: asking it there would hold a runtime thread
+    /// for a round trip, so it refuses instead. Give the async store (`AsyncRedisReplayGuard`,
+    /// `…_async`), or call the blocking method from `spawn_blocking`.
     #[error(
-        "the replay guard blocks on I/O and is not asked from async code (use an async guard, \
-         such as AsyncRedisReplayGuard)"
+        "the store blocks on I/O and is not asked on the async path (give an async store, such \
+         as AsyncRedisReplayGuard)"
     )]
-    WouldBlock,
+    BlockingOnly,
 }
 
 impl StoreCause {
@@ -166,7 +169,7 @@ impl StoreCause {
             StoreCause::Client => "client_error",
             StoreCause::Full { .. } => "full",
             StoreCause::AsyncOnly => "async_only",
-            StoreCause::WouldBlock => "would_block",
+            StoreCause::BlockingOnly => "blocking_only",
         }
     }
 }
@@ -198,7 +201,7 @@ pub trait ReplayGuard: Send + Sync {
     /// Whether [`check_and_insert`](Self::check_and_insert) answers from memory, never waiting
     /// on I/O, so async code may call it in place. `false` unless the implementation says so;
     /// the async verification paths refuse to ask a guard that says `false` (cause
-    /// `would_block`) rather than block a runtime thread.
+    /// `blocking_only`) rather than block a runtime thread.
     fn answers_from_memory(&self) -> bool {
         false
     }

@@ -145,7 +145,11 @@ impl AsyncRedisReplayGuard {
     }
 
     /// Runs one command within the timeout, opening the connection if needed.
-    async fn request(&self, cmd: &Cmd, what: &'static str) -> Result<Value, ReplayError> {
+    pub(crate) async fn request(
+        &self,
+        cmd: &Cmd,
+        what: &'static str,
+    ) -> Result<Value, ReplayError> {
         let deadline = Instant::now() + self.settings.timeout;
         let mut retried = false;
         loop {

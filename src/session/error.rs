@@ -313,6 +313,16 @@ pub enum SessionConfigError {
     /// The system random generator failed while generating a key.
     #[error("the system random generator failed")]
     RandomUnavailable,
+    /// Revocation or ticket single use was not chosen. A store the sessions made for themselves
+    /// would silently stop revoking, and let a ticket redeem once per instance, as soon as a
+    /// second instance runs, so there is no default.
+    #[error(
+        "choose where sessions keep {missing}: `.single_instance()` for one process (in memory),          or for several instances `.revocation_store(Arc::new(RedisRevocationStore::builder(url)         .build()?))` and `.ticket_guard(Arc::new(RedisReplayGuard::builder(url).build()?))`          (async services: `.revocation_store_async(..)` with an AsyncRedisRevocationStore and          `.ticket_guard_async(..)` with an AsyncRedisReplayGuard)"
+    )]
+    NoStores {
+        /// What is missing: `revocations`, `ticket single use`, or both.
+        missing: &'static str,
+    },
 }
 
 impl SessionConfigError {
@@ -324,6 +334,7 @@ impl SessionConfigError {
             SessionConfigError::DuplicateKid { .. } => "session_duplicate_kid",
             SessionConfigError::InvalidLifetime { .. } => "session_invalid_lifetime",
             SessionConfigError::RandomUnavailable => "session_key_random_unavailable",
+            SessionConfigError::NoStores { .. } => "session_no_stores",
         }
     }
 
@@ -334,6 +345,7 @@ impl SessionConfigError {
         "session_duplicate_kid",
         "session_invalid_lifetime",
         "session_key_random_unavailable",
+        "session_no_stores",
     ];
 }
 
@@ -487,6 +499,7 @@ mod tests {
                 expected: "",
             },
             SessionConfigError::RandomUnavailable,
+            SessionConfigError::NoStores { missing: "" },
         ];
         let codes: Vec<&str> = every.iter().map(SessionConfigError::code).collect();
         assert_eq!(codes, SessionConfigError::ALL_CODES);

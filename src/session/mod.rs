@@ -54,6 +54,9 @@
 //!     SessionKey::from_bytes("2026-11", &secret)?,
 //! )
 //! .clock(clock.clone())
+//! // One instance: revocations and ticket single use in memory. Several instances share Redis:
+//! // `.revocation_store(..)` and `.ticket_guard(..)` (or their `_async` forms, for async services).
+//! .single_instance()
 //! .build()?;
 //!
 //! // The launch: verify once, start a session, answer the page with its JSON (or embed it).
@@ -97,8 +100,9 @@ mod revocation;
 mod ticket;
 mod token;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 pub use credential::{Credential, CredentialRequest, CredentialSource, extract_credential};
@@ -110,7 +114,10 @@ pub use headers::{
 pub use key::{MAX_KID_LEN, MIN_SECRET_LEN, SessionKey};
 pub use origin::{PortalOrigin, VendorOrigin};
 pub use page::{PAGE_SCRIPT, bounce_page};
-pub use revocation::{DEFAULT_REVOCATION_CAPACITY, InMemoryRevocationStore, RevocationStore};
+pub use revocation::{
+    AsyncRevocationStore, DEFAULT_REVOCATION_CAPACITY, InMemoryRevocationStore,
+    NonBlockingRevocationStore, RevocationFuture, RevocationStore,
+};
 pub use ticket::{MAX_RESOURCE_LEN, TICKET_PARAM, TicketClaims};
 pub use token::{
     MAX_SESSION_TOKEN_LEN, SESSION_TOKEN_TYPE, SessionClaims, SessionId, SessionToken,
@@ -119,7 +126,10 @@ pub use token::{
 
 use crate::clock::{Clock, SystemClock};
 use crate::quoted::Quoted;
-use crate::replay::{InMemoryReplayGuard, ReplayEntry, ReplayError, ReplayGuard};
+use crate::replay::{
+    AsyncReplayGuard, InMemoryReplayGuard, NonBlockingReplayGuard, ReplayEntry, ReplayError,
+    ReplayGuard, StoreCause, StoreFailure,
+};
 use crate::wire::{IssuerId, LaunchClaims, PluginId, TokenId};
 use ticket::{WireTicket, check_resource};
 use token::{KeyEntry, WireSession, open, parse_claims, random_id};
@@ -137,38 +147,84 @@ const MAX_IDLE: Duration = Duration::from_secs(24 * 3600);
 const MAX_ABSOLUTE: Duration = Duration::from_secs(30 * 24 * 3600);
 const MAX_TICKET: Duration = Duration::from_secs(300);
 
-/// Mints and verifies the vendor's session tokens and download tickets for one plugin of one
-/// portal. Build it once at start-up and share it (`Send + Sync`).
+/// Mints and verifies the vendor's session tokens and download tickets for the (portal, plugin)
+/// pairs it serves: one pair ([`Sessions::builder`]), or many portals with one session key, as a
+/// [`PortalRegistry`](crate::PortalRegistry) serves them ([`SessionsBuilder::portal`],
+/// [`Sessions::insert_portal`], [`Sessions::remove_portal`]). A session keeps the `iss` and `aud`
+/// of its launch; it is accepted only while that pair is served, and is always that portal's.
+/// Build it once at start-up and share it (`Send + Sync`).
+///
+/// ## Which methods: blocking or async
+///
+/// Revocation and ticket single use ask a store. A store on the network must not block an async
+/// service's runtime thread, so each store is given for one path:
+///
+/// | store given with | blocking methods (`verify`, `authenticate`, `revoke`, `redeem_ticket`) | `…_async` methods (and `axum::Session`) |
+/// |---|---|---|
+/// | `single_instance()`, `…_non_blocking(..)` (memory) | asked | asked (ready at once) |
+/// | `revocation_store`, `ticket_guard` (blocking, e.g. Redis) | asked | refused: 503, cause `blocking_only` |
+/// | `revocation_store_async`, `ticket_guard_async` (async Redis) | refused: 503, cause `async_only` | awaited |
+///
+/// A refusal is `session_store_unavailable` or `ticket_guard_unavailable` (503): a check is never
+/// skipped, and no runtime thread ever waits on the network.
 pub struct Sessions {
-    issuer: IssuerId,
-    plugin: PluginId,
+    /// The issuers served, each with its plugins.
+    portals: RwLock<BTreeMap<IssuerId, BTreeSet<PluginId>>>,
     /// The current key first, then the previous ones (verify only).
     keys: Vec<KeyEntry>,
     idle: i64,
     absolute: i64,
     ticket_lifetime: i64,
     clock: Arc<dyn Clock>,
-    revocations: Arc<dyn RevocationStore>,
-    tickets: Arc<dyn ReplayGuard>,
+    revocations: Revocations,
+    tickets: Tickets,
     own_origin: Option<VendorOrigin>,
 }
 
-/// Configures [`Sessions`]; start with [`Sessions::builder`].
+/// Where revocations are kept, and on which path they are asked.
+enum Revocations {
+    /// A blocking store: the blocking path only.
+    Blocking(Arc<dyn RevocationStore>),
+    /// An async store: the async path only.
+    Async(Arc<dyn AsyncRevocationStore>),
+    /// A store that answers from memory: both paths.
+    NonBlocking(NonBlockingRevocationStore),
+}
+
+/// What keeps tickets single use, and on which path it is asked.
+enum Tickets {
+    /// A blocking guard: the blocking path only.
+    Blocking(Arc<dyn ReplayGuard>),
+    /// An async guard: the async path only.
+    Async(Arc<dyn AsyncReplayGuard>),
+    /// A guard that answers from memory: both paths.
+    NonBlocking(NonBlockingReplayGuard),
+}
+
+/// Configures [`Sessions`]; start with [`Sessions::builder`] or [`Sessions::builder_for_portals`].
 pub struct SessionsBuilder {
-    issuer: IssuerId,
-    plugin: PluginId,
+    portals: BTreeMap<IssuerId, BTreeSet<PluginId>>,
     key: SessionKey,
     previous: Vec<SessionKey>,
     idle: Duration,
     absolute: Duration,
     ticket_lifetime: Duration,
     clock: Arc<dyn Clock>,
-    revocations: Option<Arc<dyn RevocationStore>>,
-    tickets: Option<Arc<dyn ReplayGuard>>,
+    revocations: Option<Revocations>,
+    tickets: Option<Tickets>,
+    single_instance: bool,
     own_origin: Option<VendorOrigin>,
 }
 
 impl SessionsBuilder {
+    /// Also serves sessions of launches of `issuer` for `plugin` (a vendor serving many portals
+    /// with one session key; call it once per pair). Portals can also be added and removed
+    /// later ([`Sessions::insert_portal`], [`Sessions::remove_portal`]).
+    pub fn portal(mut self, issuer: IssuerId, plugin: PluginId) -> Self {
+        self.portals.entry(issuer).or_default().insert(plugin);
+        self
+    }
+
     /// Keys that no longer mint but still verify (rotation: add the new key as current, keep the
     /// old one here for one idle lifetime, then remove it; its tokens then fail as
     /// `session_unknown_kid`).
@@ -203,19 +259,68 @@ impl SessionsBuilder {
         self
     }
 
-    /// Where revoked sessions are kept (default: an [`InMemoryRevocationStore`] on this
-    /// builder's clock, one process only; several instances share a Redis store). A store given
-    /// here must judge expiry by the same clock as the sessions. A logout handler must surface a
-    /// failed revocation (a full or unreachable store: 503) rather than report success.
-    pub fn revocation_store(mut self, store: Arc<dyn RevocationStore>) -> Self {
-        self.revocations = Some(store);
+    /// One process keeps everything in memory: every store not given otherwise is in memory (an
+    /// [`InMemoryRevocationStore`] on this builder's clock, an [`InMemoryReplayGuard`] for
+    /// tickets), asked on both paths. With several instances each would know only its own
+    /// revocations and redemptions (a ticket would redeem once per instance): give shared stores
+    /// instead. [`build`](Self::build) requires this or the stores.
+    pub fn single_instance(mut self) -> Self {
+        self.single_instance = true;
         self
     }
 
-    /// The replay guard that makes tickets single use (default: an [`InMemoryReplayGuard`];
-    /// several instances share a `RedisReplayGuard`).
+    /// Where revoked sessions are kept, for the blocking methods: a blocking store (a
+    /// `RedisRevocationStore` shared by every instance). The `…_async` methods refuse with
+    /// `session_store_unavailable` (cause `blocking_only`) rather than block a runtime thread on
+    /// it: async services give [`revocation_store_async`](Self::revocation_store_async).
+    ///
+    /// A store given here must judge expiry by the same clock as the sessions. A logout handler
+    /// must surface a failed revocation (a full or unreachable store: 503) rather than report
+    /// success.
+    pub fn revocation_store(mut self, store: Arc<dyn RevocationStore>) -> Self {
+        self.revocations = Some(Revocations::Blocking(store));
+        self
+    }
+
+    /// Where revoked sessions are kept, for async services: an [`AsyncRevocationStore`] (an
+    /// `AsyncRedisRevocationStore`, feature `redis-async`), awaited by the `…_async` methods and
+    /// `axum::Session` (feature `axum`). The blocking methods then have no store to ask
+    /// and refuse with `session_store_unavailable` (cause `async_only`), never skipping the check.
+    pub fn revocation_store_async(mut self, store: Arc<dyn AsyncRevocationStore>) -> Self {
+        self.revocations = Some(Revocations::Async(store));
+        self
+    }
+
+    /// Where revoked sessions are kept, for both paths: a store that answers from memory (an
+    /// [`InMemoryRevocationStore`] of your own capacity, wrapped).
+    pub fn revocation_store_non_blocking(mut self, store: NonBlockingRevocationStore) -> Self {
+        self.revocations = Some(Revocations::NonBlocking(store));
+        self
+    }
+
+    /// The replay guard that makes tickets single use, for the blocking
+    /// [`redeem_ticket`](Sessions::redeem_ticket): a blocking guard (a `RedisReplayGuard` shared
+    /// by every instance). [`redeem_ticket_async`](Sessions::redeem_ticket_async) asks it only if
+    /// it answers from memory (an `InMemoryReplayGuard`), and otherwise refuses with
+    /// `ticket_guard_unavailable` (cause `blocking_only`).
     pub fn ticket_guard(mut self, guard: Arc<dyn ReplayGuard>) -> Self {
-        self.tickets = Some(guard);
+        self.tickets = Some(Tickets::Blocking(guard));
+        self
+    }
+
+    /// The replay guard that makes tickets single use, for async services (an
+    /// `AsyncRedisReplayGuard`), awaited by [`redeem_ticket_async`](Sessions::redeem_ticket_async);
+    /// the blocking [`redeem_ticket`](Sessions::redeem_ticket) refuses with
+    /// `ticket_guard_unavailable` (cause `async_only`).
+    pub fn ticket_guard_async(mut self, guard: Arc<dyn AsyncReplayGuard>) -> Self {
+        self.tickets = Some(Tickets::Async(guard));
+        self
+    }
+
+    /// The replay guard that makes tickets single use, for both paths: a guard that answers from
+    /// memory (an [`InMemoryReplayGuard`], for instance the one the launch verifier shares).
+    pub fn ticket_guard_non_blocking(mut self, guard: NonBlockingReplayGuard) -> Self {
+        self.tickets = Some(Tickets::NonBlocking(guard));
         self
     }
 
@@ -226,7 +331,9 @@ impl SessionsBuilder {
         self
     }
 
-    /// Checks the options and builds the sessions.
+    /// Checks the options and builds the sessions. Fails with
+    /// [`SessionConfigError::NoStores`] until revocation and ticket single use are chosen
+    /// ([`single_instance`](Self::single_instance), or the stores).
     pub fn build(self) -> Result<Sessions, SessionConfigError> {
         let range = |option, value: Duration, min: Duration, max: Duration, expected| {
             if value < min || value > max {
@@ -265,36 +372,76 @@ impl SessionsBuilder {
             }
             keys.push(KeyEntry::new(key));
         }
+        let missing = match (
+            self.revocations.is_some() || self.single_instance,
+            self.tickets.is_some() || self.single_instance,
+        ) {
+            (true, true) => None,
+            (false, true) => Some("revocations"),
+            (true, false) => Some("ticket single use"),
+            (false, false) => Some("revocations and ticket single use"),
+        };
+        if let Some(missing) = missing {
+            return Err(SessionConfigError::NoStores { missing });
+        }
         Ok(Sessions {
-            issuer: self.issuer,
-            plugin: self.plugin,
+            portals: RwLock::new(self.portals),
             keys,
             idle,
             absolute,
             ticket_lifetime,
-            // The default store judges expiry by the sessions' own clock: on another clock it
+            // The in-memory store judges expiry by the sessions' own clock: on another clock it
             // could sweep as expired a revocation whose session is still live.
             revocations: self.revocations.unwrap_or_else(|| {
-                Arc::new(InMemoryRevocationStore::new().clock(Arc::clone(&self.clock)))
+                Revocations::NonBlocking(NonBlockingRevocationStore::new(Arc::new(
+                    InMemoryRevocationStore::new().clock(Arc::clone(&self.clock)),
+                )))
             }),
             clock: self.clock,
-            tickets: self
-                .tickets
-                .unwrap_or_else(|| Arc::new(InMemoryReplayGuard::new())),
+            tickets: self.tickets.unwrap_or_else(|| {
+                Tickets::NonBlocking(NonBlockingReplayGuard::new(Arc::new(
+                    InMemoryReplayGuard::new(),
+                )))
+            }),
             own_origin: self.own_origin,
         })
     }
 }
 
 impl Sessions {
-    /// Starts configuring sessions for launches of `issuer` for `plugin`, minted with `key`.
+    /// Starts configuring sessions for launches of `issuer` for `plugin`, minted with `key`
+    /// (more pairs with [`SessionsBuilder::portal`]).
     ///
-    /// Defaults: 15 minutes idle, 8 hours absolute, 60-second tickets, the system clock,
-    /// in-memory revocation and ticket single use.
+    /// Defaults: 15 minutes idle, 8 hours absolute, 60-second tickets, the system clock. There is
+    /// no default store: choose [`single_instance`](SessionsBuilder::single_instance) or the
+    /// stores (see [`Sessions`] for which suits the blocking or the async methods).
     pub fn builder(issuer: IssuerId, plugin: PluginId, key: SessionKey) -> SessionsBuilder {
+        Sessions::builder_for_portals(key).portal(issuer, plugin)
+    }
+
+    /// Starts configuring sessions for many portals, minted with `key`, serving no (portal,
+    /// plugin) pair yet: add them with [`SessionsBuilder::portal`] (one per pair a
+    /// [`PortalRegistry`](crate::PortalRegistry) hosts) or later with
+    /// [`insert_portal`](Self::insert_portal). Until then every session is refused as
+    /// `session_wrong_issuer`.
+    ///
+    /// ```
+    /// use cv_portal_plugin::{IssuerId, SessionKey, Sessions};
+    /// let (alfa, beta) = (IssuerId::new("https://portal.alfa.com.br")?, IssuerId::new("https://portal.beta.com.br")?);
+    /// let sessions = Sessions::builder_for_portals(SessionKey::generate()?)
+    ///     .portal(alfa.clone(), "financeiro".parse()?)
+    ///     .portal(beta.clone(), "financeiro".parse()?)
+    ///     .single_instance()
+    ///     .build()?;
+    /// assert!(sessions.serves(&beta, &"financeiro".parse()?));
+    /// // The portal leaves: its sessions are refused from now on.
+    /// assert!(sessions.remove_portal(&beta));
+    /// assert!(!sessions.serves(&beta, &"financeiro".parse()?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder_for_portals(key: SessionKey) -> SessionsBuilder {
         SessionsBuilder {
-            issuer,
-            plugin,
+            portals: BTreeMap::new(),
             key,
             previous: Vec::new(),
             idle: DEFAULT_IDLE_LIFETIME,
@@ -303,8 +450,44 @@ impl Sessions {
             clock: Arc::new(SystemClock),
             revocations: None,
             tickets: None,
+            single_instance: false,
             own_origin: None,
         }
+    }
+
+    /// Serves sessions of `issuer` for `plugins` from now on, replacing the plugins it had (a
+    /// portal added to, or changed in, the vendor's [`PortalRegistry`](crate::PortalRegistry)).
+    /// Returns whether the portal was served before.
+    pub fn insert_portal(
+        &self,
+        issuer: IssuerId,
+        plugins: impl IntoIterator<Item = PluginId>,
+    ) -> bool {
+        let plugins: BTreeSet<PluginId> = plugins.into_iter().collect();
+        let mut portals = self.portals.write().unwrap_or_else(PoisonError::into_inner);
+        portals.insert(issuer, plugins).is_some()
+    }
+
+    /// Stops serving the portal `issuer`: its sessions and tickets are refused from now on
+    /// (`session_wrong_issuer`, `ticket_wrong_issuer`), and none can be started. Returns whether
+    /// it was served.
+    pub fn remove_portal(&self, issuer: &IssuerId) -> bool {
+        let mut portals = self.portals.write().unwrap_or_else(PoisonError::into_inner);
+        portals.remove(issuer).is_some()
+    }
+
+    /// Whether sessions of `issuer` for `plugin` are served.
+    pub fn serves(&self, issuer: &IssuerId, plugin: &PluginId) -> bool {
+        let portals = self.portals.read().unwrap_or_else(PoisonError::into_inner);
+        portals
+            .get(issuer)
+            .is_some_and(|plugins| plugins.contains(plugin))
+    }
+
+    /// The portals served, in order.
+    pub fn issuers(&self) -> Vec<IssuerId> {
+        let portals = self.portals.read().unwrap_or_else(PoisonError::into_inner);
+        portals.keys().cloned().collect()
     }
 
     /// Starts a session for a verified launch: a new random `sid`, bound to the launch's `iss`,
@@ -338,8 +521,27 @@ impl Sessions {
     }
 
     /// Verifies a session token: size, structure, the exact header of a known key, the MAC, the
-    /// claims, issuer and plugin, times (absolute cap, then idle expiry), then revocation.
+    /// claims, issuer and plugin (a pair served), times (absolute cap, then idle expiry), then
+    /// revocation, asked of a blocking or in-memory store (an async-only store refuses: use
+    /// [`verify_async`](Self::verify_async)).
     pub fn verify(&self, token: &str) -> Result<SessionClaims, SessionError> {
+        let claims = self.check_session(token)?;
+        self.check_not_revoked(TokenKind::Session, &claims.sid)?;
+        Ok(claims)
+    }
+
+    /// [`verify`](Self::verify) for async services: revocation is awaited on the async store
+    /// ([`SessionsBuilder::revocation_store_async`]) or asked of the in-memory one, never of a
+    /// blocking store (that refuses with `session_store_unavailable`, cause `blocking_only`).
+    pub async fn verify_async(&self, token: &str) -> Result<SessionClaims, SessionError> {
+        let claims = self.check_session(token)?;
+        self.check_not_revoked_async(TokenKind::Session, &claims.sid)
+            .await?;
+        Ok(claims)
+    }
+
+    /// Every check of a session token but revocation.
+    fn check_session(&self, token: &str) -> Result<SessionClaims, SessionError> {
         let kind = TokenKind::Session;
         let payload = open(&self.keys, kind, token)?;
         let claims =
@@ -360,13 +562,13 @@ impl Sessions {
                 seconds_ago: now - claims.exp,
             });
         }
-        self.check_not_revoked(kind, &claims.sid)?;
         Ok(claims)
     }
 
     /// Finds the request's credential ([`extract_credential`], with the vendor origin of the
-    /// builder) and verifies it. A bearer token that fails is the answer: the cookie is never
-    /// tried in its place.
+    /// builder) and verifies it ([`verify`](Self::verify)). A bearer token that fails is the
+    /// answer: the cookie is never tried in its place. Async services call
+    /// [`authenticate_async`](Self::authenticate_async).
     pub fn authenticate(
         &self,
         request: &CredentialRequest<'_>,
@@ -374,6 +576,17 @@ impl Sessions {
         // Without a configured origin, no Origin header matches: unsafe cookie requests fail.
         let credential = credential::extract(request, self.own_origin.as_ref())?;
         self.verify(credential.token())
+    }
+
+    /// [`authenticate`](Self::authenticate) for async services (what
+    /// `axum::Session` (feature `axum`) calls): revocation is awaited, never asked of a
+    /// blocking store on the runtime's thread (see [`verify_async`](Self::verify_async)).
+    pub async fn authenticate_async(
+        &self,
+        request: &CredentialRequest<'_>,
+    ) -> Result<SessionClaims, SessionError> {
+        let credential = credential::extract(request, self.own_origin.as_ref())?;
+        self.verify_async(credential.token()).await
     }
 
     /// The session of a bounce page's form POST (PROTOCOL.md §13.5): `session` is the form's
@@ -385,7 +598,7 @@ impl Sessions {
     /// ```
     /// # use cv_portal_plugin::{Sessions, SessionKey, VendorOrigin, IssuerId};
     /// # let sessions = Sessions::builder(IssuerId::new("https://portal.example.com")?, "financeiro".parse()?,
-    /// #     SessionKey::generate()?).vendor_origin(VendorOrigin::parse("https://erp.example.com")?).build()?;
+    /// #     SessionKey::generate()?).vendor_origin(VendorOrigin::parse("https://erp.example.com")?).single_instance().build()?;
     /// // A cross-site form post carrying someone's session is refused before it is even read:
     /// let refused = sessions.authenticate_bounce("eyJ...", Some("https://evil.example"), Some("cross-site"));
     /// assert_eq!(refused.unwrap_err().code(), "credential_origin_mismatch");
@@ -397,6 +610,27 @@ impl Sessions {
         origin: Option<&str>,
         sec_fetch_site: Option<&str>,
     ) -> Result<SessionClaims, SessionError> {
+        self.check_bounce_origin(origin, sec_fetch_site)?;
+        self.verify(session)
+    }
+
+    /// [`authenticate_bounce`](Self::authenticate_bounce) for async services: revocation is
+    /// awaited (see [`verify_async`](Self::verify_async)).
+    pub async fn authenticate_bounce_async(
+        &self,
+        session: &str,
+        origin: Option<&str>,
+        sec_fetch_site: Option<&str>,
+    ) -> Result<SessionClaims, SessionError> {
+        self.check_bounce_origin(origin, sec_fetch_site)?;
+        self.verify_async(session).await
+    }
+
+    fn check_bounce_origin(
+        &self,
+        origin: Option<&str>,
+        sec_fetch_site: Option<&str>,
+    ) -> Result<(), SessionError> {
         let same_site_fetch = sec_fetch_site == Some("same-origin");
         let same_origin = matches!(
             (origin, self.own_origin.as_ref()),
@@ -408,7 +642,7 @@ impl Sessions {
                 origin: Quoted::ascii(origin.unwrap_or("(none)")),
             });
         }
-        self.verify(session)
+        Ok(())
     }
 
     /// Whether a renewal is worth it now: past half the idle window since the token was minted,
@@ -438,12 +672,28 @@ impl Sessions {
     }
 
     /// Revokes the session (logout, or a person the vendor blocked): its tokens, and its tickets,
-    /// fail from now on with `session_revoked`. Kept until the session's absolute cap.
+    /// fail from now on with `session_revoked`. Kept until the session's absolute cap. An
+    /// async-only store refuses here: use [`revoke_async`](Self::revoke_async).
     pub fn revoke(&self, claims: &SessionClaims) -> Result<(), SessionError> {
         let until = claims.lat.saturating_add(self.absolute);
-        self.revocations
-            .revoke(&claims.sid, until)
-            .map_err(|failure| SessionError::StoreUnavailable { failure })
+        let result = match &self.revocations {
+            Revocations::Blocking(store) => store.revoke(&claims.sid, until),
+            Revocations::NonBlocking(store) => store.inner().revoke(&claims.sid, until),
+            Revocations::Async(_) => Err(StoreFailure::new("revoke", StoreCause::AsyncOnly)),
+        };
+        result.map_err(|failure| SessionError::StoreUnavailable { failure })
+    }
+
+    /// [`revoke`](Self::revoke) for async services: awaited on the async store, never asked of a
+    /// blocking one (`session_store_unavailable`, cause `blocking_only`).
+    pub async fn revoke_async(&self, claims: &SessionClaims) -> Result<(), SessionError> {
+        let until = claims.lat.saturating_add(self.absolute);
+        let result = match &self.revocations {
+            Revocations::Async(store) => store.revoke(&claims.sid, until).await,
+            Revocations::NonBlocking(store) => store.inner().revoke(&claims.sid, until),
+            Revocations::Blocking(_) => Err(StoreFailure::new("revoke", StoreCause::BlockingOnly)),
+        };
+        result.map_err(|failure| SessionError::StoreUnavailable { failure })
     }
 
     /// A download ticket for `resource` (a path such as `/boletos/123.pdf`, no query), bound to
@@ -489,12 +739,63 @@ impl Sessions {
     /// Redeems a ticket presented at `resource` (the request's path, without the query): checks
     /// it like a session token, then that it was issued for this resource, that its session is
     /// not revoked, and consumes its single use. A second redemption, from any instance sharing
-    /// the guard, fails with `ticket_replayed`.
+    /// the guard, fails with `ticket_replayed`. An async-only store or guard refuses here (503):
+    /// use [`redeem_ticket_async`](Self::redeem_ticket_async).
     pub fn redeem_ticket(
         &self,
         ticket: &str,
         resource: &str,
     ) -> Result<TicketClaims, SessionError> {
+        let (claims, now) = self.check_ticket(ticket, resource)?;
+        self.check_not_revoked(TokenKind::Ticket, &claims.sid)?;
+        let entry = ticket_entry(&claims, now);
+        let consumed = match &self.tickets {
+            Tickets::Blocking(guard) => guard.check_and_insert(&entry),
+            Tickets::NonBlocking(guard) => guard.inner().check_and_insert(&entry),
+            Tickets::Async(_) => Err(ReplayError::Unavailable(StoreFailure::new(
+                "check_and_insert",
+                StoreCause::AsyncOnly,
+            ))),
+        };
+        consumed.map_err(ticket_refusal)?;
+        Ok(claims)
+    }
+
+    /// [`redeem_ticket`](Self::redeem_ticket) for async services: revocation and single use are
+    /// awaited on the async store and guard, never asked of blocking ones (503, cause
+    /// `blocking_only`). A ticket is consumed only once every other check passed: a refusal
+    /// (revoked session, store outage) leaves it redeemable.
+    pub async fn redeem_ticket_async(
+        &self,
+        ticket: &str,
+        resource: &str,
+    ) -> Result<TicketClaims, SessionError> {
+        let (claims, now) = self.check_ticket(ticket, resource)?;
+        self.check_not_revoked_async(TokenKind::Ticket, &claims.sid)
+            .await?;
+        let entry = ticket_entry(&claims, now);
+        let consumed = match &self.tickets {
+            Tickets::Async(guard) => guard.check_and_insert(&entry).await,
+            Tickets::NonBlocking(guard) => guard.inner().check_and_insert(&entry),
+            // A guard that answers from memory (an `InMemoryReplayGuard`) blocks on nothing.
+            Tickets::Blocking(guard) if guard.answers_from_memory() => {
+                guard.check_and_insert(&entry)
+            }
+            Tickets::Blocking(_) => Err(ReplayError::Unavailable(StoreFailure::new(
+                "check_and_insert",
+                StoreCause::BlockingOnly,
+            ))),
+        };
+        consumed.map_err(ticket_refusal)?;
+        Ok(claims)
+    }
+
+    /// Every check of a ticket but revocation and single use; also returns the time it used.
+    fn check_ticket(
+        &self,
+        ticket: &str,
+        resource: &str,
+    ) -> Result<(TicketClaims, i64), SessionError> {
         let kind = TokenKind::Ticket;
         let payload = open(&self.keys, kind, ticket)?;
         let claims = TicketClaims::from_wire(parse_claims::<WireTicket<String>>(kind, &payload)?)?;
@@ -510,22 +811,7 @@ impl Sessions {
         if claims.res != resource {
             return Err(SessionError::WrongResource);
         }
-        self.check_not_revoked(kind, &claims.sid)?;
-        let entry = ReplayEntry::new(
-            TICKET_TOKEN_TYPE,
-            claims.aud.as_str(),
-            claims.jti.as_str(),
-            claims.exp,
-            now,
-        );
-        self.tickets.check_and_insert(&entry).map_err(|e| match e {
-            ReplayError::Replayed => SessionError::TicketReplayed,
-            ReplayError::Unavailable(failure) => SessionError::TicketGuardUnavailable {
-                failure: Some(failure),
-            },
-            _ => SessionError::TicketGuardUnavailable { failure: None },
-        })?;
-        Ok(claims)
+        Ok((claims, now))
     }
 
     /// The idle lifetime.
@@ -538,23 +824,45 @@ impl Sessions {
         Duration::from_secs(self.absolute as u64)
     }
 
+    /// How the stores were given, for Debug: which path each serves.
+    fn stores(&self) -> (&'static str, &'static str) {
+        let revocations = match self.revocations {
+            Revocations::Blocking(_) => "revocations: blocking",
+            Revocations::Async(_) => "revocations: async",
+            Revocations::NonBlocking(_) => "revocations: in memory",
+        };
+        let tickets = match self.tickets {
+            Tickets::Blocking(_) => "tickets: blocking",
+            Tickets::Async(_) => "tickets: async",
+            Tickets::NonBlocking(_) => "tickets: in memory",
+        };
+        (revocations, tickets)
+    }
+
     fn mint_session(&self, claims: &SessionClaims, now: i64) -> SessionToken {
         let token = self.keys[0].mint(TokenKind::Session, &claims.to_wire());
         SessionToken::new(token, claims.exp, now)
     }
 
+    /// Whether (`iss`, `aud`) is a pair served: an issuer not served is the wrong issuer, a
+    /// plugin that issuer is not served for the wrong audience.
     fn check_context(&self, kind: TokenKind, iss: &str, aud: &str) -> Result<(), SessionError> {
-        if iss != self.issuer.as_str() {
+        let portals = self.portals.read().unwrap_or_else(PoisonError::into_inner);
+        let Some((issuer, plugins)) = portals.iter().find(|(issuer, _)| issuer.as_str() == iss)
+        else {
             return Err(SessionError::WrongIssuer {
                 kind,
-                expected: self.issuer.as_str().to_owned(),
+                expected: expected(portals.keys().map(IssuerId::as_str), "portals"),
                 found: Quoted::ascii(iss),
             });
-        }
-        if aud != self.plugin.as_str() {
+        };
+        if !plugins.iter().any(|plugin| plugin.as_str() == aud) {
             return Err(SessionError::WrongAudience {
                 kind,
-                expected: self.plugin.as_str().to_owned(),
+                expected: expected(
+                    plugins.iter().map(PluginId::as_str),
+                    &format!("plugins for {}", issuer.as_str()),
+                ),
                 found: Quoted::ascii(aud),
             });
         }
@@ -572,19 +880,76 @@ impl Sessions {
     }
 
     fn check_not_revoked(&self, kind: TokenKind, sid: &SessionId) -> Result<(), SessionError> {
-        match self.revocations.is_revoked(sid) {
-            Ok(false) => Ok(()),
-            Ok(true) => Err(SessionError::Revoked { kind }),
-            Err(failure) => Err(SessionError::StoreUnavailable { failure }),
-        }
+        let answer = match &self.revocations {
+            Revocations::Blocking(store) => store.is_revoked(sid),
+            Revocations::NonBlocking(store) => store.inner().is_revoked(sid),
+            Revocations::Async(_) => Err(StoreFailure::new("is_revoked", StoreCause::AsyncOnly)),
+        };
+        revocation_answer(kind, answer)
+    }
+
+    async fn check_not_revoked_async(
+        &self,
+        kind: TokenKind,
+        sid: &SessionId,
+    ) -> Result<(), SessionError> {
+        let answer = match &self.revocations {
+            Revocations::Async(store) => store.is_revoked(sid).await,
+            Revocations::NonBlocking(store) => store.inner().is_revoked(sid),
+            Revocations::Blocking(_) => {
+                Err(StoreFailure::new("is_revoked", StoreCause::BlockingOnly))
+            }
+        };
+        revocation_answer(kind, answer)
+    }
+}
+
+/// What an `expected` field says: the one value configured, or how many there are.
+fn expected<'a>(mut values: impl ExactSizeIterator<Item = &'a str>, what: &str) -> String {
+    match values.len() {
+        0 => format!("none (no {what} configured)"),
+        1 => values.next().unwrap_or_default().to_owned(),
+        n => format!("one of {n} {what}"),
+    }
+}
+
+fn revocation_answer(
+    kind: TokenKind,
+    answer: Result<bool, StoreFailure>,
+) -> Result<(), SessionError> {
+    match answer {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(SessionError::Revoked { kind }),
+        Err(failure) => Err(SessionError::StoreUnavailable { failure }),
+    }
+}
+
+/// The single-use entry of a checked ticket.
+fn ticket_entry(claims: &TicketClaims, now: i64) -> ReplayEntry<'_> {
+    ReplayEntry::new(
+        TICKET_TOKEN_TYPE,
+        claims.aud.as_str(),
+        claims.jti.as_str(),
+        claims.exp,
+        now,
+    )
+}
+
+fn ticket_refusal(error: ReplayError) -> SessionError {
+    match error {
+        ReplayError::Replayed => SessionError::TicketReplayed,
+        ReplayError::Unavailable(failure) => SessionError::TicketGuardUnavailable {
+            failure: Some(failure),
+        },
+        _ => SessionError::TicketGuardUnavailable { failure: None },
     }
 }
 
 impl fmt::Debug for Sessions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let portals = self.portals.read().unwrap_or_else(PoisonError::into_inner);
         f.debug_struct("Sessions")
-            .field("issuer", &self.issuer)
-            .field("plugin", &self.plugin)
+            .field("portals", &*portals)
             .field(
                 "kids",
                 &self.keys.iter().map(|e| e.key.kid()).collect::<Vec<_>>(),
@@ -593,6 +958,7 @@ impl fmt::Debug for Sessions {
             .field("absolute", &self.absolute)
             .field("ticket_lifetime", &self.ticket_lifetime)
             .field("vendor_origin", &self.own_origin)
+            .field("stores", &self.stores())
             .finish_non_exhaustive()
     }
 }
@@ -600,8 +966,7 @@ impl fmt::Debug for Sessions {
 impl fmt::Debug for SessionsBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionsBuilder")
-            .field("issuer", &self.issuer)
-            .field("plugin", &self.plugin)
+            .field("portals", &self.portals)
             .field("kid", &self.key.kid())
             .field("previous_keys", &self.previous.len())
             .field("idle", &self.idle)

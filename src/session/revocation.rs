@@ -2,11 +2,17 @@
 //! session ended early?"), and [`InMemoryRevocationStore`] for one process. The Redis store for
 //! several instances is [`redis`](super::redis) (feature `redis`).
 //!
+//! Async services ask through [`AsyncRevocationStore`], the awaitable twin (the async Redis store
+//! is `AsyncRedisRevocationStore`, feature `redis-async`), so no runtime thread waits on the
+//! network; [`NonBlockingRevocationStore`] serves a store that answers from memory to both paths.
+//!
 //! Stores fail closed: a store that cannot answer makes verification fail with
 //! `session_store_unavailable` (503), never "not revoked".
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::token::SessionId;
@@ -26,6 +32,90 @@ pub trait RevocationStore: Send + Sync {
     /// Whether `sid` was revoked. An error when the store cannot answer (the session is then
     /// refused).
     fn is_revoked(&self, sid: &SessionId) -> Result<bool, StoreFailure>;
+}
+
+/// The future an [`AsyncRevocationStore`] returns: boxed, so the trait is object safe, and `Send`,
+/// so a handler awaiting it can run on any worker thread.
+pub type RevocationFuture<'a, T> =
+    Pin<Box<dyn Future<Output = Result<T, StoreFailure>> + Send + 'a>>;
+
+/// A [`RevocationStore`] asked from async code: the same contract (answer truthfully until
+/// `until`, fail closed with an error, never `Ok(false)`, when the store cannot tell), through
+/// futures that never block the thread that polls them and finish within a bound of their own.
+///
+/// Give it to [`SessionsBuilder::revocation_store_async`](super::SessionsBuilder::revocation_store_async);
+/// [`Sessions::authenticate_async`](super::Sessions::authenticate_async) awaits it. The trait
+/// needs no runtime (its futures are the standard library's).
+///
+/// ```
+/// use std::sync::Arc;
+/// use cv_portal_plugin::session::{AsyncRevocationStore, NonBlockingRevocationStore, SessionId};
+/// use cv_portal_plugin::InMemoryRevocationStore;
+///
+/// # fn block_on<F: std::future::Future>(future: F) -> F::Output {
+/// #     let mut future = std::pin::pin!(future);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) { return out; }
+/// #     }
+/// # }
+/// let store = NonBlockingRevocationStore::new(Arc::new(InMemoryRevocationStore::new()));
+/// let sid = SessionId::parse("AAAAAAAAAAAAAAAAAAAAAA").unwrap();
+/// block_on(async {
+///     assert_eq!(store.is_revoked(&sid).await, Ok(false));
+///     store.revoke(&sid, i64::MAX).await.unwrap();
+///     assert_eq!(store.is_revoked(&sid).await, Ok(true));
+/// });
+/// ```
+pub trait AsyncRevocationStore: Send + Sync {
+    /// Records that the session `sid` is revoked, at least until `until_unix` (see
+    /// [`RevocationStore::revoke`]).
+    fn revoke<'a>(&'a self, sid: &'a SessionId, until_unix: i64) -> RevocationFuture<'a, ()>;
+
+    /// Whether `sid` was revoked; an error when the store cannot answer (the session is then
+    /// refused).
+    fn is_revoked<'a>(&'a self, sid: &'a SessionId) -> RevocationFuture<'a, bool>;
+}
+
+/// A blocking [`RevocationStore`] that never waits on anything but memory, served to both paths:
+/// the blocking one asks it directly, the async one gets a future that is ready at once (the
+/// answer is computed on the caller's thread).
+///
+/// Only for stores that answer from memory, such as [`InMemoryRevocationStore`]: wrapping one
+/// that waits on the network (the blocking `RedisRevocationStore`) would block a runtime thread
+/// for up to its timeout; use `AsyncRedisRevocationStore` there.
+#[derive(Clone)]
+pub struct NonBlockingRevocationStore {
+    inner: Arc<dyn RevocationStore>,
+}
+
+impl NonBlockingRevocationStore {
+    /// Serves `store` to both paths. The caller vouches that `store` never blocks on I/O.
+    pub fn new(store: Arc<dyn RevocationStore>) -> Self {
+        NonBlockingRevocationStore { inner: store }
+    }
+
+    /// The wrapped store, for the blocking path.
+    pub fn inner(&self) -> &Arc<dyn RevocationStore> {
+        &self.inner
+    }
+}
+
+impl AsyncRevocationStore for NonBlockingRevocationStore {
+    fn revoke<'a>(&'a self, sid: &'a SessionId, until_unix: i64) -> RevocationFuture<'a, ()> {
+        Box::pin(std::future::ready(self.inner.revoke(sid, until_unix)))
+    }
+
+    fn is_revoked<'a>(&'a self, sid: &'a SessionId) -> RevocationFuture<'a, bool> {
+        Box::pin(std::future::ready(self.inner.is_revoked(sid)))
+    }
+}
+
+impl fmt::Debug for NonBlockingRevocationStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NonBlockingRevocationStore")
+            .finish_non_exhaustive()
+    }
 }
 
 /// The default capacity of an [`InMemoryRevocationStore`]: 100,000 revoked live sessions.
@@ -154,5 +244,33 @@ mod tests {
         assert!(store.is_revoked(&sid(2)).unwrap());
         assert!(store.is_revoked(&sid(3)).unwrap());
         assert_eq!(store.len(), 2);
+    }
+
+    /// Polls once: the adapter's future is ready at once, or it blocked or deferred.
+    fn ready<T>(future: impl Future<Output = T>) -> T {
+        let mut future = std::pin::pin!(future);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(out) => out,
+            std::task::Poll::Pending => panic!("an in-memory store's future must be ready at once"),
+        }
+    }
+
+    #[test]
+    fn the_adapter_and_the_blocking_path_share_one_memory_and_its_failures() {
+        let clock = Arc::new(FixedClock::new(1_000));
+        let memory = Arc::new(InMemoryRevocationStore::with_capacity(1).clock(clock));
+        let adapter = NonBlockingRevocationStore::new(memory.clone());
+        let as_dyn: &dyn AsyncRevocationStore = &adapter;
+        assert_eq!(ready(as_dyn.is_revoked(&sid(1))), Ok(false));
+        ready(as_dyn.revoke(&sid(1), 2_000)).unwrap();
+        assert!(memory.is_revoked(&sid(1)).unwrap());
+        assert!(adapter.inner().is_revoked(&sid(1)).unwrap());
+        // Full: the failure passes through unchanged.
+        let full = ready(as_dyn.revoke(&sid(2), 2_000)).unwrap_err();
+        assert_eq!((full.operation(), full.cause().kind()), ("revoke", "full"));
+        assert_eq!(format!("{adapter:?}"), "NonBlockingRevocationStore { .. }");
+        fn send<T: Send>(_: &T) {}
+        send(&as_dyn.is_revoked(&sid(1)));
     }
 }

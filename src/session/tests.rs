@@ -26,6 +26,7 @@ fn sessions(clock: Arc<FixedClock>) -> Sessions {
         SessionKey::from_bytes("k1", &[9; 32]).unwrap(),
     )
     .clock(clock)
+    .single_instance()
     .build()
     .unwrap()
 }
@@ -89,6 +90,50 @@ fn lifetimes_are_range_checked() {
         base()
             .idle_lifetime(Duration::from_secs(60))
             .absolute_lifetime(Duration::from_secs(60))
+            .single_instance()
+            .build()
+            .is_ok()
+    );
+}
+
+#[test]
+fn the_stores_are_a_decision() {
+    let base = || {
+        Sessions::builder(
+            IssuerId::new("https://p.example").unwrap(),
+            PluginId::new("f").unwrap(),
+            SessionKey::from_bytes("k1", &[9; 32]).unwrap(),
+        )
+    };
+    let missing = |b: SessionsBuilder| match b.build().unwrap_err() {
+        SessionConfigError::NoStores { missing } => missing,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(missing(base()), "revocations and ticket single use");
+    let revocations = Arc::new(InMemoryRevocationStore::new());
+    assert_eq!(
+        missing(base().revocation_store(revocations.clone())),
+        "ticket single use"
+    );
+    let guard = Arc::new(crate::InMemoryReplayGuard::new());
+    assert_eq!(missing(base().ticket_guard(guard.clone())), "revocations");
+    let error = base().build().unwrap_err();
+    assert_eq!(error.code(), "session_no_stores");
+    for line in [".single_instance()", ".revocation_store(", ".ticket_guard("] {
+        assert!(error.to_string().contains(line), "{error}");
+    }
+    assert!(
+        base()
+            .revocation_store(revocations)
+            .ticket_guard(guard)
+            .build()
+            .is_ok()
+    );
+    // single_instance fills in what was not given.
+    assert!(
+        base()
+            .ticket_guard(Arc::new(crate::InMemoryReplayGuard::new()))
+            .single_instance()
             .build()
             .is_ok()
     );

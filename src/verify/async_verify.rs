@@ -21,7 +21,7 @@ impl Verifier {
     ///   place if it answers from memory ([`ReplayGuard::answers_from_memory`](crate::ReplayGuard::answers_from_memory),
     ///   an [`InMemoryReplayGuard`](crate::InMemoryReplayGuard)); a guard that waits on the network
     ///   (`RedisReplayGuard`) is not asked at all: the token is refused with
-    ///   `replay_store_unavailable` (cause `would_block`), so a misconfiguration shows at the first
+    ///   `replay_store_unavailable` (cause `blocking_only`), so a misconfiguration shows at the first
     ///   launch instead of stalling the runtime under load. Use `AsyncRedisReplayGuard` there.
     ///
     /// The checks before single use take microseconds: they wait on nothing but a
@@ -69,7 +69,7 @@ impl Verifier {
             }
             SingleUse::Guard(_) => {
                 return Err(VerifyError::ReplayStoreUnavailable {
-                    failure: StoreFailure::new("check_and_insert", StoreCause::WouldBlock),
+                    failure: StoreFailure::new("check_and_insert", StoreCause::BlockingOnly),
                 });
             }
             SingleUse::Disabled | SingleUse::Unset => {}
@@ -202,13 +202,13 @@ mod tests {
         let good = token(&key, "GGGGGGGGGGGGGGGGGGGGGG", NOW + 300);
         match ready(verifier.verify_async(&good)).unwrap_err() {
             VerifyError::ReplayStoreUnavailable { failure } => {
-                assert_eq!(failure.cause().kind(), "would_block");
+                assert_eq!(failure.cause().kind(), "blocking_only");
                 assert!(
                     failure.to_string().contains("AsyncRedisReplayGuard"),
                     "{failure}"
                 );
             }
-            other => panic!("expected would_block, got {other:?}"),
+            other => panic!("expected blocking_only, got {other:?}"),
         }
         assert_eq!(networked.0.load(std::sync::atomic::Ordering::SeqCst), 0);
         // The blocking path asks it.
