@@ -6,10 +6,13 @@
 #    (tests/vectors.rs, `crate_minted_tokens_for_foreign_verifiers`).
 # 2. PyJWT and node `jose` each check vectors/launch-tokens.json with the vendor recipe of
 #    conformance/: every valid vector verifies with its claims, every invalid one is refused with
-#    its code. Each also verifies the crate's tokens, and records what the library alone (without
-#    the recipe's own lines) does with each invalid vector.
-# 3. The `standard` flag of every invalid vector must be what was measured (refused by both
-#    libraries alone), and the table in vectors/README.md must be the measured one.
+#    its code; `per_plugin_algorithm`'s too, with its own key set and plugin (pinned to its
+#    algorithm: `error_when_alg_pinned` where present; accepting both: `error`). Each also
+#    verifies the crate's tokens, and records what the library alone (without the recipe's own
+#    lines) does with each invalid vector.
+# 3. The `standard` flag of every invalid vector (per_plugin_algorithm's included) must be what
+#    was measured (refused by both libraries alone), and the table in vectors/README.md must be
+#    the measured one.
 # 4. Each library mints tokens the way PROTOCOL.md says (EdDSA and ES256, the vectors' TEST keys),
 #    and the crate verifies them (tests/vectors.rs, `foreign_minted_tokens_verify`).
 # 5. The vendor's side of client data (PROTOCOL.md §10-11) in Python (PyJWT, urllib) and node (jose,

@@ -5,7 +5,9 @@
 #   Go   (golang-jwt/jwt v5) conformance/recipes/go    (GOPATH mode, offline)
 #   Java (jose4j 0.9)        conformance/recipes/java  (javac, no Maven)
 # For each: every valid launch vector verifies with its claims and is then `replayed`, every
-# invalid one is refused with its code, a verifier pinned to one algorithm refuses the other, and
+# invalid one is refused with its code, a verifier pinned to one algorithm refuses the other, the
+# `per_plugin_algorithm` vectors pass with their own key set and plugin (pinned: valid ones then
+# `replayed`, invalid ones `error_when_alg_pinned` or `error`; both algorithms: `error`), and
 # the cases of vectors/client-data.json run in order against a fresh loopback portal
 # (examples/portal_loopback.rs). The .NET recipe (docs/recipes/dotnet.md) does not run here.
 #

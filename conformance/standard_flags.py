@@ -5,7 +5,8 @@
         [--readme ../vectors/README.md]
 
 verify_vectors.py and verify_vectors.mjs write, with `--library-alone`, whether PyJWT and jose
-alone (configured as PROTOCOL.md §6 says) refused each invalid vector. A vector is `standard`
+alone (configured as PROTOCOL.md §6 says) refused each invalid vector, those of
+`per_plugin_algorithm` included (with that section's key set and plugin). A vector is `standard`
 exactly when both refused it. The script prints the table of vectors that one library or both
 accept; with `--readme` it also fails when the table in vectors/README.md is another one.
 """
@@ -26,7 +27,7 @@ def table(vectors, alone):
     """Markdown rows for the vectors one library or both accept, grouped by §6 check and
     result, in the order of the file."""
     groups = {}
-    for v in vectors["invalid"]:
+    for v in vectors["invalid"] + vectors["per_plugin_algorithm"]["invalid"]:
         results = tuple(cell(library["refused"][v["name"]]) for library in alone)
         if v["standard"]:
             continue
@@ -56,7 +57,8 @@ def main():
             alone.append(json.load(f))
 
     failures = []
-    for v in vectors["invalid"]:
+    every = vectors["invalid"] + vectors["per_plugin_algorithm"]["invalid"]
+    for v in every:
         reasons = [library["refused"].get(v["name"], "missing") for library in alone]
         if "missing" in reasons:
             failures.append(f"{v['name']}: not measured by every library")
@@ -83,7 +85,7 @@ def main():
 
     for message in failures:
         print(f"FAIL {message}")
-    passed = len(vectors["invalid"]) - len(failures)
+    passed = len(every) - len(failures)
     print(f"standard flags: {passed} passed, {len(failures)} failed")
     return 1 if failures else 0
 

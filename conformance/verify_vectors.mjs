@@ -127,9 +127,14 @@ function codeOf(error) {
   return 'malformed';
 }
 
+const PROTOCOL_ALGS = ['EdDSA', 'ES256'];
+
 /** Every check of PROTOCOL.md §6 but single use; resolves to the claims or throws
- *  LaunchTokenError. `keys` comes from `keySet`; `now` is a Date (tests pin it). */
-export async function verifyLaunchToken(token, keys, { issuer, plugin, leeway = 30, maxLen = 4096, now = new Date() }) {
+ *  LaunchTokenError. `keys` comes from `keySet`; `now` is a Date (tests pin it). `algorithms` is
+ *  your plugin's algorithm as the portal told you (onboarding checklist): ['EdDSA'], the
+ *  default, or ['ES256']; a token of the other one is refused at check 5 (`unsupported_alg`) even
+ *  when you hold its key. */
+export async function verifyLaunchToken(token, keys, { issuer, plugin, leeway = 30, maxLen = 4096, now = new Date(), algorithms = PROTOCOL_ALGS }) {
   // 1-3. Size (in bytes) before anything else, three segments, canonical base64url.
   if (Buffer.byteLength(token) > maxLen) throw new LaunchTokenError('token_too_large');
   const segments = token.split('.');
@@ -140,7 +145,8 @@ export async function verifyLaunchToken(token, keys, { issuer, plugin, leeway = 
   const header = jsonObject(headerBytes, 'header').value;
   const { alg } = header;
   if (typeof alg === 'string' && alg.toLowerCase() === 'none') throw new LaunchTokenError('alg_none');
-  if (alg !== 'EdDSA' && alg !== 'ES256') throw new LaunchTokenError('unsupported_alg');
+  if (!PROTOCOL_ALGS.includes(alg)) throw new LaunchTokenError('unsupported_alg');
+  if (!algorithms.includes(alg)) throw new LaunchTokenError('unsupported_alg', `${alg} is not this plugin's algorithm`);
   const extra = Object.keys(header).filter((name) => !['alg', 'typ', 'kid'].includes(name));
   if (extra.length > 0) throw new LaunchTokenError('forbidden_header', extra.join(', '));
   if (!('typ' in header)) throw new LaunchTokenError('missing_typ');
@@ -289,6 +295,53 @@ async function main() {
     }
     if (v.standard) check(alone[v.name] !== null, `${v.name}: marked standard, but jose alone accepts it`);
   }
+
+  // The per-plugin algorithm (PROTOCOL.md §3): the vendor of an ES256 plugin, holding the P-256
+  // key alone. Pinned to the plugin's algorithm, the other algorithm's token fails at check 5
+  // (`error_when_alg_pinned`); accepting both algorithms, it fails where `error` says.
+  const section = vectors.per_plugin_algorithm;
+  const sectionKeys = await keySet(section.jwks);
+  const sectionConfig = { ...config, plugin: section.plugin, maxLen: vectors.max_token_len };
+  const modes = [
+    ['pinned', { ...sectionConfig, algorithms: [section.algorithm] }],
+    ['both algorithms', sectionConfig],
+  ];
+  for (const v of section.valid) {
+    for (const [label, options] of modes) {
+      try {
+        const claims = await verifyLaunchToken(v.token, sectionKeys, options);
+        check(sameClaims(claims, v.claims), `${section.plugin} ${v.name} (${label}): claims differ: ${JSON.stringify(claims)}`);
+      } catch (error) {
+        check(false, `${section.plugin} ${v.name} (${label}): valid vector refused: ${error.message}`);
+      }
+    }
+    try {
+      await libraryOnly(v.token, section.jwks, sectionConfig);
+      check(true, '');
+    } catch (error) {
+      check(false, `${section.plugin} ${v.name}: valid vector refused by jose alone: ${error.message}`);
+    }
+  }
+  for (const v of section.invalid) {
+    const expected = { pinned: v.error_when_alg_pinned ?? v.error, 'both algorithms': v.error };
+    for (const [label, options] of modes) {
+      try {
+        await verifyLaunchToken(v.token, sectionKeys, options);
+        check(false, `${section.plugin} ${v.name} (${label}): accepted (expected ${expected[label]})`);
+      } catch (error) {
+        check(error.code === expected[label], `${section.plugin} ${v.name} (${label}): refused as ${error.code ?? error.message}, expected ${expected[label]}`);
+      }
+    }
+    check(!(v.name in alone), `${v.name}: a per-plugin vector's name is already a vector's`);
+    try {
+      await libraryOnly(v.token, section.jwks, sectionConfig);
+      alone[v.name] = null;
+    } catch (error) {
+      alone[v.name] = `${error.code ?? error.name}: ${error.message}`;
+    }
+    if (v.standard) check(alone[v.name] !== null, `${v.name}: marked standard, but jose alone accepts it`);
+  }
+
   if (options['--library-alone']) {
     writeFileSync(options['--library-alone'], JSON.stringify({ library: `jose ${joseVersion}`, refused: alone }, null, 2));
   }

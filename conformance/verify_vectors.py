@@ -99,9 +99,14 @@ def key_set(jwks):
     return {jwk["kid"]: jwt.PyJWK(jwk) for jwk in jwks["keys"]}
 
 
-def verify_launch_token(token, keys, *, issuer, plugin, leeway=30, max_len=4096):
+PROTOCOL_ALGS = ("EdDSA", "ES256")
+
+
+def verify_launch_token(token, keys, *, issuer, plugin, leeway=30, max_len=4096, algorithms=PROTOCOL_ALGS):
     """Every check of PROTOCOL.md §6 but single use; returns the claims or raises
-    LaunchTokenError. `keys` comes from `key_set`."""
+    LaunchTokenError. `keys` comes from `key_set`. `algorithms` is your plugin's algorithm as
+    the portal told you (onboarding checklist): ("EdDSA",), the default, or ("ES256",); a token
+    of the other one is refused at check 5 (`unsupported_alg`) even when you hold its key."""
     # 1-3. Size (in bytes) before anything else, three segments, canonical base64url.
     if len(token.encode()) > max_len:
         raise LaunchTokenError("token_too_large")
@@ -115,8 +120,10 @@ def verify_launch_token(token, keys, *, issuer, plugin, leeway=30, max_len=4096)
     alg = header.get("alg")
     if isinstance(alg, str) and alg.lower() == "none":
         raise LaunchTokenError("alg_none")
-    if alg not in ("EdDSA", "ES256"):
+    if alg not in PROTOCOL_ALGS:
         raise LaunchTokenError("unsupported_alg")
+    if alg not in algorithms:
+        raise LaunchTokenError("unsupported_alg", f"{alg} is not this plugin's algorithm")
     extra = set(header) - {"alg", "typ", "kid"}
     if extra:
         raise LaunchTokenError("forbidden_header", ", ".join(sorted(extra)))
@@ -314,6 +321,46 @@ def main():
             alone[v["name"]] = f"{type(e).__name__}: {e}"
         if v["standard"]:
             check(alone[v["name"]] is not None, f"{v['name']}: marked standard, but PyJWT alone accepts it")
+
+    # The per-plugin algorithm (PROTOCOL.md §3): the vendor of an ES256 plugin, holding the P-256
+    # key alone. Pinned to the plugin's algorithm, the other algorithm's token fails at check 5
+    # (`error_when_alg_pinned`); accepting both algorithms, it fails where `error` says.
+    section = vectors["per_plugin_algorithm"]
+    section_keys = key_set(section["jwks"])
+    section_config = {**config, "plugin": section["plugin"]}
+    pinned = {"algorithms": (section["algorithm"],), "max_len": vectors["max_token_len"]}
+    for v in section["valid"]:
+        for label, options in (("pinned", pinned), ("both algorithms", {"max_len": vectors["max_token_len"]})):
+            try:
+                claims = verify_launch_token(v["token"], section_keys, **options, **section_config)
+                check(claims == v["claims"], f"{section['plugin']} {v['name']} ({label}): claims differ: {claims}")
+            except LaunchTokenError as e:
+                check(False, f"{section['plugin']} {v['name']} ({label}): valid vector refused: {e}")
+        try:
+            library_only(v["token"], section["jwks"], **section_config)
+            check(True, "")
+        except Exception as e:  # noqa: BLE001
+            check(False, f"{section['plugin']} {v['name']}: valid vector refused by PyJWT alone: {e!r}")
+    for v in section["invalid"]:
+        expected = {"pinned": v.get("error_when_alg_pinned", v["error"]), "both algorithms": v["error"]}
+        for label, options in (("pinned", pinned), ("both algorithms", {"max_len": vectors["max_token_len"]})):
+            try:
+                verify_launch_token(v["token"], section_keys, **options, **section_config)
+                check(False, f"{section['plugin']} {v['name']} ({label}): accepted (expected {expected[label]})")
+            except LaunchTokenError as e:
+                check(
+                    e.code == expected[label],
+                    f"{section['plugin']} {v['name']} ({label}): refused as {e.code}, expected {expected[label]}",
+                )
+        check(v["name"] not in alone, f"{v['name']}: a per-plugin vector's name is already a vector's")
+        try:
+            library_only(v["token"], section["jwks"], **section_config)
+            alone[v["name"]] = None
+        except Exception as e:  # noqa: BLE001
+            alone[v["name"]] = f"{type(e).__name__}: {e}"
+        if v["standard"]:
+            check(alone[v["name"]] is not None, f"{v['name']}: marked standard, but PyJWT alone accepts it")
+
     if args.library_alone:
         with open(args.library_alone, "w", encoding="utf-8") as f:
             json.dump({"library": f"PyJWT {jwt.__version__}", "refused": alone}, f, indent=2)

@@ -42,6 +42,9 @@ const PER_PLUGIN: &str = "per_plugin_algorithm";
 /// The plugin of that member: configured with `"algorithm": "ES256"` for a vendor whose JWT
 /// library has no Ed25519.
 const ES256_PLUGIN: &str = "boletos-net";
+/// That plugin's algorithm, the one a vendor that pins (PROTOCOL.md's onboarding checklist)
+/// accepts alone.
+const ES256_ALG: &str = "ES256";
 
 fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
@@ -1465,14 +1468,30 @@ fn per_plugin_vectors(g: &Generator) -> Value {
     ]
     .into_iter()
     .map(|v| {
-        json!({
+        let mut vector = json!({
             "name": v.name,
             "note": v.note,
             "token": v.token,
             "error": v.error,
             "check": v.check,
             "standard": v.standard,
-        })
+        });
+        // A verifier pinned to the plugin's algorithm (the onboarding checklist) narrows check 5
+        // to that algorithm: a token of the other protocol algorithm fails there, before its
+        // `kid` is looked up (check 8). Written only where that differs from `error`.
+        let header: Value = serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(v.token.split('.').next().unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        let other_protocol_alg = header["alg"] != ES256_ALG
+            && ["EdDSA", "ES256"].contains(&header["alg"].as_str().unwrap_or(""));
+        if other_protocol_alg && v.check > 5 {
+            vector["error_when_alg_pinned"] = Value::from("unsupported_alg");
+            vector["check_when_alg_pinned"] = Value::from(5);
+        }
+        vector
     })
     .collect::<Vec<_>>();
     let jwks: Value =
@@ -1480,7 +1499,7 @@ fn per_plugin_vectors(g: &Generator) -> Value {
     json!({
         "description": "Issue 15: each plugin's configuration chooses the algorithm of its launch tokens. This portal signs the plugin `boletos-net` with ES256 (\"algorithm\": \"ES256\", for a vendor whose JWT library has no Ed25519, such as .NET) and `financeiro` with EdDSA, and publishes both keys (the top-level `jwks`). The vendor of `boletos-net` holds only the keys its library can use: `jwks` here, the P-256 key alone. Check these tokens as the top-level ones, with `plugin` and `jwks` from this object.",
         "plugin": ES256_PLUGIN,
-        "algorithm": "ES256",
+        "algorithm": ES256_ALG,
         "jwks": jwks,
         "valid": valid,
         "invalid": invalid,
@@ -2007,6 +2026,26 @@ fn per_plugin_algorithm_vectors_verify_with_the_es256_key_alone() {
             checks.contains(&vector["check"].as_u64().unwrap()),
             "{name}"
         );
+        // What a verifier pinned to the plugin's algorithm reports instead (PROTOCOL.md §6:
+        // it narrows check 5 to that algorithm), present exactly on the other algorithm's
+        // tokens; the crate's verifier does not pin, so it reports `error` (above).
+        let header: Value = serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(vector["token"].as_str().unwrap().split('.').next().unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        if header["alg"] == section["algorithm"] {
+            assert!(
+                vector.get("error_when_alg_pinned").is_none()
+                    && vector.get("check_when_alg_pinned").is_none(),
+                "{name}"
+            );
+        } else {
+            assert_eq!(vector["error_when_alg_pinned"], "unsupported_alg", "{name}");
+            assert_eq!(vector["check_when_alg_pinned"], 5, "{name}");
+            assert!(vector["check"].as_u64().unwrap() > 5, "{name}");
+        }
     }
     // The EdDSA token of this section verifies with the portal's whole JWKS: only the vendor's
     // key set refuses it (the portal itself never mints it for an ES256 plugin).
@@ -2014,6 +2053,7 @@ fn per_plugin_algorithm_vectors_verify_with_the_es256_key_alone() {
     whole["plugin"] = section["plugin"].clone();
     let eddsa = &section["invalid"][0];
     assert_eq!(eddsa["error"], "unknown_kid");
+    assert_eq!(eddsa["error_when_alg_pinned"], "unsupported_alg");
     assert!(
         verifier_for(&whole)
             .verify(eddsa["token"].as_str().unwrap())

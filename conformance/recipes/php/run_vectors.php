@@ -9,7 +9,10 @@
  * Launch tokens: every valid vector verifies with its claims (one replay store for them all, then
  * each again: `replayed`), every invalid one is refused with its code (a fresh store each), and a
  * verifier pinned to ES256 refuses the EdDSA vectors (`unsupported_alg`) and accepts the ES256
- * ones. Client data: the cases of client-data.json, in order, against a fresh loopback portal.
+ * ones. Then `per_plugin_algorithm`, the vendor of an ES256 plugin holding the P-256 key alone:
+ * pinned to ES256, its valid vectors verify and are then `replayed`, its invalid ones are
+ * refused with `error_when_alg_pinned` (or `error`); accepting both algorithms, with `error`.
+ * Client data: the cases of client-data.json, in order, against a fresh loopback portal.
  * Prints `FAIL ...` lines and a count; exits 1 on any failure.
  */
 declare(strict_types=1);
@@ -88,6 +91,49 @@ function launch_tokens(string $file, callable $check): void
                 $check($v['alg'] !== $pinned && $e->reason === 'unsupported_alg',
                     "{$v['name']}: pinned to $pinned, refused as {$e->reason}");
             }
+        }
+    }
+
+    // The per-plugin algorithm (PROTOCOL.md §3): this plugin's key set and plugin, pinned to
+    // its algorithm as the onboarding checklist says.
+    $section = $vectors['per_plugin_algorithm'];
+    $sectionKeys = KeySet::fromJwks(json_encode($section['jwks']));
+    $sectionVerifier = function (array $algorithms, ?string $db = null) use ($vectors, $section, $sectionKeys): Verifier {
+        return new Verifier($sectionKeys, $vectors['issuer'], $section['plugin'], $algorithms, $vectors['leeway'],
+            $vectors['max_token_len'], new FrozenClock($vectors['now']), $db === null ? null : new ReplayStore($db));
+    };
+    $pinned = [$section['algorithm']];
+    $p = $section['plugin'];
+    $tmp = tempnam(sys_get_temp_dir(), 'cv-replay-');
+    $once = $sectionVerifier($pinned, $tmp);
+    foreach ($section['valid'] as $v) {
+        try {
+            $claims = $once->verifyLaunch($v['token']);
+            $check(canonical($claims) === canonical($v['claims']), "$p {$v['name']}: claims differ: " . json_encode($claims));
+        } catch (LaunchTokenError $e) {
+            $check(false, "$p {$v['name']}: valid vector refused: {$e->getMessage()}");
+        }
+    }
+    foreach ($section['valid'] as $v) { // §8: the second presentation, same store
+        try {
+            $once->verifyLaunch($v['token']);
+            $check(false, "$p {$v['name']}: accepted twice");
+        } catch (LaunchTokenError $e) {
+            $check($e->reason === 'replayed', "$p {$v['name']}: second use refused as {$e->reason}, expected replayed");
+        }
+    }
+    unlink($tmp);
+    foreach ($section['invalid'] as $v) {
+        $expected = ['pinned' => $v['error_when_alg_pinned'] ?? $v['error'], 'both algorithms' => $v['error']];
+        foreach (['pinned' => $pinned, 'both algorithms' => $both] as $label => $algorithms) {
+            $db = tempnam(sys_get_temp_dir(), 'cv-replay-');
+            try {
+                $sectionVerifier($algorithms, $db)->verifyLaunch($v['token']);
+                $check(false, "$p {$v['name']} ($label): accepted (expected {$expected[$label]})");
+            } catch (LaunchTokenError $e) {
+                $check($e->reason === $expected[$label], "$p {$v['name']} ($label): refused as {$e->reason}, expected {$expected[$label]}");
+            }
+            unlink($db);
         }
     }
 }

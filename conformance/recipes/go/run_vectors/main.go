@@ -43,6 +43,17 @@ func jsonValue(v interface{}) interface{} {
 	return out
 }
 
+type validVector struct {
+	Name, Alg, Token string
+	Claims           map[string]interface{}
+}
+
+type invalidVector struct {
+	Name, Token, Error string
+	// What a verifier pinned to its plugin's algorithm reports, where it differs from Error.
+	ErrorWhenAlgPinned string `json:"error_when_alg_pinned"`
+}
+
 type launchVectors struct {
 	Issuer      string          `json:"issuer"`
 	Plugin      string          `json:"plugin"`
@@ -50,13 +61,15 @@ type launchVectors struct {
 	Leeway      int64           `json:"leeway"`
 	MaxTokenLen int             `json:"max_token_len"`
 	JWKS        json.RawMessage `json:"jwks"`
-	Valid       []struct {
-		Name, Alg, Token string
-		Claims           map[string]interface{}
-	} `json:"valid"`
-	Invalid []struct {
-		Name, Token, Error string
-	} `json:"invalid"`
+	Valid       []validVector   `json:"valid"`
+	Invalid     []invalidVector `json:"invalid"`
+	PerPlugin   struct {
+		Plugin    string          `json:"plugin"`
+		Algorithm string          `json:"algorithm"`
+		JWKS      json.RawMessage `json:"jwks"`
+		Valid     []validVector   `json:"valid"`
+		Invalid   []invalidVector `json:"invalid"`
+	} `json:"per_plugin_algorithm"`
 }
 
 func launchTokens(file string) {
@@ -110,6 +123,52 @@ func launchTokens(file string) {
 			} else {
 				check(err != nil && code(err) == "unsupported_alg", "%s: %s token, pinned to %s: %v", vec.Name, vec.Alg, pinned, err)
 			}
+		}
+	}
+
+	// The per-plugin algorithm (PROTOCOL.md §3): this plugin's key set and plugin, pinned to its
+	// algorithm as the onboarding checklist says.
+	section := v.PerPlugin
+	sectionKeys, err := cvplugin.ParseJWKS(section.JWKS)
+	if err != nil {
+		check(false, "%s: JWKS refused: %v", section.Plugin, err)
+		return
+	}
+	sectionVerifier := func(algorithms []string, replay cvplugin.ReplayStore) *cvplugin.Verifier {
+		return &cvplugin.Verifier{Keys: sectionKeys, Issuer: v.Issuer, Plugin: section.Plugin, Algorithms: algorithms,
+			Leeway: time.Duration(v.Leeway) * time.Second, MaxLength: v.MaxTokenLen, Now: now, Replay: replay}
+	}
+	pinned := []string{section.Algorithm}
+	check(len(section.Valid) > 0 && len(section.Invalid) > 0, "%s: no vectors", section.Plugin)
+	once = sectionVerifier(pinned, &cvplugin.MemoryReplayStore{Now: now})
+	for _, vec := range section.Valid {
+		claims, err := once.VerifyLaunch(vec.Token)
+		if err != nil {
+			check(false, "%s %s: valid vector refused: %v", section.Plugin, vec.Name, err)
+			continue
+		}
+		check(reflect.DeepEqual(jsonValue(claims.All), jsonValue(vec.Claims)), "%s %s: claims differ: %v", section.Plugin, vec.Name, claims.All)
+	}
+	for _, vec := range section.Valid { // §8: the second presentation
+		_, err := once.VerifyLaunch(vec.Token)
+		check(err != nil && code(err) == "replayed", "%s %s: second use: %v, expected replayed", section.Plugin, vec.Name, err)
+	}
+	for _, vec := range section.Invalid {
+		expectedPinned := vec.Error
+		if vec.ErrorWhenAlgPinned != "" {
+			expectedPinned = vec.ErrorWhenAlgPinned
+		}
+		for _, mode := range []struct {
+			label      string
+			algorithms []string
+			expected   string
+		}{{"pinned", pinned, expectedPinned}, {"both algorithms", both, vec.Error}} {
+			_, err := sectionVerifier(mode.algorithms, &cvplugin.MemoryReplayStore{Now: now}).VerifyLaunch(vec.Token)
+			if err == nil {
+				check(false, "%s %s (%s): accepted (expected %s)", section.Plugin, vec.Name, mode.label, mode.expected)
+				continue
+			}
+			check(code(err) == mode.expected, "%s %s (%s): refused as %s, expected %s", section.Plugin, vec.Name, mode.label, code(err), mode.expected)
 		}
 	}
 }

@@ -88,6 +88,50 @@ public final class RunVectors {
                 }
             }
         }
+
+        // The per-plugin algorithm (PROTOCOL.md §3): this plugin's key set and plugin, pinned to
+        // its algorithm as the onboarding checklist says.
+        Map<String, Object> section = (Map<String, Object>) v.get("per_plugin_algorithm");
+        KeySet sectionKeys = KeySet.fromJwks(JsonUtil.toJson((Map<String, ?>) section.get("jwks")).getBytes());
+        String p = (String) section.get("plugin");
+        List<String> pinned = List.of((String) section.get("algorithm"));
+        List<Map<String, Object>> sectionValid = (List<Map<String, Object>>) section.get("valid");
+        List<Map<String, Object>> sectionInvalid = (List<Map<String, Object>>) section.get("invalid");
+        Verifier sectionOnce = new Verifier(sectionKeys, issuer, p, pinned, leeway, max, () -> now, new ReplayStore.InMemory());
+        for (Map<String, Object> vec : sectionValid) {
+            try {
+                Map<String, Object> claims = sectionOnce.verifyLaunch((String) vec.get("token"));
+                check(claims.equals(vec.get("claims")), p + " " + vec.get("name") + ": claims differ: " + claims);
+            } catch (LaunchTokenError e) {
+                check(false, p + " " + vec.get("name") + ": valid vector refused: " + e.getMessage());
+            }
+        }
+        for (Map<String, Object> vec : sectionValid) { // §8: the second presentation
+            try {
+                sectionOnce.verifyLaunch((String) vec.get("token"));
+                check(false, p + " " + vec.get("name") + ": accepted twice");
+            } catch (LaunchTokenError e) {
+                check(e.code.equals("replayed"), p + " " + vec.get("name") + ": second use refused as " + e.code);
+            }
+        }
+        for (Map<String, Object> vec : sectionInvalid) {
+            Map<String, List<String>> modes = new LinkedHashMap<>();
+            modes.put("pinned", pinned);
+            modes.put("both algorithms", both);
+            Map<String, Object> expected = Map.of(
+                    "pinned", vec.getOrDefault("error_when_alg_pinned", vec.get("error")),
+                    "both algorithms", vec.get("error"));
+            for (Map.Entry<String, List<String>> mode : modes.entrySet()) {
+                String label = p + " " + vec.get("name") + " (" + mode.getKey() + ")";
+                Verifier fresh = new Verifier(sectionKeys, issuer, p, mode.getValue(), leeway, max, () -> now, new ReplayStore.InMemory());
+                try {
+                    fresh.verifyLaunch((String) vec.get("token"));
+                    check(false, label + ": accepted (expected " + expected.get(mode.getKey()) + ")");
+                } catch (LaunchTokenError e) {
+                    check(e.code.equals(expected.get(mode.getKey())), label + ": refused as " + e.code + ", expected " + expected.get(mode.getKey()));
+                }
+            }
+        }
     }
 
     private static void clientData(String file, String portal) throws Exception {
