@@ -26,7 +26,10 @@ function sleep(ms) {
     const stop = aborted();
     if (stop) return reject(stop);
     const current = testSignal.getStore();
-    const onAbort = () => { clearTimeout(timer); reject(aborted()); };
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(current.reason instanceof Error ? current.reason : new Error(String(current.reason || 'aborted')));
+    };
     const timer = setTimeout(() => { if (current) current.removeEventListener('abort', onAbort); resolve(); }, ms);
     if (current) current.addEventListener('abort', onAbort, { once: true });
   });
