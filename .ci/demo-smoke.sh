@@ -3,7 +3,9 @@
 # curl, over plain http on free loopback ports: login, the menu of each demo person, both launch
 # deliveries (query and form POST), single use (a replayed launch is refused), client_not_found,
 # the vendor session (API, download ticket, e-mail form, exchange, expiry via the test clock),
-# the request logs, and a clean stop on SIGTERM. Exits non-zero with a message on any mismatch.
+# each plugin's one delivery (the other is wrong_delivery), the portal's visibility check on the
+# mint endpoint, the request logs (with a Referer self-check), --test-hooks (loopback only, the
+# route absent without it), and a clean stop on SIGTERM. Exits non-zero with a message on any mismatch.
 #
 # Usage: bash .ci/demo-smoke.sh   (builds the two examples first; about 10 s after the build)
 set -euo pipefail
@@ -87,11 +89,12 @@ wait_for "$work/portal.out" "portal_demo: serving $P"
 grep -q "cargo run --example vendor_demo" "$work/portal.out" || fail "the portal does not say how to start the vendor"
 
 "$bin/vendor_demo" --addr "127.0.0.1:$vendor_port" --public-url "$V" --portal "$P" \
-    --plugin financeiro --plugin financeiro-post --request-log "$work/vendor.jsonl" \
+    --plugin financeiro --plugin financeiro-post:form_post --request-log "$work/vendor.jsonl" \
     --test-hooks --session-lifetime 60 >"$work/vendor.out" 2>"$work/vendor.err" &
 vendor_pid=$!
 wait_for "$work/vendor.out" "vendor_demo: serving $V"
-grep -q "WARNING: --test-hooks" "$work/vendor.err" || fail "the vendor does not warn about --test-hooks"
+grep -q "WARNING: --test-hooks" "$work/vendor.err" || fail "the vendor does not warn about --test-hooks on stderr"
+grep -q "WARNING: --test-hooks" "$work/vendor.out" || fail "the vendor does not warn about --test-hooks on stdout"
 say "portal on $P, vendor on $V"
 
 # curl helpers: the body on stdout, the status and headers in files.
@@ -173,6 +176,7 @@ get "$work/v1" "$launch"
 expect_status 401 "the same launch again"
 [ "$(error_code)" = "replayed" ] || fail "the replayed launch shows $(error_code), expected replayed"
 expect_body '<h1 id="error">' "the replayed page"
+expect_body '<script src="/assets/strip-token.js"></script>' "the replayed page (removes token from its address)"
 expect_no_body 'Ana Beatriz' "the replayed page"
 expect_no_body 'class="boleto"' "the replayed page"
 say "query launch: 200 with ana's boletos and frame-ancestors $P; replayed: 401"
@@ -193,6 +197,7 @@ expect_status 200 "the PDF download"
 [ "$(header content-type)" = "application/pdf" ] || fail "the PDF's type is $(header content-type)"
 header content-disposition | grep -q '^attachment' || fail "the PDF is not an attachment"
 head -c 5 "$work/body" | grep -q '%PDF-' || fail "the PDF does not start with %PDF-"
+[ "$(header x-content-type-options)" = "nosniff" ] || fail "the PDF has no X-Content-Type-Options: nosniff"
 get "$work/v1" "$V$pdf_url"
 expect_status 401 "the same ticket again"
 [ "$(error_code)" = "ticket_replayed" ] || fail "the second download shows $(error_code)"
@@ -205,9 +210,13 @@ expect_body 'enviada por e-mail' "the e-mail answer"
 get "$work/v1" "$V/boletos/48213-02/email" -X POST -H "Origin: http://evil.test" --data-urlencode "session=$session"
 expect_status 403 "the e-mail form from another origin"
 [ "$(error_code)" = "credential_origin_mismatch" ] || fail "a cross-origin form shows $(error_code)"
+get "$work/v1" "$V/assets/strip-token.js"
+expect_status 200 "the error pages' script"
+expect_body 'history.replaceState' "the error pages' script"
 get "$work/v1" "$V/boletos"
 expect_status 200 "the bounce page"
 expect_body 'CvPluginPage.bounce' "the bounce page"
+header content-security-policy | grep -q "script-src 'sha256-" || fail "the bounce page's CSP does not pin its inline scripts: $(header content-security-policy)"
 say "session: API 200 (401 without), one-time PDF ticket, e-mail form (403 cross-origin), bounce page"
 
 # --- Renewal through the portal: a fresh launch token for the logged-in person, exchanged.
@@ -250,6 +259,24 @@ expect_status 401 "the same form POST again"
 [ "$(error_code)" = "replayed" ] || fail "the replayed form POST shows $(error_code)"
 say "form-POST launch: 200, then replayed"
 
+# --- Each plugin's one delivery (PROTOCOL.md §5): the other way is wrong_delivery, no data.
+get "$ana" "$P/plugins/financeiro-post"
+read -r action token < <(srcdoc_form)
+get "$work/v2" "$V/launch?token=$token"
+expect_status 400 "a form_post plugin's token sent as ?token="
+[ "$(error_code)" = "wrong_delivery" ] || fail "a form_post token by query shows $(error_code), expected wrong_delivery"
+expect_no_body 'class="boleto"' "a form_post token by query"
+expect_no_body 'Unidades' "a form_post token by query"
+expect_body '<script src="/assets/strip-token.js"></script>' "the wrong_delivery page"
+get "$ana" "$P/plugins/financeiro"
+token=$(iframe_src | sed -n 's/.*[?&]token=\([^&]*\).*/\1/p')
+[ -n "$token" ] || fail "no token in the financeiro iframe src"
+get "$work/v2" "$V/launch" -X POST --data-urlencode "token=$token"
+expect_status 400 "a query plugin's token sent as a form POST"
+[ "$(error_code)" = "wrong_delivery" ] || fail "a query token by form POST shows $(error_code), expected wrong_delivery"
+expect_no_body 'class="boleto"' "a query token by form POST"
+say "deliveries: a form_post token by query and a query token by form POST are wrong_delivery (400)"
+
 # --- davi: a cliente without data in CV.
 davi="$work/davi.jar"
 login davi "$davi"
@@ -276,22 +303,65 @@ get "$bruno" "$P/plugins/financeiro"
 expect_status 404 "bruno opens financeiro"
 get "$bruno" "$P/api/plugins/financeiro/launch-token" -X POST
 expect_status 403 "bruno asks a financeiro token without CSRF"
-say "menus: carla sees relatorios only, bruno condominio only (financeiro 404 for both)"
+# With his real CSRF token (from a page he may open) he passes the CSRF check and is refused for
+# visibility: the mint endpoint's own check, not the CSRF one.
+get "$bruno" "$P/plugins/condominio"
+expect_status 200 "bruno opens condominio"
+bruno_csrf=$(body | sed -n 's:.*<meta name="csrf-token" content="\([^"]*\)">.*:\1:p')
+[ -n "$bruno_csrf" ] || fail "no CSRF token on bruno's condominio page"
+get "$bruno" "$P/api/plugins/condominio/launch-token" -X POST -H "X-CSRF-Token: $bruno_csrf"
+expect_status 200 "bruno asks a condominio token with his CSRF token (control)"
+get "$bruno" "$P/api/plugins/financeiro/launch-token" -X POST -H "X-CSRF-Token: $bruno_csrf"
+expect_status 404 "bruno asks a financeiro token with his CSRF token"
+expect_body '"error":"plugin_not_found"' "bruno asks a financeiro token with his CSRF token"
+say "menus: carla sees relatorios only, bruno condominio only (financeiro 404 for both; his financeiro mint: 404 plugin_not_found past the CSRF check)"
 
 # --- The request logs: one JSON object per request, no token in any later URL or Referer.
-python3 - "$work/portal.jsonl" "$work/vendor.jsonl" <<'PY' || fail "the request logs"
+# First the witness: a request with a known Referer is logged with exactly that Referer (else the
+# Referer check below would pass however the logs were written); those entries are the check's own.
+self_referer="http://x.test/?token=eyJzZWxmLWNoZWNr.eyJyZWZlcmVyIjoxfQ.c2VsZi1jaGVjaw"
+get "$work/v1" "$V/assets/vendor.css?smoke=referer-self-check" -H "Referer: $self_referer"
+get "$work/anon" "$P/?smoke=referer-self-check" -H "Referer: $self_referer"
+python3 - "$self_referer" "$work/portal.jsonl" "$work/vendor.jsonl" <<'PY' || fail "the request logs"
 import json, sys
-for path, site in zip(sys.argv[1:], ["portal", "vendor"]):
+self_referer = sys.argv[1]
+for path, site in zip(sys.argv[2:], ["portal", "vendor"]):
     lines = [json.loads(line) for line in open(path)]
     assert lines, f"{path} is empty"
+    own = [e for e in lines if e["target"].endswith("smoke=referer-self-check")]
+    assert len(own) == 1 and own[0]["referer"] == self_referer, f"control: {site} did not log the Referer sent: {own}"
+    assert "token=" in own[0]["referer"], "control: the check below would not see a token in this Referer"
     for entry in lines:
         assert set(entry) == {"site", "method", "target", "referer", "origin", "cookie", "authorization"}, entry
         assert entry["site"] == site, entry
+        if entry is own[0]:
+            continue
         assert entry["referer"] is None or "token=" not in entry["referer"], entry
         if site == "vendor" and "token=" in entry["target"]:
             assert entry["target"].startswith("/launch?token="), entry
-    print(f"demo-smoke: {path.rsplit('/', 1)[-1]}: {len(lines)} requests logged")
+    print(f"demo-smoke: {path.rsplit('/', 1)[-1]}: {len(lines)} requests logged (Referer self-check seen)")
 PY
+
+# --- --test-hooks: refused off loopback; without it the hook route does not exist.
+code=0
+"$bin/vendor_demo" --addr "0.0.0.0:0" --public-url "$V" --portal "$P" --test-hooks \
+    >"$work/hooks.out" 2>"$work/hooks.err" || code=$?
+[ "$code" = 2 ] || fail "--test-hooks on 0.0.0.0 exited with $code, expected 2"
+grep -q "needs a loopback --addr" "$work/hooks.err" || fail "--test-hooks on 0.0.0.0: $(cat "$work/hooks.err")"
+plain_port=$(free_port)
+"$bin/vendor_demo" --addr "127.0.0.1:$plain_port" --public-url "http://127.0.0.1:$plain_port" --portal "$P" \
+    >"$work/plain.out" 2>"$work/plain.err" &
+plain_pid=$!
+wait_for "$work/plain.out" "vendor_demo: serving http://127.0.0.1:$plain_port"
+if grep -q "WARNING" "$work/plain.out" "$work/plain.err"; then
+    kill "$plain_pid" 2>/dev/null || true
+    fail "a vendor without --test-hooks warns about them"
+fi
+plain_status=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$plain_port/__test/clock/advance?secs=61")
+kill -TERM "$plain_pid"
+wait "$plain_pid" || fail "the vendor without --test-hooks did not stop cleanly"
+[ "$plain_status" = 404 ] || fail "POST /__test/clock/advance without --test-hooks answered $plain_status, expected 404"
+say "--test-hooks: refused on 0.0.0.0 (exit 2); without it POST /__test/clock/advance is 404"
 
 # --- A clean stop on SIGTERM.
 for name in vendor portal; do

@@ -54,6 +54,8 @@ if [ -z "${E2E_BIN_DIR:-}" ]; then
     E2E_BIN_DIR="$target_dir/debug/examples"
 fi
 
+# The outer limit (900 s) is above the sum of the tests' own timeouts (7 tests × 90 s, each
+# aborting itself with screenshots at 65 s) plus the stage's set-up; -k kills a stuck run.
 mkdir -p target/e2e-screenshots
 rm -f target/e2e-screenshots/*.png
 started=$(date +%s)
@@ -61,7 +63,7 @@ status=0
 (
     cd tests/e2e
     TMPDIR="$work" E2E_BIN_DIR="$E2E_BIN_DIR" E2E_CERT_DIR="$work" E2E_TMP="$work" \
-        timeout 600 node --test --test-concurrency=1 --test-reporter=spec e2e.test.js
+        timeout -k 10 900 node --test --test-concurrency=1 --test-reporter=spec e2e.test.js
 ) || status=$?
 echo "e2e: the test run took $(($(date +%s) - started)) s (after the build); screenshots in target/e2e-screenshots/"
 exit "$status"

@@ -25,7 +25,36 @@ use serde::Deserialize;
 
 use crate::boletos;
 use crate::clock::OffsetClock;
+use crate::common::script_hash;
 use crate::pages;
+
+/// How a hosted plugin's launch token reaches `/launch` (PROTOCOL.md §5): the `delivery` of the
+/// plugin's configuration at the portal. (The crate's `Delivery` belongs to the portal side.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// `GET /launch?token=…`.
+    Query,
+    /// `POST /launch`, form field `token`.
+    FormPost,
+}
+
+impl Delivery {
+    /// `query` or `form_post`, the names of the plugin configuration.
+    pub fn parse(name: &str) -> Option<Delivery> {
+        match name {
+            "query" => Some(Delivery::Query),
+            "form_post" => Some(Delivery::FormPost),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Query => "query",
+            Delivery::FormPost => "form_post",
+        }
+    }
+}
 
 /// What the vendor knows about a person after a launch: the client data it was granted.
 #[derive(Debug, Clone, Default)]
@@ -46,6 +75,8 @@ pub struct Vendor {
     pub portal_origin: PortalOrigin,
     pub clock: Arc<OffsetClock>,
     pub test_hooks: bool,
+    /// The delivery of each hosted plugin (by plugin id): `/launch` accepts only that one.
+    pub deliveries: Vec<(String, Delivery)>,
     /// The client data of each person seen at a launch, by `(plugin, sub)`.
     pub customers: Mutex<HashMap<(String, String), Customer>>,
 }
@@ -97,6 +128,13 @@ impl Vendor {
         Err(refusal.unwrap_or(SessionError::CredentialMissing))
     }
 
+    fn delivery_of(&self, plugin: &str) -> Option<Delivery> {
+        self.deliveries
+            .iter()
+            .find(|(id, _)| id == plugin)
+            .map(|(_, delivery)| *delivery)
+    }
+
     fn customer(&self, plugin: &str, subject: &str) -> Customer {
         self.customers
             .lock()
@@ -134,7 +172,8 @@ pub fn router(app: App) -> Router {
         .route("/boletos/{id}/email", post(email))
         .route("/assets/cv-plugin-page.js", get(page_script))
         .route("/assets/vendor.js", get(vendor_script))
-        .route("/assets/vendor.css", get(stylesheet));
+        .route("/assets/vendor.css", get(stylesheet))
+        .route("/assets/strip-token.js", get(strip_token_script));
     if app.vendor.test_hooks {
         router = router.route("/__test/clock/advance", post(advance_clock));
     }
@@ -145,9 +184,21 @@ pub fn router(app: App) -> Router {
 // Responses
 
 /// A plugin page: the crate's page headers (`frame-ancestors` the portal, no referrer,
-/// `no-store`) and, unless `inline` (the bounce page inlines its scripts), a second CSP that
-/// allows scripts, styles and form posts from the vendor's own origin only.
+/// `no-store`) and a second CSP that allows scripts, styles and form posts from the vendor's own
+/// origin only; with `inline` (the bounce page inlines its scripts), scripts only by the hashes
+/// of the page's own inline scripts.
 fn page(vendor: &Vendor, status: StatusCode, body: String, inline: bool) -> Response {
+    let csp = if inline {
+        format!(
+            "default-src 'none'; script-src {}; connect-src 'self'; form-action 'self'; \
+             base-uri 'none'; object-src 'none'",
+            inline_script_hashes(&body)
+        )
+    } else {
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'"
+            .to_owned()
+    };
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -162,20 +213,34 @@ fn page(vendor: &Vendor, status: StatusCode, body: String, inline: bool) -> Resp
             headers.append(name, value);
         }
     }
-    if !inline {
-        headers.append(
-            HeaderName::from_static("content-security-policy"),
-            HeaderValue::from_static(
-                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                 connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'",
-            ),
-        );
+    if let Ok(value) = HeaderValue::try_from(csp) {
+        headers.append(HeaderName::from_static("content-security-policy"), value);
     }
     headers.insert(
         HeaderName::from_static("x-content-type-options"),
         HeaderValue::from_static("nosniff"),
     );
     response
+}
+
+/// The `'sha256-…'` sources of every inline `<script>` of `html` (the bounce page's), or
+/// `'none'` when it has none.
+fn inline_script_hashes(html: &str) -> String {
+    let mut hashes = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script>") {
+        let after = &rest[start + "<script>".len()..];
+        let Some(end) = after.find("</script>") else {
+            break;
+        };
+        hashes.push(script_hash(&after[..end]));
+        rest = &after[end..];
+    }
+    if hashes.is_empty() {
+        "'none'".to_owned()
+    } else {
+        hashes.join(" ")
+    }
 }
 
 /// The error page of `code`, with `status`: never any data.
@@ -241,8 +306,8 @@ async fn not_found(State(app): State<App>) -> Response {
 /// extractor, which hands the token back for the client-data redemption), a bounce page's
 /// session, or nothing (a reload of the frame after the page removed `token` from its address).
 enum LaunchRequest {
-    /// A verified launch.
-    Launch(VerifiedLaunch),
+    /// A verified launch, and how its token arrived (`None`: a POST that is not a form).
+    Launch(VerifiedLaunch, Option<Delivery>),
     /// A refused launch.
     Refused(LaunchRejection),
     /// A bounce page's form POST: `session`, with the request's `Origin` and `Sec-Fetch-Site`.
@@ -300,9 +365,16 @@ impl FromRequest<App> for LaunchRequest {
                 return Ok(LaunchRequest::Nothing);
             }
         }
+        let arrived = if form {
+            Some(Delivery::FormPost)
+        } else if parts.method == Method::GET {
+            Some(Delivery::Query)
+        } else {
+            None
+        };
         let request = Request::from_parts(parts, body);
         Ok(match Launch::from_request(request, app).await {
-            Ok(Launch(verified)) => LaunchRequest::Launch(verified),
+            Ok(Launch(verified)) => LaunchRequest::Launch(verified, arrived),
             Err(rejection) => LaunchRequest::Refused(rejection),
         })
     }
@@ -318,7 +390,7 @@ async fn launch_post(State(app): State<App>, launch: LaunchRequest) -> Response 
 
 async fn handle_launch(vendor: &Vendor, launch: LaunchRequest) -> Response {
     match launch {
-        LaunchRequest::Launch(verified) => open_launch(vendor, &verified).await,
+        LaunchRequest::Launch(verified, arrived) => open_launch(vendor, &verified, arrived).await,
         LaunchRequest::Refused(rejection) => {
             if let Some(error) = rejection.error() {
                 eprintln!(
@@ -343,14 +415,32 @@ async fn handle_launch(vendor: &Vendor, launch: LaunchRequest) -> Response {
     }
 }
 
-/// A verified launch: redeem the token for the person's data, start a session, answer the page.
-async fn open_launch(vendor: &Vendor, verified: &VerifiedLaunch) -> Response {
+/// A verified launch: check that it came by the plugin's delivery, redeem the token for the
+/// person's data, start a session, answer the page.
+async fn open_launch(
+    vendor: &Vendor,
+    verified: &VerifiedLaunch,
+    arrived: Option<Delivery>,
+) -> Response {
     let token = verified.token();
     let claims = verified.claims();
     let plugin = claims.plugin().as_str();
     let Some(sessions) = vendor.sessions_for(plugin) else {
         return error_page(vendor, StatusCode::UNAUTHORIZED, "wrong_audience");
     };
+    // PROTOCOL.md §5: the launch endpoint accepts the plugin's one delivery. A form-POST token
+    // sent as `?token=` is refused (it is spent now: it may have leaked), before any client data
+    // is redeemed or a session opened.
+    let expected = vendor.delivery_of(plugin);
+    if arrived.is_none() || arrived != expected {
+        eprintln!(
+            "vendor_demo: launch refused: error[wrong_delivery]: plugin {plugin} is delivered by {}, \
+             the token came by {}",
+            expected.map_or("?", Delivery::as_str),
+            arrived.map_or("a POST that is not a form", Delivery::as_str),
+        );
+        return error_page(vendor, StatusCode::BAD_REQUEST, "wrong_delivery");
+    }
     let request = match ClientDataRequest::for_launch(&vendor.discovery, claims, token) {
         Ok(request) => request,
         Err(error) => {
@@ -602,6 +692,10 @@ async fn pdf(
         HeaderName::from_static("referrer-policy"),
         HeaderValue::from_static("no-referrer"),
     );
+    headers.insert(
+        HeaderName::from_static("x-content-type-options"),
+        HeaderValue::from_static("nosniff"),
+    );
     if let Ok(value) = HeaderValue::try_from(format!("attachment; filename=\"boleto-{id}.pdf\"")) {
         headers.insert(CONTENT_DISPOSITION, value);
     }
@@ -691,6 +785,10 @@ async fn vendor_script() -> Response {
 
 async fn stylesheet() -> Response {
     asset(pages::STYLESHEET, "text/css; charset=utf-8")
+}
+
+async fn strip_token_script() -> Response {
+    asset(pages::STRIP_TOKEN_SCRIPT, "text/javascript; charset=utf-8")
 }
 
 #[derive(Deserialize)]

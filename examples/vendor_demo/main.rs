@@ -10,11 +10,22 @@
 //! cargo run --example vendor_demo --features axum,http               # then, in another
 //! ```
 //!
+//! Each hosted plugin is given with its delivery (PROTOCOL.md §5), `--plugin ID[:DELIVERY]`
+//! with `DELIVERY` `query` (the default) or `form_post`, as in the plugin's configuration at the
+//! portal: `/launch` accepts a plugin's token only the way its delivery sends it (`GET ?token=`
+//! or a form POST's `token`) and answers anything else with the `wrong_delivery` error page. The
+//! token is spent by then: verification comes first, and a token that arrives the wrong way may
+//! have leaked (a form-POST token copied into a URL).
+//!
+//! `--test-hooks` (a route that moves the server's clock, for the end-to-end test) is refused
+//! unless `--addr` is a loopback address.
+//!
 //! Routes: `GET /launch?token=…`, `POST /launch` (form `token`: the form-POST delivery; or form
 //! `session`: the bounce page's post), `GET /launch` without a token and `GET /boletos` (the
 //! bounce page, PROTOCOL.md §13.5), `POST /boletos` (form `session`), `POST /cv/exchange` (§13.3),
 //! `GET /api/boletos`, `GET /api/session`, `POST /api/boletos/ID/ticket`,
-//! `GET /boletos/ID/pdf?ticket=…`, `POST /boletos/ID/email`, `/assets/*`, and with
+//! `GET /boletos/ID/pdf?ticket=…`, `POST /boletos/ID/email`, `/assets/*` (the error pages load
+//! `/assets/strip-token.js`, which removes `token` from the address), and with
 //! `--test-hooks` `POST /__test/clock/advance?secs=N`.
 
 #[path = "../demo_common/mod.rs"]
@@ -36,22 +47,27 @@ use cv_portal_plugin::{
     SessionKey, Sessions, VendorOrigin,
 };
 
+use app::Delivery;
 use common::{Args, RequestLog, UsageError, fail};
 
 const USAGE: &str = "usage: vendor_demo [--addr HOST:PORT] [--public-url URL] [--portal ISSUER_URL]
-                   [--plugin ID ...] [--tls-cert FILE --tls-key FILE] [--ca-cert FILE]
+                   [--plugin ID[:DELIVERY] ...] [--tls-cert FILE --tls-key FILE] [--ca-cert FILE]
                    [--resolve HOST=IP ...] [--request-log FILE] [--test-hooks]
                    [--session-lifetime SECS]
 
   --addr HOST:PORT          where to listen (default 127.0.0.1:8081)
   --public-url URL          the vendor's address as browsers reach it (default http://127.0.0.1:8081)
   --portal ISSUER_URL       the portal's issuer id (default http://127.0.0.1:8080)
-  --plugin ID               a plugin hosted for it, repeatable (default financeiro, financeiro-post)
+  --plugin ID[:DELIVERY]    a plugin hosted for it, repeatable, with the delivery of its
+                            configuration at the portal: query (the default: GET ?token=) or
+                            form_post (a form POST); /launch refuses the other way as
+                            wrong_delivery (default: financeiro:query, financeiro-post:form_post)
   --tls-cert/--tls-key      PEM certificate chain and private key: serve HTTPS
   --ca-cert FILE            an extra root CA (PEM) for the calls to the portal
   --resolve HOST=IP         connect to IP for HOST on the calls to the portal, repeatable
   --request-log FILE        append one JSON line per request
-  --test-hooks              enable POST /__test/clock/advance?secs=N (tests only)
+  --test-hooks              enable POST /__test/clock/advance?secs=N (tests only; refused
+                            unless --addr is a loopback address)
   --session-lifetime SECS   the session's idle lifetime (default 900; 60 to 86400)";
 
 fn main() {
@@ -106,20 +122,26 @@ async fn run(args: Args) -> Result<(), String> {
         IssuerId::new(portal_url.clone()).map_err(|e| format!("--portal {portal_url:?}: {e}"))?;
     let portal_origin = PortalOrigin::from_issuer(&issuer)
         .map_err(|e| format!("--portal {portal_url:?} is not an origin: {e}"))?;
-    let mut plugins: Vec<PluginId> = Vec::new();
+    let mut plugins: Vec<(PluginId, Delivery)> = Vec::new();
     let given = args.values("plugin");
     let names = if given.is_empty() {
-        vec!["financeiro", "financeiro-post"]
+        vec!["financeiro:query", "financeiro-post:form_post"]
     } else {
         given
     };
     for name in names {
-        let id: PluginId = name
-            .parse()
-            .map_err(|e| format!("--plugin {name:?}: {e}"))?;
-        if !plugins.contains(&id) {
-            plugins.push(id);
+        let (id, delivery) = parse_plugin(name)?;
+        if let Some((_, known)) = plugins.iter().find(|(p, _)| *p == id) {
+            if *known != delivery {
+                return Err(format!(
+                    "--plugin {name:?}: {} is already hosted with delivery {}",
+                    id.as_str(),
+                    known.as_str()
+                ));
+            }
+            continue;
         }
+        plugins.push((id, delivery));
     }
     let idle = match args.value("session-lifetime") {
         Some(secs) => Some(Duration::from_secs(secs.parse().map_err(|_| {
@@ -128,6 +150,19 @@ async fn run(args: Args) -> Result<(), String> {
         None => None,
     };
     let test_hooks = args.flag("test-hooks");
+    if test_hooks {
+        // The hook moves the clock for every session: a web page the developer visits could
+        // post to it (a no-cors POST needs no answer). Loopback only, never a public address.
+        let resolved: Vec<SocketAddr> = tokio::net::lookup_host(addr)
+            .await
+            .map_err(|e| format!("--addr {addr:?}: {e}"))?
+            .collect();
+        if resolved.is_empty() || resolved.iter().any(|a| !a.ip().is_loopback()) {
+            return Err(format!(
+                "--test-hooks needs a loopback --addr (127.0.0.0/8 or [::1]), not {addr:?}"
+            ));
+        }
+    }
     let tls = match args.tls().map_err(|UsageError(m)| m)? {
         Some((cert, key)) => Some(common::tls_config(Path::new(&cert), Path::new(&key))?),
         None => None,
@@ -186,7 +221,7 @@ async fn run(args: Args) -> Result<(), String> {
     let clock = Arc::new(clock::OffsetClock::default());
     let registry = Arc::new(PortalRegistry::new(Arc::new(InMemoryReplayGuard::new())));
     let mut portal = Portal::new(issuer.clone(), Arc::clone(&keys)).clock(clock.clone());
-    for plugin in &plugins {
+    for (plugin, _) in &plugins {
         portal = portal.plugin(plugin.clone());
     }
     registry
@@ -197,7 +232,7 @@ async fn run(args: Args) -> Result<(), String> {
     let key = SessionKey::generate().map_err(|e| format!("session key: {e}"))?;
     let tickets: Arc<InMemoryReplayGuard> = Arc::new(InMemoryReplayGuard::new());
     let mut sessions = Vec::new();
-    for plugin in &plugins {
+    for (plugin, _) in &plugins {
         let mut builder = Sessions::builder(issuer.clone(), plugin.clone(), key.clone())
             .clock(clock.clone())
             .vendor_origin(vendor_origin.clone())
@@ -223,6 +258,10 @@ async fn run(args: Args) -> Result<(), String> {
         portal_origin,
         clock,
         test_hooks,
+        deliveries: plugins
+            .iter()
+            .map(|(id, delivery)| (id.as_str().to_owned(), *delivery))
+            .collect(),
         customers: Default::default(),
     });
     let router = RequestLog::layer(log, app::router(state));
@@ -230,10 +269,12 @@ async fn run(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     if test_hooks {
-        eprintln!(
-            "vendor_demo: WARNING: --test-hooks is on: anyone can move this server's clock \
-             (POST /__test/clock/advance); never use it outside tests"
-        );
+        // On both streams: people read the "serving" line on stdout, logs collect stderr.
+        let warning = "vendor_demo: WARNING: --test-hooks is on: anyone who can reach this \
+                       server can move its clock (POST /__test/clock/advance); never use it \
+                       outside tests";
+        eprintln!("{warning}");
+        println!("{warning}");
     }
     println!("vendor_demo: serving {public_url}");
     println!(
@@ -242,7 +283,7 @@ async fn run(args: Args) -> Result<(), String> {
         if tls.is_some() { "https" } else { "http" },
         plugins
             .iter()
-            .map(|p| p.as_str())
+            .map(|(p, d)| format!("{} ({})", p.as_str(), d.as_str()))
             .collect::<Vec<_>>()
             .join(", "),
     );
@@ -251,4 +292,19 @@ async fn run(args: Args) -> Result<(), String> {
         .map_err(|e| format!("server: {e}"))?;
     println!("vendor_demo: stopped");
     Ok(())
+}
+
+/// `ID` or `ID:DELIVERY` of `--plugin`: the plugin and its delivery (`query` when not given).
+fn parse_plugin(value: &str) -> Result<(PluginId, Delivery), String> {
+    let (id, delivery) = match value.split_once(':') {
+        Some((id, delivery)) => {
+            let delivery = Delivery::parse(delivery).ok_or_else(|| {
+                format!("--plugin {value:?}: the delivery is query or form_post, not {delivery:?}")
+            })?;
+            (id, delivery)
+        }
+        None => (value, Delivery::Query),
+    };
+    let id: PluginId = id.parse().map_err(|e| format!("--plugin {value:?}: {e}"))?;
+    Ok((id, delivery))
 }

@@ -77,6 +77,18 @@ pub const VENDOR_SCRIPT: &str = r#""use strict";
 })();
 "#;
 
+/// The error pages' script (`/assets/strip-token.js`): removes `token` from the address, as the
+/// boleto page's script does. A refusal that did not spend the token (`keys_unavailable`, 503)
+/// would otherwise leave a still-valid token in the frame's address and session history.
+pub const STRIP_TOKEN_SCRIPT: &str = r#""use strict";
+(function () {
+  var url = new URL(location.href);
+  if (!url.searchParams.has("token")) return;
+  url.searchParams.delete("token");
+  history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+})();
+"#;
+
 /// The vendor's stylesheet (`/assets/vendor.css`).
 pub const STYLESHEET: &str =
     "body{font-family:system-ui,sans-serif;margin:1rem 1.5rem;color:#1f2a1f}
@@ -177,6 +189,10 @@ pub fn message(code: &str) -> &'static str {
         "unknown_issuer" | "wrong_issuer" => "Este acesso vem de um portal que não conhecemos.",
         "wrong_audience" => "Este acesso é de outro plugin.",
         "malformed" | "invalid_request" => "O acesso está ausente ou malformado.",
+        "wrong_delivery" => {
+            "Este acesso chegou por um caminho que este plugin não aceita. Abra o plugin \
+             novamente pelo portal."
+        }
         "keys_unavailable" | "replay_store_unavailable" | "replay_capacity_exceeded" => {
             "Não foi possível conferir o acesso agora. Tente de novo em instantes."
         }
@@ -204,12 +220,14 @@ pub fn message(code: &str) -> &'static str {
 }
 
 /// The error page of `code`: `<h1 id="error">` with a human message, `<code id="error-code">`,
-/// and a way back through the portal (the bounce page renews the session), never any data.
+/// and a way back through the portal (the bounce page renews the session), never any data. Its
+/// script removes `token` from the address.
 pub fn error(code: &str) -> String {
     let body = format!(
         "<p class=\"app\">Financeiro: 2ª via do boleto</p>\n<h1 id=\"error\">{}</h1>\n\
          <p>Código: <code id=\"error-code\">{}</code></p>\n\
-         <p><a id=\"retry\" href=\"/boletos\">Abrir novamente pelo portal</a></p>",
+         <p><a id=\"retry\" href=\"/boletos\">Abrir novamente pelo portal</a></p>\n\
+         <script src=\"/assets/strip-token.js\"></script>",
         escape(message(code)),
         escape(code)
     );

@@ -30,7 +30,7 @@ function binDir() {
   return dir;
 }
 
-function pluginsJson(vendorUrl) {
+function pluginsJson(vendorUrl, evilUrl) {
   const base = (id, title, icon) => ({
     id, name: `${title} (ERP demo)`, active: true, link: `${vendorUrl}/launch`, icon, title,
     show_in_client_portal: false, show_in_manager_panel: false, kind: 'iframe',
@@ -43,6 +43,9 @@ function pluginsJson(vendorUrl) {
       delivery: 'form_post', client_data: ['name', 'units'] },
     { ...base('condominio', 'Condomínio', 'predio'), show_in_client_portal: true, visible_to: 'sindico' },
     { ...base('relatorios', 'Relatórios', 'grafico'), show_in_manager_panel: true },
+    // Hidden from everyone (inactive): its link puts evil.test into the portal's frame-src, so
+    // test 5 can navigate a registered plugin frame to evil.test (the listener's origin check).
+    { ...base('evil-hidden', 'Oculto', 'boleto'), active: false, link: `${evilUrl}/ask`, show_in_client_portal: true },
   ];
 }
 
@@ -83,7 +86,7 @@ async function setup() {
   });
 
   const pluginsFile = path.join(tmp, 'plugins.json');
-  fs.writeFileSync(pluginsFile, JSON.stringify(pluginsJson(vendor), null, 2));
+  fs.writeFileSync(pluginsFile, JSON.stringify(pluginsJson(vendor, evilUrl), null, 2));
   const portalLog = new RequestLog(path.join(tmp, 'portal-requests.log'));
   const vendorLog = new RequestLog(path.join(tmp, 'vendor-requests.log'));
   const env = { ...process.env, TMPDIR: tmp, RUST_BACKTRACE: '1' };
@@ -94,7 +97,7 @@ async function setup() {
   ], { prefix: 'portal_demo: serving', env });
   const vendorProc = await startServer('vendor_demo', path.join(bins, 'vendor_demo'), [
     '--addr', `127.0.0.2:${vendorPort}`, '--public-url', vendor, '--portal', portal,
-    '--plugin', 'financeiro', '--plugin', 'financeiro-post', '--plugin', 'condominio', '--plugin', 'relatorios',
+    '--plugin', 'financeiro', '--plugin', 'financeiro-post:form_post', '--plugin', 'condominio', '--plugin', 'relatorios',
     '--tls-cert', certs.cert, '--tls-key', certs.key, '--ca-cert', certs.ca,
     '--resolve', 'portal.test=127.0.0.1', '--request-log', vendorLog.file,
     '--test-hooks', '--session-lifetime', String(SESSION_LIFETIME),

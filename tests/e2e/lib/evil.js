@@ -4,10 +4,9 @@
 //
 // evil.test:
 //   GET /frame?src=URL   a page that frames URL (the vendor's launch URL or boleto page)
-//   GET /forge           a page that, told a request id by its parent, posts a forged
-//                        launch-token response to the plugin frame (PROTOCOL §13.2)
 //   GET /ask?portal=O    a page that posts a launch-token request to its parent (the portal) with
-//                        targetOrigin O: the portal must not answer a frame it did not register
+//                        targetOrigin O: test 5 navigates a registered plugin frame here, and the
+//                        portal must not answer it (its origin is no longer the plugin's)
 // cookie-probe.test (third party) / evil.test (first party) for the third-party cookie probe:
 //   GET /probe/set       sets a SameSite=None; Secure cookie `probe=1`
 //   GET /probe/echo      answers whether a cookie came, and logs it
@@ -53,20 +52,6 @@ function startEvil({ cert, key, port, logFile }) {
 <script>
   window.__e2eMessages = [];
   addEventListener("message", (e) => window.__e2eMessages.push({ origin: e.origin, data: e.data }));
-</script>`);
-    }
-    if (p === '/forge') {
-      // The parent (the portal page, where the test put this frame) posts {forgeFor, id, target}.
-      return html(res, `<p id="forge">forger</p><script>
-  window.__e2eSent = [];
-  addEventListener("message", (e) => {
-    const m = e.data;
-    if (!m || m.e2e !== "forge") return;
-    const frame = parent.frames[m.frameName];
-    const reply = { type: "cv-plugin:launch-token-response", version: 1, id: m.id, token: m.token };
-    frame.postMessage(reply, m.targetOrigin);
-    window.__e2eSent.push(reply);
-  });
 </script>`);
     }
     if (p === '/ask') {

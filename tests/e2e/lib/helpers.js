@@ -7,6 +7,34 @@ const { SHOTS } = require('./env');
 
 const WAIT = 15000;
 
+// The abort signal of the test a call belongs to (kept across awaits by AsyncLocalStorage, so a
+// test body abandoned at its deadline still sees its own, aborted, signal): `until` and `sleep`
+// stop at once when the test hits its deadline or node:test cancels it.
+const { AsyncLocalStorage } = require('node:async_hooks');
+const testSignal = new AsyncLocalStorage();
+function withSignal(signal, fn) { return testSignal.run(signal, fn); }
+function aborted() {
+  const current = testSignal.getStore();
+  return current && current.aborted
+    ? (current.reason instanceof Error ? current.reason : new Error(String(current.reason || 'aborted')))
+    : null;
+}
+
+// Waits `ms`, or rejects as soon as the test is aborted.
+function sleep(ms) {
+  return new Promise((resolve, reject) => {
+    const stop = aborted();
+    if (stop) return reject(stop);
+    const current = testSignal.getStore();
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(current.reason instanceof Error ? current.reason : new Error(String(current.reason || 'aborted')));
+    };
+    const timer = setTimeout(() => { if (current) current.removeEventListener('abort', onAbort); resolve(); }, ms);
+    if (current) current.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 function slug(s) {
   return String(s).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 80);
 }
@@ -51,6 +79,8 @@ async function until(what, fn, { timeout = WAIT, every = 100 } = {}) {
   const deadline = Date.now() + timeout;
   let last;
   for (;;) {
+    const stop = aborted();
+    if (stop) throw stop;
     try {
       const v = await fn();
       if (v) return v;
@@ -58,7 +88,7 @@ async function until(what, fn, { timeout = WAIT, every = 100 } = {}) {
     if (Date.now() > deadline) {
       throw new Error(`timed out after ${timeout} ms waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
     }
-    await new Promise((r) => setTimeout(r, every));
+    await sleep(every);
   }
 }
 
@@ -76,9 +106,17 @@ async function menuIds(page) {
   return page.$$eval('a.plugin-link', (as) => as.map((a) => a.dataset.plugin));
 }
 
+// The plugin iframe's current frame. After the frame moved between processes (vendor.test →
+// about:srcdoc → vendor.test), the element handle's contentFrame() can stay on a detached frame:
+// then the page's one attached child frame is it.
 async function pluginFrame(page) {
   const handle = await page.waitForSelector('#plugin-frame', { state: 'attached', timeout: WAIT });
-  return until('the plugin iframe to have a frame', async () => handle.contentFrame());
+  return until('the plugin iframe to have a frame', async () => {
+    const f = await handle.contentFrame();
+    if (f && !f.isDetached()) return f;
+    const attached = page.mainFrame().childFrames().filter((c) => !c.isDetached());
+    return attached.length === 1 ? attached[0] : null;
+  });
 }
 
 async function openFromMenu(page, id) {
@@ -120,6 +158,6 @@ function tokenOf(url) {
 function ensureDir(d) { fs.mkdirSync(d, { recursive: true }); }
 
 module.exports = {
-  WAIT, shot, withShots, until, login, menuIds, pluginFrame, openFromMenu, boletosShown,
+  WAIT, shot, withShots, until, sleep, withSignal, aborted, login, menuIds, pluginFrame, openFromMenu, boletosShown,
   errorCodeShown, tokenOf, ensureDir,
 };
