@@ -36,14 +36,16 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# check NAME LAUNCH_URL PORTAL_PORT START_VENDOR...: starts the checker, waits until it listens,
-# starts the vendor with START_VENDOR, and requires every case to pass.
+# check NAME DELIVERY LAUNCH_URL PORTAL_PORT START_VENDOR...: starts the checker (sending
+# launches by DELIVERY: query, form-post or both), waits until it listens, starts the vendor with
+# START_VENDOR, and requires every case to pass.
 check() {
-    local name=$1 launch_url=$2 portal_port=$3
-    shift 3
+    local name=$1 delivery=$2 launch_url=$3 portal_port=$4
+    shift 4
     local issuer="http://127.0.0.1:$portal_port" ready="$work/$name.ready" out="$work/$name.out"
     "$cvplugin" vendor-check --launch-url "$launch_url" --issuer "$issuer" --plugin financeiro \
-        --portal-addr "127.0.0.1:$portal_port" --ready-file "$ready" --wait 60 >"$out" 2>&1 &
+        --portal-addr "127.0.0.1:$portal_port" --delivery "$delivery" --ready-file "$ready" \
+        --wait 60 >"$out" 2>&1 &
     local checker=$!
     pids+=("$checker")
     for _ in $(seq 1 100); do
@@ -68,18 +70,25 @@ started=$(date +%s)
 
 portal=$(free_port)
 vendor=$(free_port)
-check vendor_demo "http://127.0.0.1:$vendor/launch" "$portal" \
+# The demo vendor accepts each plugin's one delivery (PROTOCOL.md §5): financeiro by query,
+# financeiro-post by form POST. Each is checked with its own.
+check vendor_demo_query query "http://127.0.0.1:$vendor/launch" "$portal" \
     "$vendor_demo" --addr "127.0.0.1:$vendor" --public-url "http://127.0.0.1:$vendor" \
-    --portal "http://127.0.0.1:$portal" --plugin financeiro
+    --portal "http://127.0.0.1:$portal" --plugin financeiro:query
+portal=$(free_port)
+vendor=$(free_port)
+check vendor_demo_form_post form-post "http://127.0.0.1:$vendor/launch" "$portal" \
+    "$vendor_demo" --addr "127.0.0.1:$vendor" --public-url "http://127.0.0.1:$vendor" \
+    --portal "http://127.0.0.1:$portal" --plugin financeiro:form_post
 
 command -v php >/dev/null || fail "php is needed (bash .ci/recipes.sh installs it)"
 portal=$(free_port)
 vendor=$(free_port)
 mkdir -p "$work/php-state"
-check php_recipe "http://127.0.0.1:$vendor/launch" "$portal" \
+check php_recipe both "http://127.0.0.1:$vendor/launch" "$portal" \
     env CV_ISSUER="http://127.0.0.1:$portal" CV_PLUGIN=financeiro \
     CV_PORTAL_ORIGIN="http://127.0.0.1:$portal" CV_DELIVERY=both CV_CLIENT_DATA=1 \
     CV_STATE_DIR="$work/php-state" \
     php -S "127.0.0.1:$vendor" conformance/recipes/php/index.php
 
-echo "vendor-check: both vendors pass every case ($(($(date +%s) - started)) s after the build)"
+echo "vendor-check: the demo vendor and the PHP recipe pass every case ($(($(date +%s) - started)) s after the build)"
