@@ -202,7 +202,9 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use keys::{Algorithm, KeyError, KeySet, PublicKey};
 pub use provider::{ProviderAlreadyInstalled, install_as_jsonwebtoken_default};
 pub use quoted::Quoted;
-pub use wire::{IdProblem, IssuerId, LaunchClaims, PluginId, Role, SubjectId, TokenId, WireError};
+pub use wire::{
+    Delivery, IdProblem, IssuerId, LaunchClaims, PluginId, Role, SubjectId, TokenId, WireError,
+};
 
 // The vendor: verification, keys from the portal, single use.
 #[cfg(feature = "vendor")]
@@ -244,8 +246,8 @@ pub use verify::{
 // The portal: configuration, menus, markup, minting.
 #[cfg(feature = "portal")]
 pub use config::{
-    AuthConfig, ConfigError, ConfigErrorKind, ConfigErrors, ConfigWarning, Delivery, Dimension,
-    Icon, IframeSize, PluginConfig, PluginConfigBuilder, PluginKind, VisibleTo,
+    AuthConfig, ConfigError, ConfigErrorKind, ConfigErrors, ConfigWarning, Dimension, Icon,
+    IframeSize, PluginConfig, PluginConfigBuilder, PluginKind, VisibleTo,
 };
 #[cfg(all(feature = "portal", feature = "vendor"))]
 pub use data_endpoint::{

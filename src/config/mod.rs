@@ -197,8 +197,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+pub use crate::wire::Delivery;
 pub use auth::AuthConfig;
-pub use choice::{Delivery, PluginKind, VisibleTo};
+pub use choice::{PluginKind, VisibleTo};
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, JsonType, UrlProblem};
 pub use icon::Icon;
 

@@ -6,6 +6,7 @@
 
 mod claims;
 mod client_data;
+mod delivery;
 mod discovery;
 mod error;
 mod ids;
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 pub use claims::LaunchClaims;
 pub use client_data::{ClientData, ClientDataField, TaxDocument, Unit};
+pub use delivery::Delivery;
 pub use discovery::{DISCOVERY_PATH, DiscoveryDocument, PROTOCOL_VERSION};
 pub use error::{IdProblem, WireError};
 #[cfg(feature = "portal")]
