@@ -2,7 +2,10 @@
 # `cvplugin vendor-check` (issue 15) against two real vendors, each of which must pass every case:
 #   1. the demo vendor of issue 14 (examples/vendor_demo, Rust, axum), both deliveries;
 #   2. the PHP recipe's launch endpoint (conformance/recipes/php/index.php) under `php -S`, with
-#      single use in SQLite and the client-data redemption on.
+#      single use in SQLite and the client-data redemption on;
+# and against one lax PHP vendor that must fail exactly its weakness's cases:
+#   3. conformance/recipes/php/lax_hs256_pem.php: the recipe plus HS256 keyed with the PEM public
+#      key (php-jwt < 6), which must fail hs256_keyed_with_the_pem_{query,form} and nothing else.
 # The checker plays the portal on a loopback port; each vendor is configured with that issuer.
 # Called by .ci/run after .ci/recipes.sh (which installs PHP and lcobucci/jwt); runs alone too:
 # `bash .ci/vendor-check.sh`. Exits non-zero if any case fails.
@@ -38,9 +41,10 @@ free_port() {
 
 # check NAME DELIVERY LAUNCH_URL PORTAL_PORT START_VENDOR...: starts the checker (sending
 # launches by DELIVERY: query, form-post or both), waits until it listens, starts the vendor with
-# START_VENDOR, and requires every case to pass.
+# START_VENDOR, and requires every case to pass; with EXPECT_FAIL set (the failing case names,
+# space-separated, sorted), requires exactly those to fail.
 check() {
-    local name=$1 delivery=$2 launch_url=$3 portal_port=$4
+    local name=$1 delivery=$2 launch_url=$3 portal_port=$4 expect_fail=${EXPECT_FAIL:-}
     shift 4
     local issuer="http://127.0.0.1:$portal_port" ready="$work/$name.ready" out="$work/$name.out"
     "$cvplugin" vendor-check --launch-url "$launch_url" --issuer "$issuer" --plugin financeiro \
@@ -57,6 +61,16 @@ check() {
     pids+=("$!")
     local status=0
     wait "$checker" || status=$?
+    if [ -n "$expect_fail" ]; then
+        local failed
+        failed=$(sed -n 's/^FAIL \([a-z0-9_]*\):.*/\1/p' "$out" | sort | tr '\n' ' ' | sed 's/ $//')
+        if [ "$status" -ne 1 ] || [ "$failed" != "$expect_fail" ]; then
+            cat "$out" >&2
+            fail "$name: expected exit 1 failing exactly [$expect_fail], got exit $status failing [$failed]"
+        fi
+        echo "vendor-check: $name: fails exactly $expect_fail, as it must"
+        return
+    fi
     if [ "$status" -ne 0 ]; then
         cat "$out" >&2
         echo "--- $name's log:" >&2
@@ -91,4 +105,14 @@ check php_recipe both "http://127.0.0.1:$vendor/launch" "$portal" \
     CV_STATE_DIR="$work/php-state" \
     php -S "127.0.0.1:$vendor" conformance/recipes/php/index.php
 
-echo "vendor-check: the demo vendor and the PHP recipe pass every case ($(($(date +%s) - started)) s after the build)"
+portal=$(free_port)
+vendor=$(free_port)
+mkdir -p "$work/lax-state"
+EXPECT_FAIL="hs256_keyed_with_the_pem_form hs256_keyed_with_the_pem_query" \
+    check php_lax_hs256_pem both "http://127.0.0.1:$vendor/launch" "$portal" \
+    env CV_ISSUER="http://127.0.0.1:$portal" CV_PLUGIN=financeiro \
+    CV_PORTAL_ORIGIN="http://127.0.0.1:$portal" CV_DELIVERY=both CV_CLIENT_DATA=1 \
+    CV_STATE_DIR="$work/lax-state" \
+    php -S "127.0.0.1:$vendor" conformance/recipes/php/lax_hs256_pem.php
+
+echo "vendor-check: the demo vendor and the PHP recipe pass every case, the lax one fails exactly its own ($(($(date +%s) - started)) s after the build)"

@@ -109,15 +109,13 @@ function key_set(string $issuer, string $state, ?string $unknownKid = null): Key
         }
         $keys = KeySet::fromJwks($jwks);
         $cache = ['fetched_at' => $now, 'attempted_at' => $now, 'jwks' => $jwks, 'discovery' => $discovery];
-        file_put_contents("$file.tmp", json_encode($cache, JSON_UNESCAPED_SLASHES));
-        rename("$file.tmp", $file);
+        write_cache($file, $cache);
         return $keys;
     } catch (ClientDataError | \UnexpectedValueException | LaunchTokenError $e) {
         error_log('cv-plugin: key fetch failed: ' . $e->getMessage());
         $cache = is_array($cache) ? $cache : ['fetched_at' => 0, 'jwks' => null, 'discovery' => null];
         $cache['attempted_at'] = $now;
-        file_put_contents("$file.tmp", json_encode($cache, JSON_UNESCAPED_SLASHES));
-        rename("$file.tmp", $file);
+        write_cache($file, $cache);
         if ($cache['jwks'] !== null && $now - $cache['fetched_at'] <= KEYS_MAX_STALE) {
             return KeySet::fromJwks($cache['jwks']);
         }
@@ -125,7 +123,30 @@ function key_set(string $issuer, string $state, ?string $unknownKid = null): Key
     }
 }
 
-/** Verifies a launch token, single use included; an unknown kid triggers one key refresh. */
+/** Replaces the key cache atomically: a temporary file of this worker's own, then a rename. */
+function write_cache(string $file, array $cache): void
+{
+    $tmp = tempnam(dirname($file), 'keys.json.');
+    if ($tmp === false) {
+        return; // no cache this time; the next request fetches again
+    }
+    file_put_contents($tmp, json_encode($cache, JSON_UNESCAPED_SLASHES));
+    if (!rename($tmp, $file)) {
+        @unlink($tmp);
+    }
+}
+
+/** Whether the last fetch of the keys failed (attempted after the last good fetch). */
+function last_fetch_failed(string $state): bool
+{
+    $cache = json_decode((string) @file_get_contents("$state/keys.json"), true);
+    return !is_array($cache) || $cache['attempted_at'] > $cache['fetched_at'];
+}
+
+/**
+ * Verifies a launch token, single use included; an unknown kid triggers one key refresh, and is
+ * `keys_unavailable` when the last fetch failed (§6: the portal may have rotated to that key).
+ */
 function verify_launch(string $token, string $issuer, string $plugin, array $algorithms, int $leeway, string $state): array
 {
     $replay = new ReplayStore("$state/vendor.sqlite");
@@ -137,7 +158,14 @@ function verify_launch(string $token, string $issuer, string $plugin, array $alg
             throw $e;
         }
         // The portal may have rotated to a key we do not have yet (§7).
-        return $verifier(key_set($issuer, $state, 'unknown'))->verifyLaunch($token);
+        try {
+            return $verifier(key_set($issuer, $state, 'unknown'))->verifyLaunch($token);
+        } catch (LaunchTokenError $again) {
+            if ($again->reason === 'unknown_kid' && last_fetch_failed($state)) {
+                throw new LaunchTokenError('keys_unavailable', 'unknown kid and the last key fetch failed');
+            }
+            throw $again;
+        }
     }
 }
 
@@ -161,8 +189,13 @@ if ($exchange) {
     $token = $method === 'POST' ? ($_POST['token'] ?? null) : null;
 } elseif ($method === 'POST') {
     $token = in_array($delivery, ['form_post', 'both'], true) ? ($_POST['token'] ?? null) : null;
-} elseif ($method === 'GET' || $method === 'HEAD') {
+} elseif ($method === 'GET') {
     $token = in_array($delivery, ['query', 'both'], true) ? ($_GET['token'] ?? null) : null;
+} elseif ($method === 'HEAD') {
+    // A link preview or a proxy's HEAD must not spend the launch: answered without verifying.
+    header('Allow: GET, POST');
+    http_response_code(405);
+    exit;
 } else {
     header('Allow: GET, POST');
     page(405, 'Método não permitido', '<p>Método não permitido.</p>');

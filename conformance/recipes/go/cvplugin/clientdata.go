@@ -130,13 +130,19 @@ func FetchDiscovery(issuer string, get Get) (*Discovery, error) {
 	if string(version) != "1" {
 		return nil, dataErr("discovery_unsupported_version", string(version))
 	}
-	var d Discovery
 	var iss string
 	if json.Unmarshal(parsed.raw["issuer"], &iss) != nil || iss != issuer {
 		return nil, dataErr("discovery_issuer_mismatch", "")
 	}
-	if json.Unmarshal(answer.Body, &d) != nil || !isString(parsed.raw["jwks_uri"]) ||
-		!isString(parsed.raw["client_data_endpoint"]) || d.Algorithms == nil {
+	// Each member by its exact name: json.Unmarshal into the struct would match field names
+	// case-insensitively (the last of "jwks_uri" and "JWKS_URI" winning), a parser differential
+	// with every other verifier, which ignores "JWKS_URI" as an unknown member.
+	d := Discovery{Issuer: iss, ProtocolVersion: 1}
+	if !isString(parsed.raw["jwks_uri"]) || json.Unmarshal(parsed.raw["jwks_uri"], &d.JWKSURI) != nil ||
+		!isString(parsed.raw["client_data_endpoint"]) ||
+		json.Unmarshal(parsed.raw["client_data_endpoint"], &d.ClientDataEndpoint) != nil ||
+		json.Unmarshal(parsed.raw["token_signing_alg_values_supported"], &d.Algorithms) != nil ||
+		d.Algorithms == nil {
 		return nil, dataErr("discovery_invalid", "a member is missing or of the wrong type")
 	}
 	for role, u := range map[string]string{"jwks_uri": d.JWKSURI, "client_data_endpoint": d.ClientDataEndpoint} {

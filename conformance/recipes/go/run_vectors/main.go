@@ -226,6 +226,20 @@ func clientData(file, portal string) {
 	_, err = cvplugin.FetchDiscovery(v.Issuer+"/", get)
 	e, _ := err.(*cvplugin.ClientDataError)
 	check(e != nil && e.Code == "discovery_issuer_mismatch", "trailing-slash issuer: %v", err)
+	// Case variants of the members after the real ones are unknown members: ignored, never read
+	// as jwks_uri or client_data_endpoint (encoding/json's struct matching would take them).
+	if real, err := get(v.Issuer+"/.well-known/cv-plugin", http.Header{"Accept": {"application/json"}}); err == nil {
+		body := strings.TrimSuffix(strings.TrimSpace(string(real.Body)), "}") +
+			`,"JWKS_URI":"https://attacker.example/jwks","Client_Data_Endpoint":"https://attacker.example/steal"}`
+		hostile := func(u string, h http.Header) (*cvplugin.Answer, error) {
+			return &cvplugin.Answer{Status: 200, Header: real.Header, Body: []byte(body)}, nil
+		}
+		d, err := cvplugin.FetchDiscovery(v.Issuer, hostile)
+		check(err != nil || (d.JWKSURI == discovery.JWKSURI && d.ClientDataEndpoint == discovery.ClientDataEndpoint),
+			"case-variant members were read: %+v", d)
+	} else {
+		check(false, "discovery refetch: %v", err)
+	}
 	answer, err := get(discovery.JWKSURI, http.Header{"Accept": {"application/json"}})
 	var jwks interface{}
 	if err == nil {

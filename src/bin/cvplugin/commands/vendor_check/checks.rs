@@ -18,6 +18,9 @@ pub struct Outcome {
     pub expected: String,
     /// What the vendor did.
     pub got: String,
+    /// Reported, not judged: not counted in `passed` or `failed` (`pass` then says whether the
+    /// vendor took the stricter choice).
+    pub informational: bool,
 }
 
 impl Outcome {
@@ -28,6 +31,15 @@ impl Outcome {
             pass,
             expected: expected.to_owned(),
             got,
+            informational: false,
+        }
+    }
+
+    /// An informational outcome of `name`.
+    pub fn info(name: String, pass: bool, expected: &str, got: String) -> Outcome {
+        Outcome {
+            informational: true,
+            ..Outcome::new(name, pass, expected, got)
         }
     }
 }

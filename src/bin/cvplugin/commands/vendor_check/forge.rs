@@ -6,7 +6,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use cv_portal_plugin::{Algorithm, SigningKey};
+use cv_portal_plugin::{Algorithm, PublicKey, SigningKey};
 use ring::rand::{SecureRandom as _, SystemRandom};
 use serde_json::Value;
 use zeroize::Zeroize as _;
@@ -18,6 +18,56 @@ pub const TYP: &str = "cv-plugin-launch+jwt";
 /// The protocol's maximum token length in bytes.
 const MAX_TOKEN_LEN: usize = 4096;
 
+/// The name of the informational case of [`Forger::other_algorithm_token`].
+pub const OTHER_ALGORITHM_TOKEN: &str = "other_algorithm_token";
+
+/// The DER `SubjectPublicKeyInfo` of `key`: the algorithm identifier (id-Ed25519, or
+/// id-ecPublicKey with prime256v1) and the raw key as the bit string.
+pub fn spki_der(key: &PublicKey) -> Vec<u8> {
+    const ED25519: [u8; 12] = [
+        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+    ];
+    const P256: [u8; 26] = [
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08,
+        0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+    ];
+    let prefix: &[u8] = match key.algorithm() {
+        Algorithm::ES256 => &P256,
+        _ => &ED25519,
+    };
+    [prefix, key.as_bytes()].concat()
+}
+
+/// The PEM `-----BEGIN PUBLIC KEY-----` of `key`: base64 in lines of 64, each ending `\n`.
+pub fn spki_pem(key: &PublicKey) -> String {
+    let body = base64::engine::general_purpose::STANDARD.encode(spki_der(key));
+    let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(line));
+        pem.push('\n');
+    }
+    pem.push_str("-----END PUBLIC KEY-----\n");
+    pem
+}
+
+/// The HMAC secrets of the `hs256_keyed_with_*` cases: the public key `key` in every form a lax
+/// library takes as the secret, and the JWKS document `jwks` as served.
+pub fn hs256_secrets(key: &PublicKey, jwks: &str) -> Vec<(&'static str, Vec<u8>)> {
+    let pem = spki_pem(key);
+    vec![
+        ("hs256_keyed_with_the_pem", pem.clone().into_bytes()),
+        (
+            "hs256_keyed_with_the_pem_without_newline",
+            pem.trim_end_matches('\n').as_bytes().to_vec(),
+        ),
+        ("hs256_keyed_with_the_der", spki_der(key)),
+        // 32 bytes for Ed25519, the 65-byte uncompressed point for P-256.
+        ("hs256_keyed_with_the_public_key", key.as_bytes().to_vec()),
+        ("hs256_keyed_with_the_jwk", key.to_jwk().into_bytes()),
+        ("hs256_keyed_with_the_jwks", jwks.as_bytes().to_vec()),
+    ]
+}
+
 /// A hostile token and the name of its case (without the delivery suffix).
 pub struct Hostile {
     /// The case's name, snake_case.
@@ -26,14 +76,24 @@ pub struct Hostile {
     pub token: Option<String>,
 }
 
+/// The margin, in seconds, by which the time cases lie outside the largest leeway the protocol
+/// allows (PROTOCOL.md §6: at most 300 s): it covers the time between minting and the vendor's
+/// check and a small clock difference between the checker and the vendor.
+pub const TIME_MARGIN: i64 = 10;
+/// The largest leeway of PROTOCOL.md §6, in seconds.
+const MAX_LEEWAY: i64 = 300;
+/// How far outside the validity window the time cases are: 310 s.
+const OUTSIDE: i64 = MAX_LEEWAY + TIME_MARGIN;
+
 /// Makes the hostile tokens of one run.
 pub struct Forger<'k> {
-    /// The portal's signing key.
+    /// The portal's signing key of the played plugin's algorithm.
     key: &'k SigningKey,
-    /// A key of the same algorithm that the portal does not publish.
+    /// The portal's published key of the other protocol algorithm (the played portal publishes
+    /// one key per algorithm, as a portal with plugins of both algorithms does).
+    other_alg: &'k SigningKey,
+    /// A key of the plugin's algorithm that the portal does not publish.
     stranger: SigningKey,
-    /// A key of the other protocol algorithm, not published either.
-    other_alg: SigningKey,
     /// The JWKS document exactly as the played portal serves it.
     jwks: String,
     /// `--issuer`.
@@ -42,7 +102,7 @@ pub struct Forger<'k> {
     plugin: String,
     /// The subject of every token.
     subject: String,
-    /// Unix seconds when the run started.
+    /// Unix seconds at which the tokens are minted ([`Forger::set_now`]).
     now: i64,
     /// The random generator of the `jti`s.
     rng: SystemRandom,
@@ -131,7 +191,7 @@ fn sign(key: &SigningKey, message: &[u8]) -> Result<Vec<u8>, CliError> {
 }
 
 /// The other protocol algorithm.
-fn other(alg: Algorithm) -> Algorithm {
+pub fn other(alg: Algorithm) -> Algorithm {
     match alg {
         Algorithm::ES256 => Algorithm::EdDSA,
         _ => Algorithm::ES256,
@@ -139,30 +199,39 @@ fn other(alg: Algorithm) -> Algorithm {
 }
 
 impl<'k> Forger<'k> {
-    /// A forger for the portal signing with `key` and publishing `jwks` (as served).
+    /// A forger for the portal signing the plugin's tokens with `key`, holding `other_alg` (the
+    /// other algorithm's key) too, and publishing both in `jwks` (as served).
     pub fn new(
         key: &'k SigningKey,
+        other_alg: &'k SigningKey,
         jwks: &str,
         issuer: &str,
         plugin: &str,
         subject: &str,
-        now: i64,
     ) -> Result<Forger<'k>, CliError> {
-        let generate = |alg| {
-            SigningKey::generate(alg)
-                .map_err(|e| CliError::new(Status::Failed, e.code(), e.to_string()))
-        };
+        if other_alg.algorithm() != other(key.algorithm()) {
+            return Err(CliError::usage(
+                "--key: the played portal holds one key per algorithm",
+            ));
+        }
         Ok(Forger {
             key,
-            stranger: generate(key.algorithm())?,
-            other_alg: generate(other(key.algorithm()))?,
+            other_alg,
+            stranger: SigningKey::generate(key.algorithm())
+                .map_err(|e| CliError::new(Status::Failed, e.code(), e.to_string()))?,
             jwks: jwks.to_owned(),
             issuer: issuer.to_owned(),
             plugin: plugin.to_owned(),
             subject: subject.to_owned(),
-            now,
+            now: 0,
             rng: SystemRandom::new(),
         })
+    }
+
+    /// Mints the next tokens at `now` (Unix seconds): the time cases are only 10 s outside the
+    /// largest leeway, so the checker mints them again whenever the clock moved on.
+    pub fn set_now(&mut self, now: i64) {
+        self.now = now;
     }
 
     /// A fresh `jti`: 128 random bits, base64url (22 characters).
@@ -314,19 +383,20 @@ impl<'k> Forger<'k> {
                 )),
             });
         }
-        let public = self.key.public_key();
-        cases.push(self.hs256("hs256_keyed_with_the_jwks", self.jwks.as_bytes())?);
-        cases.push(self.hs256("hs256_keyed_with_the_public_key", public.as_bytes())?);
-        cases.push(self.hs256("hs256_keyed_with_the_jwk", public.to_jwk().as_bytes())?);
-        // The other algorithm's header under the portal's kid, signed by a key of that algorithm.
-        let mismatch = format!(
-            r#"{{"alg":"{}","typ":"{TYP}","kid":"{kid}"}}"#,
-            self.other_alg.algorithm().as_str()
-        );
+        // HS256 keyed with the portal's public key, in every form a lax library is handed it
+        // (php-jwt < 6 and old jsonwebtoken with the PEM, Java with getEncoded()'s DER, ...).
+        for (name, secret) in hs256_secrets(&self.key.public_key(), &self.jwks) {
+            cases.push(self.hs256(name, &secret)?);
+        }
+        // The other published key's algorithm under the plugin key's kid, signed by that other
+        // published key: a vendor that picks the key by `alg` (ignoring `kid`) or skips the
+        // alg-to-key check (§6 check 9) accepts it.
+        let other_alg = self.other_alg.algorithm().as_str();
+        let mismatch = format!(r#"{{"alg":"{other_alg}","typ":"{TYP}","kid":"{kid}"}}"#);
         cases.push(Hostile {
             name: "alg_mismatch",
             token: Some(Forger::signed_by(
-                &self.other_alg,
+                self.other_alg,
                 &mismatch,
                 &self.claims()?,
             )?),
@@ -378,19 +448,20 @@ impl<'k> Forger<'k> {
         )?);
         cases.push(self.tampered_claims()?);
         cases.push(self.tampered_signature()?);
+        // Just outside the largest leeway (§6 checks 18 to 20 with L = 300 s), so that a vendor
+        // with a larger leeway fails; each case breaks one time check only.
         cases.push(self.claims_case("expired", |c| {
-            c.set("iat", (now - 3900).to_string())
-                .set("nbf", (now - 3900).to_string())
-                .set("exp", (now - 3600).to_string())
+            c.set("iat", (now - OUTSIDE - 300).to_string())
+                .set("nbf", (now - OUTSIDE - 300).to_string())
+                .set("exp", (now - OUTSIDE).to_string())
         })?);
         cases.push(self.claims_case("not_yet_valid", |c| {
-            c.set("nbf", (now + 1800).to_string())
-                .set("exp", (now + 2100).to_string())
+            c.set("nbf", (now + OUTSIDE).to_string())
+                .set("exp", (now + OUTSIDE + 300).to_string())
         })?);
         cases.push(self.claims_case("issued_in_future", |c| {
-            c.set("iat", (now + 1800).to_string())
-                .set("nbf", (now + 1800).to_string())
-                .set("exp", (now + 2100).to_string())
+            c.set("iat", (now + OUTSIDE).to_string())
+                .set("exp", (now + OUTSIDE + 300).to_string())
         })?);
         cases.push(self.claims_case("lifetime_over_one_hour", |c| {
             c.set("exp", (now + 3601).to_string())
@@ -426,6 +497,22 @@ impl<'k> Forger<'k> {
         });
         cases.push(self.token_just_over_the_limit()?);
         Ok(cases)
+    }
+
+    /// A genuine token for the played plugin, signed by the portal's published key of the other
+    /// algorithm under that key's own header: a vendor pinned to its plugin's algorithm (the
+    /// onboarding checklist) refuses it; one that accepts both protocol algorithms (§6 check 5
+    /// allows it) accepts it. The portal never mints such a token (§3), so it is reported as
+    /// information, not judged.
+    pub fn other_algorithm_token(&self) -> Result<Hostile, CliError> {
+        Ok(Hostile {
+            name: OTHER_ALGORITHM_TOKEN,
+            token: Some(Forger::signed_by(
+                self.other_alg,
+                &Forger::header_of(self.other_alg),
+                &self.claims()?,
+            )?),
+        })
     }
 
     /// A validly signed token whose claims segment was then replaced by other claims.
@@ -533,50 +620,110 @@ impl<'k> Forger<'k> {
 mod tests {
     use super::*;
 
-    fn forger(key: &SigningKey) -> Forger<'_> {
-        Forger::new(
-            key,
-            "{}",
-            "http://127.0.0.1:1",
-            "financeiro",
-            "vendor-check.1",
-            1_764_288_000,
-        )
-        .unwrap()
-    }
-
     #[test]
     fn each_hostile_token_is_refused_by_the_library_and_named_once() {
         use cv_portal_plugin::{IssuerId, KeySet, PluginId, Verifier};
         for alg in [Algorithm::EdDSA, Algorithm::ES256] {
             let key = SigningKey::generate(alg).unwrap();
-            let forger = forger(&key);
-            let verifier = Verifier::builder(
-                IssuerId::new("http://127.0.0.1:1").unwrap(),
-                PluginId::new("financeiro").unwrap(),
+            let other_key = SigningKey::generate(other(alg)).unwrap();
+            // The played portal publishes both keys.
+            let keys = KeySet::new([key.public_key(), other_key.public_key()]).unwrap();
+            let mut forger = Forger::new(
+                &key,
+                &other_key,
+                &keys.to_jwks_json(),
+                "http://127.0.0.1:1",
+                "financeiro",
+                "vendor-check.1",
             )
-            .key_set(KeySet::new([key.public_key()]).unwrap())
-            .dangerous_disable_replay_guard()
-            .clock(std::sync::Arc::new(cv_portal_plugin::FixedClock::new(
-                1_764_288_000,
-            )))
-            .build()
             .unwrap();
+            forger.set_now(1_764_288_000);
+            let verifier = |leeway: u64| {
+                Verifier::builder(
+                    IssuerId::new("http://127.0.0.1:1").unwrap(),
+                    PluginId::new("financeiro").unwrap(),
+                )
+                .key_set(keys.clone())
+                .dangerous_extended_leeway(std::time::Duration::from_secs(leeway))
+                .dangerous_disable_replay_guard()
+                .clock(std::sync::Arc::new(cv_portal_plugin::FixedClock::new(
+                    1_764_288_000,
+                )))
+                .build()
+                .unwrap()
+            };
             let cases = forger.hostile().unwrap();
             let mut names: Vec<_> = cases.iter().map(|c| c.name).collect();
+            names.push(OTHER_ALGORITHM_TOKEN);
             names.sort_unstable();
             names.dedup();
-            assert_eq!(names.len(), cases.len());
-            for case in &cases {
-                if let Some(token) = &case.token {
-                    assert!(verifier.verify(token).is_err(), "{} verified", case.name);
+            assert_eq!(names.len(), cases.len() + 1);
+            // Refused with no leeway and with the largest one (the time cases lie outside it).
+            for leeway in [0, 300] {
+                for case in &cases {
+                    if let Some(token) = &case.token {
+                        let refused = verifier(leeway).verify(token);
+                        assert!(refused.is_err(), "{} verified", case.name);
+                    }
                 }
             }
             // The valid claims do verify: the defect is the only thing wrong.
             let valid = forger.signed(&forger.header(), &forger.claims().unwrap());
-            assert!(verifier.verify(&valid.unwrap()).is_ok());
+            assert!(verifier(0).verify(&valid.unwrap()).is_ok());
+            // A verifier accepting both algorithms accepts the other algorithm's token.
+            let other_token = forger.other_algorithm_token().unwrap().token.unwrap();
+            assert!(verifier(0).verify(&other_token).is_ok());
             let big = forger.token_just_over_the_limit().unwrap().token.unwrap();
             assert!(big.len() > MAX_TOKEN_LEN && big.len() < MAX_TOKEN_LEN + 8);
         }
+    }
+
+    #[test]
+    fn the_time_cases_lie_just_outside_the_largest_leeway() {
+        let key = SigningKey::generate(Algorithm::EdDSA).unwrap();
+        let other_key = SigningKey::generate(Algorithm::ES256).unwrap();
+        let mut forger = Forger::new(&key, &other_key, "{}", "http://a", "p", "s").unwrap();
+        forger.set_now(1_000_000);
+        let claims = |name: &str| -> Value {
+            let cases = forger.hostile().unwrap();
+            let token = cases
+                .into_iter()
+                .find(|c| c.name == name)
+                .unwrap()
+                .token
+                .unwrap();
+            let segment = token.split('.').nth(1).unwrap().to_owned();
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
+        };
+        let expired = claims("expired");
+        assert_eq!(expired["exp"], 1_000_000 - 310);
+        assert_eq!(expired["iat"], 1_000_000 - 610);
+        let nbf = claims("not_yet_valid");
+        assert_eq!(
+            (nbf["iat"].as_i64(), nbf["nbf"].as_i64()),
+            (Some(1_000_000), Some(1_000_310))
+        );
+        let iat = claims("issued_in_future");
+        assert_eq!(
+            (iat["iat"].as_i64(), iat["nbf"].as_i64()),
+            (Some(1_000_310), Some(1_000_000))
+        );
+    }
+
+    #[test]
+    fn the_pem_forms_are_the_spki_of_the_key() {
+        let key = SigningKey::generate(Algorithm::EdDSA).unwrap().public_key();
+        let pem = spki_pem(&key);
+        assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA"));
+        assert!(pem.ends_with("\n-----END PUBLIC KEY-----\n"));
+        assert_eq!(spki_der(&key).len(), 44);
+        let key = SigningKey::generate(Algorithm::ES256).unwrap().public_key();
+        assert!(
+            spki_pem(&key)
+                .starts_with("-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE")
+        );
+        assert_eq!(spki_der(&key).len(), 91);
+        let names: Vec<_> = hs256_secrets(&key, "{}").iter().map(|(n, _)| *n).collect();
+        assert_eq!(names.len(), 6);
     }
 }

@@ -25,13 +25,13 @@ use cv_portal_plugin::{
 use serde::Serialize;
 
 use self::checks::{Outcome, REFUSED, REFUSED_OR_BOUNCE};
-use self::forge::Forger;
+use self::forge::{Forger, OTHER_ALGORITHM_TOKEN};
 use self::launch::{Answer, Delivery, Launcher, NoAnswer};
 use self::portal::{DEMO_SUBJECT, PlayedPortal};
-use crate::commands::{issuer_arg, plugin_arg, print_json};
+use crate::cli::AlgArg;
+use crate::commands::{issuer_arg, plugin_arg, print_json, signing_keys_arg};
 use crate::error::{CliError, Status, excerpt, show_path};
 use crate::io::{write_stderr_lines, write_stdout};
-use crate::keyfile::load_signing_key;
 
 /// The longest `--wait`, in seconds.
 const MAX_WAIT_SECS: u64 = 600;
@@ -45,10 +45,12 @@ discovery document GET {issuer}/.well-known/cv-plugin, the JWKS
 {issuer}/.well-known/cv-plugin/jwks.json and the client-data endpoint
 {issuer}/api/cv-plugin/client-data. Configure the vendor with that issuer (an http URL on
 loopback whose port is --portal-addr's, e.g. --issuer http://127.0.0.1:8700 --portal-addr
-127.0.0.1:8700) and the plugin id --plugin. Tokens are signed with --key (a private JWK as
-`cvplugin keygen` writes it, ES256 or EdDSA, or PKCS#8) or a fresh EdDSA key. The client-data
-endpoint answers for the demo person (sub vendor-check.48213, cliente) with name, email and
-document granted.
+127.0.0.1:8700) and the plugin id --plugin. The played portal holds and publishes one key per
+algorithm, EdDSA and ES256, as a portal with plugins of both algorithms does: --key FILE (a
+private JWK as `cvplugin keygen` writes it, or PKCS#8; repeatable, one per algorithm) or a fresh
+key for an algorithm without one. The played plugin's tokens are signed with the key of --alg
+(default: the first --key's algorithm, else EdDSA). The client-data endpoint answers for the
+demo person (sub vendor-check.48213, cliente) with name, email and document granted.
 
 Once listening, stderr says `listening: <issuer>` and --ready-file FILE is written with the
 issuer; start the vendor then (it may fetch the keys at start-up). --wait SECS retries the first
@@ -67,9 +69,10 @@ Cases, for each delivery (suffix _query: GET ?token=, _form: POST token=):
   no_token                a request without a token: refused as below, or answered with a page
                           that shows no data and starts no session (the bounce page, §13.5)
   wrong_audience, wrong_issuer, issuer_with_a_trailing_slash, typ_missing, typ_jwt,
-  typ_with_media_type_prefix, alg_none, alg_none_upper_case, hs256_keyed_with_the_jwks,
-  hs256_keyed_with_the_public_key, hs256_keyed_with_the_jwk, alg_mismatch,
-  kid_of_an_unpublished_key, kid_missing, signed_by_unpublished_key, header_jku,
+  typ_with_media_type_prefix, alg_none, alg_none_upper_case,
+  hs256_keyed_with_the_pem, hs256_keyed_with_the_pem_without_newline, hs256_keyed_with_the_der,
+  hs256_keyed_with_the_public_key, hs256_keyed_with_the_jwk, hs256_keyed_with_the_jwks,
+  alg_mismatch, kid_of_an_unpublished_key, kid_missing, signed_by_unpublished_key, header_jku,
   header_jwk_embedded, header_duplicate_kid, header_duplicate_alg, tampered_claims,
   tampered_signature, expired, not_yet_valid, issued_in_future, lifetime_over_one_hour,
   base64_padding, base64_signature_padding, base64_trailing_bits, claims_duplicate_sub,
@@ -78,10 +81,25 @@ Cases, for each delivery (suffix _query: GET ?token=, _form: POST token=):
                           each refused: a 4xx answer, no Set-Cookie, none of the demo person's
                           data in the body, and the token never presented at the client-data
                           endpoint (replay: the refusal rules without the last one)
+  The hs256_keyed_with_* cases are HS256 tokens under the plugin key's kid whose HMAC key is that
+  public key as a lax library is handed it: the SPKI PEM (-----BEGIN PUBLIC KEY-----, lines of
+  64, with and without the final newline), its DER, the raw key (32 bytes for Ed25519, the
+  65-byte uncompressed point for P-256), the public JWK, and the JWKS document as served.
+  alg_mismatch has the other algorithm's alg under the plugin key's kid and is signed by the
+  portal's published key of that other algorithm (a vendor choosing the key by alg accepts it).
+  expired (exp = now - 310), not_yet_valid (nbf = now + 310) and issued_in_future
+  (iat = now + 310) lie 10 s outside the largest leeway of PROTOCOL.md §6 (300 s), each breaking
+  one time check: a vendor with any allowed leeway refuses them, one with more fails. They are
+  minted again every second, so the vendor's clock must be within 10 s of the checker's.
+  other_algorithm_token   information only, not counted: a genuine token for the plugin signed
+                          by the portal's published key of the other algorithm. A vendor pinned to
+                          its plugin's algorithm (the onboarding checklist) refuses it; §6 check 5
+                          also allows a verifier that accepts both algorithms, which accepts it
+                          (the portal never mints such a token, §3). Printed as `INFO name: ...`
 
-Output: one line per case, `PASS name` or `FAIL name: expected ..., got ...`, then
-`N passed, M failed`; with --json, one JSON document {cases: [{name, pass, expected, got}],
-passed, failed}. No token, cookie value or body is ever printed. Exit status 0 when every case
+Output: one line per case, `PASS name`, `FAIL name: expected ..., got ...` or `INFO name:
+expected ..., got ...`, then `N passed, M failed` (INFO lines not counted); with --json, one JSON
+document {cases: [{name, pass, expected, got, informational}], passed, failed}. No token, cookie value or body is ever printed. Exit status 0 when every case
 passes, 1 when any fails (`error[vendor_check_failed]` on stderr), 2 on a usage error, when
 --portal-addr cannot be listened on, or when the first launch gets no connection
 (`error[connection_refused]`, `error[timeout]`, `error[transport_failure]`).
@@ -117,9 +135,13 @@ pub struct VendorCheckArgs {
     /// Where to serve the played portal: a loopback IP address and port.
     #[arg(long, value_name = "HOST:PORT")]
     pub portal_addr: String,
-    /// The portal's private key (a private JWK or PKCS#8); default a fresh EdDSA key.
+    /// The portal's private key (a private JWK or PKCS#8), at most one per algorithm
+    /// (repeatable); an algorithm without one gets a fresh key. Both are published.
     #[arg(long, value_name = "FILE")]
-    pub key: Option<PathBuf>,
+    pub key: Vec<PathBuf>,
+    /// The algorithm of the played plugin's tokens (default: the first --key's, else EdDSA).
+    #[arg(long, value_enum)]
+    pub alg: Option<AlgArg>,
     /// How launches are delivered.
     #[arg(long, value_enum, default_value_t = DeliveryArg::Both)]
     pub delivery: DeliveryArg,
@@ -145,7 +167,10 @@ struct Setup {
     prefix: String,
     launch_url: Url,
     origin: String,
+    /// The key of the played plugin's algorithm.
     key: Arc<SigningKey>,
+    /// The portal's key of the other algorithm, published too.
+    other_key: Arc<SigningKey>,
     deliveries: Vec<Delivery>,
 }
 
@@ -230,11 +255,19 @@ fn setup(args: &VendorCheckArgs) -> Result<Setup, CliError> {
             args.wait
         )));
     }
-    let key = match &args.key {
-        Some(path) => load_signing_key(path)?,
-        None => SigningKey::generate(Algorithm::EdDSA)
-            .map_err(|e| CliError::new(Status::Failed, e.code(), e.to_string()))?,
+    let mut keys = signing_keys_arg(&args.key)?;
+    let alg = match (args.alg, keys.first()) {
+        (Some(alg), _) => Algorithm::from(alg),
+        (None, Some((first, _))) => *first,
+        (None, None) => Algorithm::EdDSA,
     };
+    let mut take = |alg: Algorithm| match keys.iter().position(|(held, _)| *held == alg) {
+        Some(i) => Ok(keys.swap_remove(i).1),
+        None => SigningKey::generate(alg)
+            .map_err(|e| CliError::new(Status::Failed, e.code(), e.to_string())),
+    };
+    let key = take(alg)?;
+    let other_key = take(forge::other(alg))?;
     let deliveries = match args.delivery {
         DeliveryArg::Query => vec![Delivery::Query],
         DeliveryArg::FormPost => vec![Delivery::FormPost],
@@ -248,6 +281,7 @@ fn setup(args: &VendorCheckArgs) -> Result<Setup, CliError> {
         launch_url,
         origin: origin.as_str().to_owned(),
         key: Arc::new(key),
+        other_key: Arc::new(other_key),
         deliveries,
     })
 }
@@ -296,6 +330,8 @@ struct Pending {
     /// The request carried no token: a page without the person's data and without a session
     /// (the bounce page of PROTOCOL.md §13.5, which a reload of the frame gets) is a refusal too.
     tokenless: bool,
+    /// Reported, not judged (`other_algorithm_token`).
+    informational: bool,
 }
 
 /// `cvplugin vendor-check`.
@@ -311,7 +347,12 @@ pub fn vendor_check(args: VendorCheckArgs) -> Result<(), CliError> {
     } else {
         let mut text = String::new();
         for case in &report.cases {
-            if case.pass {
+            if case.informational {
+                text.push_str(&format!(
+                    "INFO {}: expected {}, got {}\n",
+                    case.name, case.expected, case.got
+                ));
+            } else if case.pass {
                 text.push_str(&format!("PASS {}\n", case.name));
             } else {
                 text.push_str(&format!(
@@ -343,6 +384,7 @@ pub fn vendor_check(args: VendorCheckArgs) -> Result<(), CliError> {
 /// Serves the portal, sends every launch and judges the answers.
 async fn run(args: &VendorCheckArgs, setup: &Setup) -> Result<Report, CliError> {
     let issuer = Issuer::builder(setup.issuer.clone(), Arc::clone(&setup.key))
+        .signing_key(Arc::clone(&setup.other_key))
         .build()
         .map_err(|e| CliError::new(Status::Failed, e.code(), e.to_string()))?;
     let [_, jwks_path, data_path] = PlayedPortal::paths(&setup.prefix);
@@ -385,14 +427,13 @@ async fn run(args: &VendorCheckArgs, setup: &Setup) -> Result<Report, CliError> 
         SubjectId::new(DEMO_SUBJECT).map_err(|e| CliError::usage(e.to_string()))?,
         Role::Cliente,
     );
-    let now = SystemClock.now_unix();
-    let forger = Forger::new(
+    let mut forger = Forger::new(
         &setup.key,
+        &setup.other_key,
         portal.jwks(),
         setup.issuer.as_str(),
         setup.plugin.as_str(),
         DEMO_SUBJECT,
-        now,
     )?;
     let deadline = Instant::now() + Duration::from_secs(args.wait);
     let mut first = true;
@@ -439,21 +480,47 @@ async fn run(args: &VendorCheckArgs, setup: &Setup) -> Result<Report, CliError> 
             answer: replay,
             jti: None,
             tokenless: false,
+            informational: false,
         });
         once.push((
             name("client_data_once"),
             launch.claims().token_id().as_str().to_owned(),
         ));
 
-        for hostile in forger.hostile()? {
-            let answer = launcher.send(delivery, hostile.token.as_deref()).await;
+        // Minted again whenever the clock moved on: the time cases are only 10 s outside the
+        // largest leeway.
+        let mut minted_at = SystemClock.now_unix();
+        forger.set_now(minted_at);
+        let mut hostile = forger.hostile()?;
+        for index in 0..hostile.len() {
+            let now = SystemClock.now_unix();
+            if now != minted_at {
+                minted_at = now;
+                forger.set_now(now);
+                hostile = forger.hostile()?;
+            }
+            let Some(case) = hostile.get(index) else {
+                break;
+            };
+            let answer = launcher.send(delivery, case.token.as_deref()).await;
             pending.push(Pending {
-                name: name(hostile.name),
+                name: name(case.name),
                 answer,
-                jti: hostile.token.as_deref().and_then(portal::token_jti),
-                tokenless: hostile.token.is_none(),
+                jti: case.token.as_deref().and_then(portal::token_jti),
+                tokenless: case.token.is_none(),
+                informational: false,
             });
         }
+        forger.set_now(SystemClock.now_unix());
+        let case = forger.other_algorithm_token()?;
+        let answer = launcher.send(delivery, case.token.as_deref()).await;
+        pending.push(Pending {
+            name: name(case.name),
+            answer,
+            jti: case.token.as_deref().and_then(portal::token_jti),
+            tokenless: false,
+            informational: true,
+        });
     }
 
     for case in pending {
@@ -464,6 +531,16 @@ async fn run(args: &VendorCheckArgs, setup: &Setup) -> Result<Report, CliError> 
         } else {
             REFUSED
         };
+        if case.informational {
+            let expected = format!(
+                "information: refused by a vendor pinned to its plugin's algorithm ({}), \
+                 accepted by one that accepts both (PROTOCOL.md §6 check 5)",
+                setup.key.algorithm().as_str()
+            );
+            let got = if pass { "refused".to_owned() } else { got };
+            outcomes.push(Outcome::info(case.name, pass, &expected, got));
+            continue;
+        }
         outcomes.push(Outcome::new(case.name, pass, expected, got));
     }
     for (name, jti) in once {
@@ -476,8 +553,9 @@ async fn run(args: &VendorCheckArgs, setup: &Setup) -> Result<Report, CliError> 
         ));
     }
     outcomes.sort_by_key(|o| order(&setup.deliveries, &o.name));
-    let passed = outcomes.iter().filter(|o| o.pass).count();
-    let failed = outcomes.len() - passed;
+    let judged = outcomes.iter().filter(|o| !o.informational);
+    let passed = judged.clone().filter(|o| o.pass).count();
+    let failed = judged.filter(|o| !o.pass).count();
     Ok(Report {
         cases: outcomes,
         passed,
@@ -504,6 +582,7 @@ fn order(deliveries: &[Delivery], name: &str) -> usize {
         "no_cookie_only_session" => 4,
         "replay" => 5,
         "client_data_once" => 6,
+        OTHER_ALGORITHM_TOKEN => 8,
         _ => 7,
     };
     delivery * 10 + rank
