@@ -54,7 +54,7 @@
 //!
 //! ## Other frameworks
 //!
-//! Nothing here is axum-specific but the glue: [`PortalRegistry::verify`] and
+//! Nothing here is axum-specific but the glue: [`PortalRegistry::verify_async`] and
 //! [`Sessions::authenticate_async`] take strings, and every error has a `code()`, an HTTP status
 //! ([`RegistryError::fault`], [`SessionError::http_status`]) and, for sessions, its challenge
 //! ([`session_challenge`]). The same answers with actix-web (not a dependency of this crate, so
@@ -70,7 +70,7 @@
 //!
 //! #[get("/launch")]
 //! async fn launch(registry: web::Data<Arc<PortalRegistry>>, query: web::Query<LaunchQuery>) -> HttpResponse {
-//!     match registry.verify(&query.token) {
+//!     match registry.verify_async(&query.token).await {
 //!         Ok(launch) => HttpResponse::Ok().body(launch.claims().subject().as_str().to_owned()),
 //!         Err(error) => {
 //!             let status = StatusCode::from_u16(error.fault().http_status()).unwrap();
