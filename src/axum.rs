@@ -127,6 +127,7 @@ use serde::Serialize;
 use crate::registry::{PortalRegistry, RegistryError, VerifiedLaunch};
 use crate::session::{CredentialRequest, SessionClaims, SessionError, Sessions, session_challenge};
 use crate::verify::VerifyError;
+use crate::wire::Delivery;
 
 /// The realm of the launch's `WWW-Authenticate` challenge.
 pub const LAUNCH_REALM: &str = "cv-plugin";
@@ -148,8 +149,11 @@ pub const MAX_FORM_LEN: usize = 64 * 1024;
 /// meant for an in-memory guard; a blocking `RedisReplayGuard` there would hold a runtime thread
 /// for its round trip).
 ///
-/// A missing or repeated `token` is refused as `malformed` (401). Reads the body, so it must be
-/// the handler's last extractor.
+/// A missing or repeated `token` is refused as `malformed` (401). A plugin registered with
+/// [`Portal::plugin_with_delivery`](crate::Portal::plugin_with_delivery) is launched only by its
+/// delivery: a verified launch that came the other way (a form-POST plugin's token in a query
+/// string) is refused as `wrong_delivery` (400), its token consumed. Reads the body, so it must
+/// be the handler's last extractor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Launch(pub VerifiedLaunch);
 
@@ -167,6 +171,16 @@ pub enum LaunchRejection {
     /// The form body could not be read (too long, or the connection failed): 400
     /// `invalid_request`.
     Body(::axum::Error),
+    /// The launch verified, but arrived by another delivery than the one its plugin uses
+    /// ([`Portal::plugin_with_delivery`](crate::Portal::plugin_with_delivery)): 400
+    /// `wrong_delivery`. The token was consumed (it may have leaked from a URL), so the person
+    /// opens the plugin again from the portal.
+    WrongDelivery {
+        /// The plugin's delivery.
+        expected: Delivery,
+        /// How the launch arrived.
+        got: Delivery,
+    },
 }
 
 impl LaunchRejection {
@@ -175,14 +189,17 @@ impl LaunchRejection {
         match self {
             LaunchRejection::Refused(error) => error.code(),
             LaunchRejection::Body(_) => "invalid_request",
+            LaunchRejection::WrongDelivery { .. } => "wrong_delivery",
         }
     }
 
-    /// The HTTP status: 401, 503, or 400 for an unreadable body.
+    /// The HTTP status: 401, 503, or 400 for an unreadable body or the wrong delivery.
     pub fn status(&self) -> StatusCode {
         match self {
             LaunchRejection::Refused(error) => status(error.fault().http_status()),
-            LaunchRejection::Body(_) => StatusCode::BAD_REQUEST,
+            LaunchRejection::Body(_) | LaunchRejection::WrongDelivery { .. } => {
+                StatusCode::BAD_REQUEST
+            }
         }
     }
 
@@ -190,7 +207,7 @@ impl LaunchRejection {
     pub fn error(&self) -> Option<&RegistryError> {
         match self {
             LaunchRejection::Refused(error) => Some(error),
-            LaunchRejection::Body(_) => None,
+            LaunchRejection::Body(_) | LaunchRejection::WrongDelivery { .. } => None,
         }
     }
 }
@@ -200,6 +217,12 @@ impl fmt::Display for LaunchRejection {
         match self {
             LaunchRejection::Refused(error) => error.fmt(f),
             LaunchRejection::Body(error) => write!(f, "the form body could not be read: {error}"),
+            LaunchRejection::WrongDelivery { expected, got } => write!(
+                f,
+                "the launch arrived by {} but its plugin is launched by {}",
+                got.as_str(),
+                expected.as_str()
+            ),
         }
     }
 }
@@ -221,6 +244,10 @@ impl IntoResponse for LaunchRejection {
                 "the launch cannot be verified right now; retry later, or open the plugin again from the portal",
                 None,
             ),
+            _ if code == "wrong_delivery" => (
+                "the launch arrived another way than its plugin's; open the plugin again from the portal",
+                None,
+            ),
             _ => ("the request could not be read", None),
         };
         refusal(status, code, description, challenge)
@@ -236,7 +263,13 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let registry = Arc::<PortalRegistry>::from_ref(state);
-        let fields = if request.method() == Method::POST && is_form(request.headers()) {
+        let form = request.method() == Method::POST && is_form(request.headers());
+        let got = if form {
+            Delivery::FormPost
+        } else {
+            Delivery::Query
+        };
+        let fields = if form {
             to_bytes(request.into_body(), MAX_FORM_LEN)
                 .await
                 .map_err(LaunchRejection::Body)?
@@ -250,11 +283,16 @@ where
                 .into()
         };
         let token = token_field(&fields).map_err(LaunchRejection::Refused)?;
-        registry
+        let launch = registry
             .verify_async(&token)
             .await
-            .map(Launch)
-            .map_err(LaunchRejection::Refused)
+            .map_err(LaunchRejection::Refused)?;
+        match registry.delivery(launch.portal(), launch.claims().plugin()) {
+            Some(expected) if expected != got => {
+                Err(LaunchRejection::WrongDelivery { expected, got })
+            }
+            _ => Ok(Launch(launch)),
+        }
     }
 }
 

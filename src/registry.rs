@@ -17,7 +17,7 @@ use crate::keys::KeySource;
 use crate::quoted::Quoted;
 use crate::replay::{AsyncReplayGuard, ReplayGuard};
 use crate::verify::{Fault, UntrustedToken, Verifier, VerifierConfigError, VerifyError};
-use crate::wire::{IssuerId, LaunchClaims, PluginId};
+use crate::wire::{Delivery, IssuerId, LaunchClaims, PluginId};
 
 /// One portal as the vendor is configured for it: its issuer id, its keys, the plugins the vendor
 /// hosts for it, and how strictly to check time. Added to a [`PortalRegistry`].
@@ -42,6 +42,7 @@ pub struct Portal {
     issuer: IssuerId,
     keys: Arc<KeySource>,
     plugins: BTreeSet<PluginId>,
+    deliveries: HashMap<PluginId, Delivery>,
     leeway: Option<(Duration, bool)>,
     clock: Option<Arc<dyn Clock>>,
 }
@@ -55,13 +56,29 @@ impl Portal {
             issuer,
             keys,
             plugins: BTreeSet::new(),
+            deliveries: HashMap::new(),
             leeway: None,
             clock: None,
         }
     }
 
-    /// A plugin the vendor hosts for this portal: tokens whose `aud` is this id verify.
+    /// A plugin the vendor hosts for this portal: tokens whose `aud` is this id verify, however
+    /// they arrive. Prefer [`plugin_with_delivery`](Self::plugin_with_delivery), which also
+    /// holds the plugin to the one delivery the portal uses for it.
     pub fn plugin(mut self, plugin: PluginId) -> Self {
+        self.deliveries.remove(&plugin);
+        self.plugins.insert(plugin);
+        self
+    }
+
+    /// A plugin the vendor hosts for this portal, launched only by `delivery` (PROTOCOL.md §5:
+    /// the portal uses one delivery per plugin, and the vendor accepts that one). The registry
+    /// verifies its tokens as [`plugin`](Self::plugin) does; [`PortalRegistry::delivery`] tells
+    /// the launch handler which delivery to require (the `axum` feature's `Launch` refuses the
+    /// other one with `wrong_delivery`). A form-POST plugin then never takes a token from a URL,
+    /// where it may have leaked.
+    pub fn plugin_with_delivery(mut self, plugin: PluginId, delivery: Delivery) -> Self {
+        self.deliveries.insert(plugin.clone(), delivery);
         self.plugins.insert(plugin);
         self
     }
@@ -96,6 +113,7 @@ impl fmt::Debug for Portal {
         f.debug_struct("Portal")
             .field("issuer", &self.issuer)
             .field("plugins", &self.plugins)
+            .field("deliveries", &self.deliveries)
             .field("leeway", &self.leeway)
             .finish_non_exhaustive()
     }
@@ -105,6 +123,8 @@ impl fmt::Debug for Portal {
 struct Entry {
     keys: Arc<KeySource>,
     verifiers: HashMap<PluginId, Verifier>,
+    /// The one delivery of each plugin that has one.
+    deliveries: HashMap<PluginId, Delivery>,
     /// The verifier that checks a token whose `aud` is not hosted (the first plugin in order), so
     /// that it is refused by the first failing check of PROTOCOL.md §6, as one verifier would.
     fallback: PluginId,
@@ -381,6 +401,14 @@ impl PortalRegistry {
         self.get(issuer).map(|entry| Arc::clone(&entry.keys))
     }
 
+    /// The one delivery the portal `issuer` uses for `plugin`, if the plugin was added with
+    /// [`Portal::plugin_with_delivery`]: a launch handler refuses a verified launch that arrived
+    /// another way (`wrong_delivery`).
+    pub fn delivery(&self, issuer: &IssuerId, plugin: &PluginId) -> Option<Delivery> {
+        self.get(issuer)
+            .and_then(|entry| entry.deliveries.get(plugin).copied())
+    }
+
     /// Whether the portal `issuer` is registered.
     pub fn contains(&self, issuer: &IssuerId) -> bool {
         self.get(issuer).is_some()
@@ -535,6 +563,7 @@ impl PortalRegistry {
         Ok(Entry {
             keys: portal.keys,
             verifiers,
+            deliveries: portal.deliveries,
             fallback,
         })
     }

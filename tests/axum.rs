@@ -734,3 +734,61 @@ fn the_session_extractor_serves_many_portals_each_as_its_own() {
     );
     assert_eq!(get_boletos(&vendor, &alfa_session).status, StatusCode::OK);
 }
+
+#[test]
+fn a_plugin_with_a_delivery_is_launched_only_by_it() {
+    use cv_portal_plugin::Delivery;
+    let vendor = Vendor::new();
+    let registry = &vendor.app.registry;
+    let keys = registry.key_source(&issuer_id()).unwrap();
+    // The portal launches financeiro by form POST: the vendor accepts that one.
+    registry
+        .insert(
+            Portal::new(issuer_id(), keys)
+                .plugin_with_delivery(PLUGIN.parse().unwrap(), Delivery::FormPost)
+                .clock(vendor.clock.clone()),
+        )
+        .unwrap();
+    assert_eq!(
+        registry.delivery(&issuer_id(), &PLUGIN.parse().unwrap()),
+        Some(Delivery::FormPost)
+    );
+    let by_post = vendor.mint();
+    assert_eq!(vendor.send(form(&by_post)).status, StatusCode::OK);
+
+    // The same plugin's token in a URL: verified (so spent, it may have leaked), then refused.
+    let in_url = vendor.mint();
+    let answer = vendor.get_launch(&in_url);
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.code(), "wrong_delivery");
+    assert_eq!(answer.header("www-authenticate"), None);
+    assert!(!answer.body.contains(&in_url));
+    vendor
+        .send(form(&in_url))
+        .assert_launch_401("replayed", &in_url);
+
+    // A query plugin refuses a form POST the same way; `plugin` alone accepts both.
+    let keys = registry.key_source(&issuer_id()).unwrap();
+    registry
+        .insert(
+            Portal::new(issuer_id(), Arc::clone(&keys))
+                .plugin_with_delivery(PLUGIN.parse().unwrap(), Delivery::Query)
+                .clock(vendor.clock.clone()),
+        )
+        .unwrap();
+    assert_eq!(vendor.send(form(&vendor.mint())).code(), "wrong_delivery");
+    assert_eq!(vendor.get_launch(&vendor.mint()).status, StatusCode::OK);
+    registry
+        .insert(
+            Portal::new(issuer_id(), keys)
+                .plugin(PLUGIN.parse().unwrap())
+                .clock(vendor.clock.clone()),
+        )
+        .unwrap();
+    assert_eq!(
+        registry.delivery(&issuer_id(), &PLUGIN.parse().unwrap()),
+        None
+    );
+    assert_eq!(vendor.send(form(&vendor.mint())).status, StatusCode::OK);
+    assert_eq!(vendor.get_launch(&vendor.mint()).status, StatusCode::OK);
+}
