@@ -79,8 +79,29 @@ fn host_is_loopback(authority: &str) -> Result<bool, UrlProblem> {
     if !name_ok {
         return Err(UrlProblem::InvalidHost);
     }
+    // A host whose last label is a number is an IPv4 address to every URL parser (the WHATWG
+    // "ends in a number" rule): `2130706433`, `0x7f.1` and `127.1` all reach 127.0.0.1, and
+    // `portal.example.2` is no valid host at all. Only the plain dotted-quad form is accepted,
+    // so the loopback and non-public checks see every address as the HTTP client will.
+    if ends_in_a_number(host) && host.parse::<Ipv4Addr>().is_err() {
+        return Err(UrlProblem::InvalidHost);
+    }
     Ok(host.eq_ignore_ascii_case("localhost")
         || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback()))
+}
+
+/// Whether `host`'s last label (a trailing dot aside) is a number, decimal or `0x` hex, which
+/// makes URL parsers read the whole host as an IPv4 address.
+fn ends_in_a_number(host: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let last = host.rsplit('.').next().unwrap_or_default();
+    let hex = last
+        .strip_prefix("0x")
+        .or_else(|| last.strip_prefix("0X"));
+    match hex {
+        Some(digits) => digits.bytes().all(|b| b.is_ascii_hexdigit()),
+        None => !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()),
+    }
 }
 
 /// The host of an absolute URL that [`check`] accepted, lower-cased, brackets removed.
@@ -189,6 +210,9 @@ mod tests {
             "http://LOCALHOST",
             "http://127.0.0.1:8080",
             "http://127.9.8.7/",
+            "https://1password.com/",
+            "https://portal.2fa.com.br/",
+            "https://203.0.113.9/",
             "http://[::1]:8080/p",
             "https://[2001:db8::1]/p",
         ] {
@@ -196,7 +220,6 @@ mod tests {
         }
         for not_https in [
             "http://portal.example",
-            "http://127.1/",
             "http://localhost.evil.example/",
             "http://[::2]/",
             "http://10.0.0.1/",
@@ -227,6 +250,13 @@ mod tests {
             ("https://[::1/", UrlProblem::InvalidHost),
             ("https://[zz]/", UrlProblem::InvalidHost),
             ("https://a%2eb/", UrlProblem::InvalidHost),
+            // Numbers that URL parsers read as IPv4 (127.0.0.1, 10.0.0.1) or reject.
+            ("https://2130706433/", UrlProblem::InvalidHost),
+            ("https://0x7f.0.0.1/", UrlProblem::InvalidHost),
+            ("https://127.1/", UrlProblem::InvalidHost),
+            ("https://10.0.0.1./", UrlProblem::InvalidHost),
+            ("https://portal.example.0x/", UrlProblem::InvalidHost),
+            ("https://portal.constrUtora.cmbo.2/", UrlProblem::InvalidHost),
             ("https://portal.example:0/", UrlProblem::InvalidPort),
             ("https://portal.example:65536/", UrlProblem::InvalidPort),
             ("https://portal.example:/", UrlProblem::InvalidPort),
