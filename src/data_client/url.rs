@@ -95,9 +95,7 @@ fn host_is_loopback(authority: &str) -> Result<bool, UrlProblem> {
 fn ends_in_a_number(host: &str) -> bool {
     let host = host.strip_suffix('.').unwrap_or(host);
     let last = host.rsplit('.').next().unwrap_or_default();
-    let hex = last
-        .strip_prefix("0x")
-        .or_else(|| last.strip_prefix("0X"));
+    let hex = last.strip_prefix("0x").or_else(|| last.strip_prefix("0X"));
     match hex {
         Some(digits) => digits.bytes().all(|b| b.is_ascii_hexdigit()),
         None => !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()),
@@ -256,7 +254,10 @@ mod tests {
             ("https://127.1/", UrlProblem::InvalidHost),
             ("https://10.0.0.1./", UrlProblem::InvalidHost),
             ("https://portal.example.0x/", UrlProblem::InvalidHost),
-            ("https://portal.constrUtora.cmbo.2/", UrlProblem::InvalidHost),
+            (
+                "https://portal.constrUtora.cmbo.2/",
+                UrlProblem::InvalidHost,
+            ),
             ("https://portal.example:0/", UrlProblem::InvalidPort),
             ("https://portal.example:65536/", UrlProblem::InvalidPort),
             ("https://portal.example:/", UrlProblem::InvalidPort),
